@@ -1,0 +1,215 @@
+"""The model file format: one ``.npz`` of plain arrays plus a JSON metadata blob.
+
+This module is the single definition of the format. The exporter imports it to write
+files and the runtime uses it to refuse anything that does not match, so a truncated,
+tampered or hand-edited file fails loudly at load time instead of predicting nonsense.
+No array is ever loaded with pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+FORMAT_NAME = "sms-spam-tfidf-gaussiannb"
+FORMAT_VERSION = 1
+
+# Array name -> dtype. Order is the order of the content digest.
+REQUIRED_ARRAYS: dict[str, np.dtype] = {
+    "vocabulary_text": np.dtype(np.uint8),  # UTF-8 of all terms, in column order
+    "vocabulary_offsets": np.dtype(np.int64),  # code-point offsets into the decoded text
+    "theta": np.dtype(np.float64),  # GaussianNB.theta_, (n_classes, n_features)
+    "var": np.dtype(np.float64),  # GaussianNB.var_ (epsilon_ included)
+    "class_prior": np.dtype(np.float64),  # GaussianNB.class_prior_
+}
+OPTIONAL_ARRAYS: dict[str, np.dtype] = {
+    "idf": np.dtype(np.float64),  # TfidfVectorizer.idf_, present when use_idf=True
+}
+METADATA_ARRAY = "metadata"  # UTF-8 JSON as uint8
+NORMS = ("l1", "l2", None)
+
+
+class ModelError(ValueError):
+    """The model file is not one this runtime can trust; the message says why."""
+
+
+@dataclass(frozen=True)
+class ModelArrays:
+    """A validated model file: arrays plus the metadata that describes them."""
+
+    vocabulary: tuple[str, ...]
+    idf: np.ndarray | None
+    theta: np.ndarray
+    var: np.ndarray
+    class_prior: np.ndarray
+    metadata: dict[str, Any]
+
+
+def encode_vocabulary(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Pack terms into two plain arrays (a term may contain any character, even NUL)."""
+    offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum([len(term) for term in terms], out=offsets[1:])
+    text = np.frombuffer("".join(terms).encode("utf-8"), dtype=np.uint8)
+    return text, offsets
+
+
+def decode_vocabulary(text: np.ndarray, offsets: np.ndarray) -> tuple[str, ...]:
+    try:
+        joined = text.tobytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"vocabulary_text is not valid UTF-8: {exc}") from None
+    bounds = offsets.tolist()
+    if (
+        bounds[0] != 0
+        or bounds[-1] != len(joined)
+        or any(a > b for a, b in itertools.pairwise(bounds))
+    ):
+        raise ModelError("vocabulary_offsets do not partition vocabulary_text")
+    return tuple(joined[a:b] for a, b in itertools.pairwise(bounds))
+
+
+def content_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over every array's name, dtype, shape and bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for name in (*REQUIRED_ARRAYS, *OPTIONAL_ARRAYS):
+        if name not in arrays:
+            continue
+        array = np.ascontiguousarray(arrays[name])
+        header = f"{name}|{array.dtype.str}|{array.shape}\n".encode()
+        digest.update(header)
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def encode_metadata(metadata: dict[str, Any]) -> np.ndarray:
+    blob = json.dumps(metadata, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return np.frombuffer(blob.encode("utf-8"), dtype=np.uint8)
+
+
+def read_arrays(data: bytes) -> ModelArrays:
+    """Parse and validate a model file held in memory."""
+    arrays = _load_npz(data)
+    metadata = _parse_metadata(arrays.pop(METADATA_ARRAY, None))
+    _check_names_and_dtypes(arrays)
+    if metadata.get("content_sha256") != content_digest(arrays):
+        raise ModelError("content checksum mismatch: the arrays were changed after export")
+    vocabulary = decode_vocabulary(arrays["vocabulary_text"], arrays["vocabulary_offsets"])
+    model = ModelArrays(
+        vocabulary=vocabulary,
+        idf=arrays.get("idf"),
+        theta=arrays["theta"],
+        var=arrays["var"],
+        class_prior=arrays["class_prior"],
+        metadata=metadata,
+    )
+    _check_consistency(model)
+    return model
+
+
+def _load_npz(data: bytes) -> dict[str, np.ndarray]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise ModelError(f"not a valid .npz archive: {exc}") from None
+    except (ValueError, OSError, EOFError, KeyError) as exc:
+        # ValueError includes "Object arrays cannot be loaded when allow_pickle=False".
+        raise ModelError(f"cannot read the model arrays: {exc}") from None
+
+
+def _parse_metadata(blob: np.ndarray | None) -> dict[str, Any]:
+    if blob is None:
+        raise ModelError("missing 'metadata' array")
+    if blob.dtype != np.uint8 or blob.ndim != 1:
+        raise ModelError("'metadata' must be a 1-D uint8 array of UTF-8 JSON")
+    try:
+        metadata = json.loads(blob.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"'metadata' is not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(metadata, dict):
+        raise ModelError("'metadata' must be a JSON object")
+    if metadata.get("format") != FORMAT_NAME:
+        raise ModelError(f"not a {FORMAT_NAME} file (format={metadata.get('format')!r})")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"unsupported format_version {metadata.get('format_version')!r}; "
+            f"this runtime reads version {FORMAT_VERSION}"
+        )
+    return metadata
+
+
+def _check_names_and_dtypes(arrays: dict[str, np.ndarray]) -> None:
+    missing = sorted(set(REQUIRED_ARRAYS) - set(arrays))
+    unknown = sorted(set(arrays) - set(REQUIRED_ARRAYS) - set(OPTIONAL_ARRAYS))
+    if missing or unknown:
+        raise ModelError(f"unexpected arrays: missing {missing}, unknown {unknown}")
+    for name, array in arrays.items():
+        expected = REQUIRED_ARRAYS.get(name, OPTIONAL_ARRAYS.get(name))
+        if array.dtype != expected:
+            raise ModelError(f"array {name!r} has dtype {array.dtype}, expected {expected}")
+
+
+def _check_consistency(model: ModelArrays) -> None:
+    meta = model.metadata
+    n_features = len(model.vocabulary)
+    classes = meta.get("classes")
+    if (
+        not isinstance(classes, list)
+        or len(classes) < 2
+        or not all(isinstance(c, str) for c in classes)
+        or len(set(classes)) != len(classes)
+    ):
+        raise ModelError("metadata 'classes' must list at least two distinct strings")
+    n_classes = len(classes)
+    if len(set(model.vocabulary)) != n_features:
+        raise ModelError("vocabulary has duplicate terms")
+    if meta.get("n_features") != n_features:
+        raise ModelError(
+            f"metadata n_features={meta.get('n_features')} but vocabulary has {n_features}"
+        )
+    expected_shapes = {
+        "theta": (model.theta, (n_classes, n_features)),
+        "var": (model.var, (n_classes, n_features)),
+        "class_prior": (model.class_prior, (n_classes,)),
+    }
+    if model.idf is not None:
+        expected_shapes["idf"] = (model.idf, (n_features,))
+    for name, (array, shape) in expected_shapes.items():
+        if array.shape != shape:
+            raise ModelError(f"array {name!r} has shape {array.shape}, expected {shape}")
+        if not np.isfinite(array).all():
+            raise ModelError(f"array {name!r} contains NaN or infinity")
+    if not (model.var > 0).all():
+        raise ModelError("array 'var' must be strictly positive")
+    if not (model.class_prior > 0).all() or abs(model.class_prior.sum() - 1.0) > 1e-9:
+        raise ModelError("array 'class_prior' must be positive and sum to 1")
+    if model.idf is not None and not (model.idf > 0).all():
+        raise ModelError("array 'idf' must be strictly positive")
+    _check_vectorizer_settings(meta.get("vectorizer"), has_idf=model.idf is not None)
+
+
+def _check_vectorizer_settings(settings: Any, *, has_idf: bool) -> None:
+    if not isinstance(settings, dict):
+        raise ModelError("metadata 'vectorizer' must be an object")
+    for key in ("sublinear_tf", "binary", "use_idf", "lowercase"):
+        if not isinstance(settings.get(key), bool):
+            raise ModelError(f"metadata vectorizer.{key} must be a boolean")
+    if settings.get("norm") not in NORMS:
+        raise ModelError(f"metadata vectorizer.norm must be one of {NORMS}")
+    if settings["use_idf"] != has_idf:
+        raise ModelError("metadata vectorizer.use_idf does not match the presence of 'idf'")
+    stop_words = settings.get("stop_words")
+    if stop_words is not None and not (
+        isinstance(stop_words, list) and all(isinstance(w, str) for w in stop_words)
+    ):
+        raise ModelError("metadata vectorizer.stop_words must be a list of strings or null")
+    ngram_range = settings.get("ngram_range")
+    if not (isinstance(ngram_range, list) and len(ngram_range) == 2):
+        raise ModelError("metadata vectorizer.ngram_range must be [min_n, max_n]")

@@ -1,0 +1,190 @@
+"""TF-IDF transform and Gaussian NB prediction with NumPy alone, equal to scikit-learn.
+
+The work per message is proportional to its number of terms, never to the vocabulary:
+rows stay sparse, and the Gaussian log-likelihood is a per-class constant (the all-zero
+document's value, precomputed at load time exactly as scikit-learn computes it) plus a
+correction for each nonzero term.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain, repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtime.analyzer import AnalyzerSettings, build_analyzer
+from runtime.artifact import ModelArrays, ModelError, read_arrays
+
+__all__ = ["Model", "ModelError", "SparseRows"]
+
+
+@dataclass(frozen=True)
+class SparseRows:
+    """A CSR matrix without SciPy: row ``i`` is ``data[indptr[i]:indptr[i+1]]``."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_features: int
+
+    def toarray(self) -> np.ndarray:
+        dense = np.zeros((len(self.indptr) - 1, self.n_features))
+        rows = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+        dense[rows, self.indices] = self.data
+        return dense
+
+
+class Model:
+    """A loaded, validated model; immutable and safe to share between threads."""
+
+    def __init__(self, arrays: ModelArrays, model_id: str) -> None:
+        meta = arrays.metadata
+        settings = meta["vectorizer"]
+        stop_words = settings.get("stop_words")
+        try:
+            analyzer_settings = AnalyzerSettings(
+                analyzer=settings.get("analyzer"),
+                lowercase=settings["lowercase"],
+                strip_accents=settings.get("strip_accents"),
+                token_pattern=settings.get("token_pattern"),
+                ngram_range=tuple(settings["ngram_range"]),
+                stop_words=None if stop_words is None else frozenset(stop_words),
+            )
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"invalid vectorizer settings in metadata: {exc}") from None
+
+        self.model_id = model_id
+        self.metadata: dict[str, Any] = meta
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self.n_features = len(arrays.vocabulary)
+        self._analyze = build_analyzer(analyzer_settings)
+        self._lookup = dict(zip(arrays.vocabulary, range(self.n_features), strict=True)).get
+        self._classes = np.array(self.classes, dtype=object)
+        self._idf = arrays.idf
+        self._sublinear_tf: bool = settings["sublinear_tf"]
+        self._binary: bool = settings["binary"]
+        self._norm: str | None = settings["norm"]
+
+        # Feature-major copies so one gather fetches every class's value for a term.
+        theta, var = arrays.theta, arrays.var
+        self._theta_t = np.ascontiguousarray(theta.T)
+        self._var_t = np.ascontiguousarray(var.T)
+        self._zero_term_t = np.ascontiguousarray((theta**2 / var).T)
+        # Joint log-likelihood of the empty document, with the very expressions
+        # GaussianNB._joint_log_likelihood evaluates, so it matches bit for bit.
+        self._log_prior = np.log(arrays.class_prior)
+        self._log_norm = -0.5 * np.sum(np.log(2.0 * np.pi * var), axis=1)
+        self._zero_doc_distance = np.sum(theta**2 / var, axis=1)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, expected_sha256: str | None = None) -> Model:
+        """Load a model file held in memory; ``expected_sha256`` pins the exact file."""
+        model_id = hashlib.sha256(data).hexdigest()
+        if expected_sha256 is not None and model_id != expected_sha256.strip().lower():
+            raise ModelError(
+                f"model SHA-256 is {model_id}, expected {expected_sha256.strip().lower()}"
+            )
+        return cls(read_arrays(data), model_id)
+
+    @classmethod
+    def from_path(
+        cls, path: str | os.PathLike[str], *, expected_sha256: str | None = None
+    ) -> Model:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ModelError(
+                f"cannot read model file {os.fspath(path)!r}: {exc.strerror}"
+            ) from None
+        return cls.from_bytes(data, expected_sha256=expected_sha256)
+
+    def transform(self, texts: Sequence[str]) -> SparseRows:
+        """TF-IDF rows identical to ``TfidfVectorizer.transform(texts)``."""
+        terms = [self._analyze(_require_str(text)) for text in texts]
+        n_rows = len(terms)
+        flat = list(chain.from_iterable(terms))
+        columns = np.fromiter(map(self._lookup, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(n_rows, dtype=np.int64), [len(t) for t in terms])
+        known = columns >= 0
+        # One sort orders rows, orders columns within a row (as CSR.sort_indices does)
+        # and counts repeated terms.
+        keys, counts = np.unique(rows[known] * self.n_features + columns[known], return_counts=True)
+        row_of, indices = np.divmod(keys, self.n_features)
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
+
+        values = counts.astype(np.float64)
+        if self._binary:
+            values.fill(1.0)
+        if self._sublinear_tf:
+            np.log(values, out=values)
+            values += 1.0
+        if self._idf is not None:
+            values *= self._idf[indices]
+        if self._norm is not None:
+            # bincount adds in element order, the same sequential sum scikit-learn's
+            # Cython normaliser does, so the norms agree to the last bit.
+            magnitudes = np.abs(values) if self._norm == "l1" else values * values
+            norms = np.bincount(row_of, weights=magnitudes, minlength=n_rows)
+            if self._norm == "l2":
+                norms = np.sqrt(norms)
+            norms[norms == 0.0] = 1.0
+            values /= norms[row_of]
+        return SparseRows(indptr=indptr, indices=indices, data=values, n_features=self.n_features)
+
+    def joint_log_likelihood(self, texts: Sequence[str]) -> np.ndarray:
+        """``GaussianNB._joint_log_likelihood`` of the TF-IDF rows, shape (n, n_classes)."""
+        return self._joint_log_likelihood(self.transform(texts))
+
+    def _joint_log_likelihood(self, rows: SparseRows) -> np.ndarray:
+        n_rows = len(rows.indptr) - 1
+        row_of = np.repeat(np.arange(n_rows), np.diff(rows.indptr))
+        x = rows.data[:, np.newaxis]
+        column = rows.indices
+        # For a nonzero x the squared distance term changes from theta²/var to (x-theta)²/var.
+        correction = (x - self._theta_t[column]) ** 2 / self._var_t[column] - self._zero_term_t[
+            column
+        ]
+        distance = np.empty((n_rows, len(self.classes)))
+        for k in range(len(self.classes)):
+            distance[:, k] = self._zero_doc_distance[k] + np.bincount(
+                row_of, weights=correction[:, k], minlength=n_rows
+            )
+        return self._log_prior + (self._log_norm - 0.5 * distance)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return self.predict_with_proba(texts)[0]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.predict_with_proba(texts)[1]
+
+    def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Labels and class probabilities from one pass over the texts."""
+        jll = self.joint_log_likelihood(texts)
+        labels = self._classes[np.argmax(jll, axis=1)].tolist()
+        return labels, np.exp(jll - _logsumexp(jll)[:, np.newaxis])
+
+
+def _logsumexp(jll: np.ndarray) -> np.ndarray:
+    """Row-wise log-sum-exp exactly as scikit-learn's ``_logsumexp`` (used by predict_proba)."""
+    row_max = np.max(jll, axis=1, keepdims=True)
+    is_max = jll == row_max
+    others = jll.copy()
+    others[is_max] = -np.inf
+    n_max = np.sum(is_max.astype(jll.dtype), axis=1, keepdims=True)
+    shift = np.where(np.isfinite(row_max), row_max, 0)
+    total = np.sum(np.exp(others - shift), axis=1, keepdims=True)
+    total = np.where(total == 0, total, total / n_max)
+    return (np.log1p(total) + np.log(n_max) + row_max)[:, 0]
+
+
+def _require_str(text: object) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"texts must be str, got {type(text).__name__}")
+    return text
