@@ -1,0 +1,43 @@
+"""Shared fixtures: a small real model for fast tests, the full dataset when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from exporter.emit import write_model
+from tests.corpus import fit_parts
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATASET_ENV = "SPAM_DATA"
+DEFAULT_DATASET = PROJECT_ROOT.parent / "shared" / "data" / "spam.csv"
+
+
+def dataset_path() -> Path | None:
+    path = Path(os.environ.get(DATASET_ENV) or DEFAULT_DATASET)
+    return path if path.is_file() else None
+
+
+@pytest.fixture(scope="session")
+def full_dataset_path() -> Path:
+    """The SMS Spam Collection; tests that need it skip (locally) when it is absent."""
+    path = dataset_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the dataset: set {DATASET_ENV} or provide {DEFAULT_DATASET}")
+        pytest.skip(f"dataset not found: set {DATASET_ENV} or provide {DEFAULT_DATASET}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real exported model trained on the synthetic corpus in tests/corpus.py.
+
+    Classes are ("ham", "spam"); tests.corpus.SPAM_EXAMPLE is spam, HAM_EXAMPLE is ham.
+    """
+    _, _, parts = fit_parts(sublinear_tf=True, max_df=0.5)
+    path = tmp_path_factory.mktemp("model") / "model.npz"
+    write_model(parts, {"training": {"source": "tests/corpus.py"}}, path)
+    return path
