@@ -114,6 +114,9 @@ def read_arrays(data: bytes) -> ModelArrays:
 
 
 def _load_npz(data: bytes) -> dict[str, np.ndarray]:
+    if not data.startswith(b"PK\x03\x04"):
+        # Checked first: np.load would treat unknown bytes as a pickle.
+        raise ModelError("not a valid .npz archive (no zip header)")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}

@@ -9,9 +9,55 @@ from sklearn.naive_bayes import GaussianNB
 
 from exporter.extract import ModelParts, extract
 
-SPAM_WORDS = "free prize winner claim cash urgent txt reply call now won award mobile offer".split()
-HAM_WORDS = "see you at lunch tomorrow ok home later love thanks dinner going where are u".split()
-SHARED_WORDS = "the a to and is it for on this that with me my your".split()
+SPAM_WORDS = [
+    "free",
+    "prize",
+    "winner",
+    "claim",
+    "cash",
+    "urgent",
+    "txt",
+    "reply",
+    "call",
+    "now",
+    "won",
+    "award",
+    "mobile",
+    "offer",
+]
+HAM_WORDS = [
+    "see",
+    "you",
+    "at",
+    "lunch",
+    "tomorrow",
+    "ok",
+    "home",
+    "later",
+    "love",
+    "thanks",
+    "dinner",
+    "going",
+    "where",
+    "are",
+    "u",
+]
+SHARED_WORDS = [
+    "the",
+    "a",
+    "to",
+    "and",
+    "is",
+    "it",
+    "for",
+    "on",
+    "this",
+    "that",
+    "with",
+    "me",
+    "my",
+    "your",
+]
 UNICODE_WORDS = ["café", "naïve", "Straße", "İstanbul", "東京", "😀", "résumé", "ﬁle", "Ωmega"]
 
 SPAM_EXAMPLE = "WINNER!! claim your free prize now, txt CLAIM to 80082"

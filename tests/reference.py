@@ -1,0 +1,38 @@
+"""Side-by-side comparison of the NumPy runtime with scikit-learn on the same texts."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.naive_bayes import GaussianNB
+
+from runtime.model import Model
+
+CHUNK = 500  # GaussianNB needs dense rows; chunks keep memory modest
+
+
+def assert_same_as_sklearn(
+    model: Model,
+    vectorizer: TfidfVectorizer,
+    classifier: GaussianNB,
+    texts: list[str],
+    *,
+    rtol: float = 1e-12,
+) -> None:
+    """Identical terms and labels, tf-idf values and log-likelihoods within ``rtol``."""
+    for start in range(0, len(texts), CHUNK):
+        chunk = texts[start : start + CHUNK]
+        expected = vectorizer.transform(chunk)
+        got = model.transform(chunk)
+        np.testing.assert_array_equal(got.indptr, expected.indptr)
+        np.testing.assert_array_equal(got.indices, expected.indices)
+        np.testing.assert_allclose(got.data, expected.data, rtol=0, atol=1e-12)
+
+        dense = expected.toarray()
+        expected_jll = classifier.predict_joint_log_proba(dense)
+        got_jll = model.joint_log_likelihood(chunk)
+        np.testing.assert_allclose(got_jll, expected_jll, rtol=rtol, atol=0)
+
+        labels, proba = model.predict_with_proba(chunk)
+        assert labels == classifier.predict(dense).tolist()
+        np.testing.assert_allclose(proba, classifier.predict_proba(dense), rtol=1e-9, atol=1e-12)

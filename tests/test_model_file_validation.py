@@ -1,0 +1,148 @@
+"""A damaged or tampered model file is refused with an error that says what is wrong."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from exporter.emit import model_arrays, render_model
+from runtime.artifact import METADATA_ARRAY, encode_metadata
+from runtime.model import Model, ModelError
+from tests.corpus import fit_parts
+
+
+@pytest.fixture(scope="module")
+def good() -> bytes:
+    return render_model(fit_parts()[2], {})
+
+
+def members(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def repack(arrays: dict[str, np.ndarray], *, allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=allow_pickle, **arrays)
+    return buffer.getvalue()
+
+
+def with_metadata(arrays: dict[str, np.ndarray], **changes) -> dict[str, np.ndarray]:
+    import json
+
+    metadata = json.loads(arrays[METADATA_ARRAY].tobytes())
+    metadata.update(changes)
+    return {**arrays, METADATA_ARRAY: encode_metadata(metadata)}
+
+
+def test_good_file_loads_and_repacking_keeps_it_valid(good: bytes) -> None:
+    assert Model.from_bytes(good).classes == ("ham", "spam")
+    Model.from_bytes(repack(members(good)))
+
+
+@pytest.mark.parametrize("cut", [0, 10, 100, 0.5, -1])
+def test_truncated_file(good: bytes, cut: float) -> None:
+    end = int(len(good) * cut) if isinstance(cut, float) else cut
+    with pytest.raises(ModelError, match=r"npz|read"):
+        Model.from_bytes(good[:end])
+
+
+def test_flipped_byte_inside_compressed_array(good: bytes) -> None:
+    damaged = bytearray(good)
+    damaged[len(good) // 3] ^= 0xFF
+    with pytest.raises(ModelError):
+        Model.from_bytes(bytes(damaged))
+
+
+def test_not_a_zip() -> None:
+    with pytest.raises(ModelError, match="npz"):
+        Model.from_bytes(b"this is not a model")
+
+
+def test_object_array_is_refused_without_unpickling(good: bytes) -> None:
+    arrays = members(good)
+    arrays["theta"] = np.array([{"evil": 1}], dtype=object)
+    with pytest.raises(ModelError, match="allow_pickle"):
+        Model.from_bytes(repack(arrays, allow_pickle=True))
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate", "message"),
+    [
+        ("theta", lambda a: a[:, :-1], "checksum"),
+        ("var", lambda a: a.astype(np.float32), "dtype"),
+        ("class_prior", lambda a: np.append(a, 0.5), "checksum"),
+    ],
+)
+def test_changed_array_fails_checksum_or_dtype(good, name, mutate, message) -> None:
+    arrays = members(good)
+    arrays[name] = mutate(arrays[name])
+    with pytest.raises(ModelError, match=message):
+        Model.from_bytes(repack(arrays))
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate", "message"),
+    [
+        ("theta", lambda a: a[:, :-1], "shape"),
+        ("var", lambda a: np.where(np.arange(a.size).reshape(a.shape) == 3, np.nan, a), "NaN"),
+        ("var", lambda a: -a, "positive"),
+        ("idf", lambda a: np.append(a, 1.0), "shape"),
+        ("class_prior", lambda a: a * 3, "sum to 1"),
+        ("vocabulary_offsets", lambda a: a[::-1].copy(), "partition"),
+    ],
+)
+def test_consistently_resigned_but_invalid_arrays(good, name, mutate, message) -> None:
+    """Even with a matching checksum (a hand-made file), shapes and values are checked."""
+    from runtime.artifact import content_digest
+
+    arrays = members(good)
+    arrays[name] = mutate(arrays[name])
+    payload = {k: v for k, v in arrays.items() if k != METADATA_ARRAY}
+    arrays = with_metadata(arrays, content_sha256=content_digest(payload))
+    with pytest.raises(ModelError, match=message):
+        Model.from_bytes(repack(arrays))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"format_version": 99}, "format_version"),
+        ({"format": "something-else"}, "format"),
+        ({"classes": ["ham"]}, "classes"),
+        ({"n_features": 3}, "n_features"),
+    ],
+)
+def test_bad_metadata(good, changes, message) -> None:
+    with pytest.raises(ModelError, match=message):
+        Model.from_bytes(repack(with_metadata(members(good), **changes)))
+
+
+def test_missing_and_unknown_arrays(good: bytes) -> None:
+    arrays = members(good)
+    del arrays["var"]
+    arrays["extra"] = np.zeros(3)
+    with pytest.raises(ModelError, match=r"missing \['var'\], unknown \['extra'\]"):
+        Model.from_bytes(repack(arrays))
+
+
+def test_expected_sha256_pins_the_file(good: bytes) -> None:
+    model = Model.from_bytes(good)
+    assert Model.from_bytes(good, expected_sha256=model.model_id.upper()).model_id == model.model_id
+    with pytest.raises(ModelError, match="SHA-256"):
+        Model.from_bytes(good, expected_sha256="0" * 64)
+
+
+def test_unreadable_path(tmp_path) -> None:
+    with pytest.raises(ModelError, match="cannot read model file"):
+        Model.from_path(tmp_path / "missing.npz")
+
+
+def test_export_is_byte_identical(good: bytes) -> None:
+    assert render_model(fit_parts()[2], {}) == good
+    assert zipfile.ZipFile(io.BytesIO(good)).namelist() == sorted(
+        f"{name}.npy" for name in [*model_arrays(fit_parts()[2]), METADATA_ARRAY]
+    )

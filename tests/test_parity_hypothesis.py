@@ -1,0 +1,93 @@
+"""Property tests: any text gives exactly what scikit-learn gives, for many settings."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exporter.emit import render_model
+from runtime.model import Model
+from tests.corpus import HAM_WORDS, SPAM_WORDS, UNICODE_WORDS, fit_parts
+from tests.reference import assert_same_as_sklearn
+
+# Each supported TfidfVectorizer option appears at least once, combined sensibly.
+SETTINGS_MATRIX: list[dict] = [
+    {"sublinear_tf": True, "max_df": 0.5},  # the tutorial
+    {},
+    {"lowercase": False, "norm": None},
+    {"strip_accents": "ascii", "norm": "l1"},
+    {"strip_accents": "unicode", "lowercase": False},
+    {"ngram_range": (1, 2), "stop_words": "english"},
+    {"ngram_range": (2, 3), "stop_words": ["the", "a", "to", "and"], "binary": True},
+    {"token_pattern": r"(?u)\b\w+\b", "use_idf": False},
+    {"token_pattern": r"(\w)\w*", "smooth_idf": False, "sublinear_tf": True},
+    {"analyzer": "char", "ngram_range": (1, 3), "min_df": 2},
+    {"analyzer": "char_wb", "ngram_range": (2, 4), "max_features": 300, "strip_accents": "unicode"},
+    {"analyzer": "char", "ngram_range": (3, 5), "lowercase": False, "binary": True, "norm": "l1"},
+    {"max_df": 0.9, "min_df": 3, "max_features": 40, "sublinear_tf": True},
+    {"vocabulary": ["zebra", "free", "lunch", "prize", "café", "東京"], "norm": "l2"},
+]
+
+TRICKY = [
+    "",
+    " ",
+    "\t\n  \r",
+    "İstanbul İI ı",  # Turkish dotted/dotless I lowercases to two code points
+    "STRASSE Straße ß ẞ",
+    "cafe\u0301 café ﬁle ½ ①",  # combining accent, ligature, compatibility forms
+    "😀😀 free 😀prize",
+    "東京 タワー 北京",
+    "ctrl\x00\x07\x1bchars free",
+    "free " * 2000,
+    "a  b\t\tc\u00a0\u00a0d \u2028e",
+]
+
+vocabulary_words = st.sampled_from(SPAM_WORDS + HAM_WORDS + UNICODE_WORDS + ["the", "a"])
+word_texts = st.lists(
+    st.tuples(
+        vocabulary_words,
+        st.sampled_from(["lower", "upper", "title"]),
+        st.sampled_from(["", " ", "  ", "!", ",", ".", "\t", "-", "0", "42", "'", "\n"]),
+    ),
+    max_size=30,
+).map(lambda items: "".join(getattr(w, case)() + sep for w, case, sep in items))
+any_texts = st.text(max_size=200)
+
+
+@functools.cache
+def fitted(index: int):
+    vectorizer, classifier, parts = fit_parts(**SETTINGS_MATRIX[index])
+    return vectorizer, classifier, Model.from_bytes(render_model(parts, {}))
+
+
+ids = [",".join(f"{k}={v}" for k, v in s.items()) or "defaults" for s in SETTINGS_MATRIX]
+matrix = pytest.mark.parametrize("index", range(len(SETTINGS_MATRIX)), ids=ids)
+hypothesis_settings = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@matrix
+def test_tricky_texts(index: int) -> None:
+    vectorizer, classifier, model = fitted(index)
+    assert_same_as_sklearn(model, vectorizer, classifier, TRICKY)
+
+
+@matrix
+@hypothesis_settings
+@given(texts=st.lists(st.one_of(any_texts, word_texts), min_size=1, max_size=8))
+def test_arbitrary_texts(index: int, texts: list[str]) -> None:
+    vectorizer, classifier, model = fitted(index)
+    assert_same_as_sklearn(model, vectorizer, classifier, texts)
+
+
+@hypothesis_settings
+@given(text=st.one_of(any_texts, word_texts))
+def test_single_text_equals_its_row_in_a_batch(text: str) -> None:
+    _, _, model = fitted(0)
+    batch = [TRICKY[6], text, TRICKY[3]]
+    assert model.predict([text]) == model.predict(batch)[1:2]
+    assert (model.joint_log_likelihood([text])[0] == model.joint_log_likelihood(batch)[1]).all()

@@ -1,0 +1,41 @@
+"""The runtime must stay NumPy-only: that is what keeps the Lambda package small."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+FORBIDDEN = ("sklearn", "scipy", "joblib", "pandas", "exporter")
+
+
+def test_importing_runtime_loads_no_training_stack() -> None:
+    code = (
+        "import sys, json, runtime.model, runtime.handler; "
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=RUNTIME.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(json.loads(result.stdout))
+    assert "numpy" in loaded  # the probe really imported the model code
+    assert loaded.isdisjoint(FORBIDDEN), loaded & set(FORBIDDEN)
+
+
+def test_no_runtime_module_imports_training_code() -> None:
+    for path in RUNTIME.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in FORBIDDEN, f"{path}: imports {name}"
