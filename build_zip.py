@@ -1,0 +1,689 @@
+"""Build a small, reproducible AWS Lambda package: runtime code, model and a slimmed NumPy.
+
+Why this exists: scikit-learn's stack does not fit Lambda's size limits, while the NumPy-only
+runtime needs just NumPy's core. This script downloads the NumPy wheel for the *target* Lambda
+runtime (not this machine's Python), leaves out everything the runtime never imports, ships
+bytecode compiled by an interpreter of the target version (Lambda's /var/task is read-only, so
+missing .pyc files are compiled again at every cold start) and writes byte-identical zips for
+identical inputs.
+
+    python build_zip.py                    # dist/lambda.zip for python3.13 / x86_64
+    python build_zip.py --arch arm64 --no-model
+    python build_zip.py --layer            # also dist/numpy-layer.zip + dist/lambda-code.zip
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+ROOT = Path(__file__).resolve().parent
+RUNTIME_DIR = ROOT / "runtime"
+DEFAULT_MODEL = ROOT / "artifacts" / "model.npz"
+MODEL_ARCNAME = "artifacts/model.npz"
+REQUIREMENTS = ROOT / "requirements.txt"
+DEFAULT_CACHE = ROOT / ".cache"
+DEFAULT_OUT = ROOT / "dist"
+
+# Lambda runtimes this script can target. python3.11 is past its Lambda deprecation date.
+SUPPORTED_PYTHONS = ("3.12", "3.13")
+DEFAULT_PYTHON = "3.13"
+# Lambda architecture name -> wheel platform suffix.
+ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
+DEFAULT_ARCH = "x86_64"
+# The python3.12+ Lambda runtimes run on Amazon Linux 2023 (glibc 2.34). Ask for manylinux_2_28
+# explicitly: "manylinux2014" silently resolves to old NumPy releases.
+MANYLINUX = "manylinux_2_28"
+
+MIB = 1024 * 1024
+# Lambda quotas: direct upload of a zip, and function + layers unpacked.
+LAMBDA_ZIP_LIMIT = 50 * MIB
+LAMBDA_UNZIPPED_LIMIT = 250 * MIB
+# This project's own targets (issue 4).
+TARGET_ZIP = 12 * MIB
+TARGET_UNZIPPED = 40 * MIB
+
+# Reproducibility: the earliest date a zip can store, one compression level, fixed modes.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 9
+FILE_MODE = 0o644
+EXEC_MODE = 0o755
+DIR_MODE = 0o755
+UNIX_SYSTEM = 3
+
+# NumPy subpackages/modules that `import numpy` does not load and the runtime never uses.
+# (`import numpy` 2.4 eagerly loads _core, _typing, _utils, lib, linalg and matrixlib: kept.)
+NUMPY_DROPPED_PACKAGES = frozenset(
+    {
+        "_pyinstaller",
+        "char",
+        "core",  # compatibility shim for pickles made by NumPy 1.x
+        "ctypeslib",
+        "doc",
+        "f2py",
+        "fft",
+        "ma",
+        "polynomial",
+        "random",
+        "rec",
+        "strings",
+        "testing",
+        "typing",
+    }
+)
+# C headers, and static libraries with their pkg-config files: for building extensions only.
+NUMPY_DROPPED_DIRS = frozenset({("_core", "include"), ("_core", "lib")})
+# Modules nothing in the kept tree imports: public entry points of dropped features (matlib,
+# recfunctions, user_array; char/strings' implementation), build/test helpers.
+NUMPY_DROPPED_MODULES = frozenset(
+    {
+        "_configtool.py",
+        "_core/cversions.py",
+        "_core/defchararray.py",
+        "_core/strings.py",
+        "_typing/_add_docstring.py",
+        "_typing/_extended_precision.py",
+        "_utils/_pep440.py",
+        "conftest.py",
+        "lib/_user_array_impl.py",
+        "lib/recfunctions.py",
+        "lib/user_array.py",
+        "matlib.py",
+    }
+)
+# Extension modules that exist only for NumPy's own test suite.
+NUMPY_TEST_EXTENSIONS = frozenset(
+    {
+        "_multiarray_tests",
+        "_operand_flag_tests",
+        "_rational_tests",
+        "_simd",
+        "_struct_ufunc_tests",
+        "_umath_tests",
+    }
+)
+# Typing stubs, Cython declarations, static libraries and C headers: build-time only.
+NUMPY_DROPPED_SUFFIXES = (".pyi", ".pxd", ".a", ".h", ".c", ".cpp")
+DIST_INFO_DROPPED = frozenset({"RECORD", "entry_points.txt", "INSTALLER", "REQUESTED"})
+
+CODE_EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test"})
+
+
+class BuildError(Exception):
+    """A build step failed; the message says what to do about it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The Lambda runtime the package is built for."""
+
+    python: str
+    arch: str
+
+    @property
+    def abi(self) -> str:
+        return "cp" + self.python.replace(".", "")
+
+    @property
+    def platform(self) -> str:
+        return f"{MANYLINUX}_{ARCHES[self.arch]}"
+
+    @property
+    def lambda_runtime(self) -> str:
+        return f"python{self.python}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file of the package: its name in the zip, where it comes from, and its component."""
+
+    arcname: str
+    source: Path
+    component: str
+
+
+@dataclass(frozen=True)
+class ZipReport:
+    """What was written, for the size table."""
+
+    path: Path
+    sha256: str
+    size: int
+    unpacked: dict[str, int]
+    zipped: dict[str, int]
+    files: dict[str, int]
+
+    @property
+    def total_unpacked(self) -> int:
+        return sum(self.unpacked.values())
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def read_pin(requirements: Path, name: str) -> str:
+    """Return the `==` version pinned for `name`: the package must match the tested version."""
+    pattern = re.compile(rf"^\s*{re.escape(name)}\s*==\s*([A-Za-z0-9.+!-]+)\s*(?:#.*)?$", re.I)
+    for line in requirements.read_text().splitlines():
+        match = pattern.match(line)
+        if match:
+            return match.group(1)
+    raise BuildError(f"{requirements} has no '{name}==VERSION' pin")
+
+
+def _version_of(interpreter: Path) -> str | None:
+    """Ask an interpreter for its major.minor; None if it does not run."""
+    try:
+        out = subprocess.run(
+            [
+                str(interpreter),
+                "-I",
+                "-S",
+                "-c",
+                "import sys; print('%d.%d' % sys.version_info[:2])",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def _candidate_interpreters(python: str) -> Iterator[Path]:
+    """Likely places for a CPython of the target version: this one, pyenv, then PATH."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == python:
+        yield Path(sys.executable)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    exact = re.compile(rf"^{re.escape(python)}\.(\d+)$")  # skips e.g. 3.13.0t (free-threaded)
+    versions = [
+        (int(m.group(1)), d)
+        for d in (pyenv_root / "versions").glob(f"{python}.*")
+        if (m := exact.match(d.name))
+    ]
+    for _, d in sorted(versions, reverse=True):
+        yield d / "bin" / f"python{python}"
+    for prefix in ("/usr/local/bin", "/usr/bin"):
+        yield Path(prefix) / f"python{python}"
+    found = shutil.which(f"python{python}")
+    if found:
+        yield Path(found)
+
+
+def find_interpreter(python: str, explicit: Path | None = None) -> Path:
+    """Find a CPython `python` (e.g. "3.13") to compile bytecode the target runtime will use."""
+    candidates = [explicit] if explicit else _candidate_interpreters(python)
+    for candidate in candidates:
+        if candidate.exists() and _version_of(candidate) == python:
+            return candidate
+    where = f"{explicit} is not a working Python {python}" if explicit else "none was found"
+    raise BuildError(
+        f"Python {python} is needed to compile bytecode for the python{python} Lambda runtime, "
+        f"but {where}. Install python{python} (e.g. `pyenv install {python}`) or pass "
+        f"--interpreter /path/to/python{python}, or choose another --python."
+    )
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks (wheels and zips are tens of MiB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _wheel_matches(name: str, version: str, target: Target) -> bool:
+    """Check a wheel file name is NumPy `version` for the target's ABI and architecture."""
+    parts = name.removesuffix(".whl").split("-")
+    if len(parts) != 5 or parts[0] != "numpy" or parts[1] != version:
+        return False
+    _, _, python_tag, abi_tag, platform_tag = parts
+    return (
+        python_tag == target.abi
+        and abi_tag == target.abi
+        and any(p.endswith("_" + ARCHES[target.arch]) for p in platform_tag.split("."))
+        and "manylinux" in platform_tag
+    )
+
+
+def _cached_wheel(directory: Path, version: str, target: Target) -> Path | None:
+    """Return a cached wheel whose recorded SHA-256 still matches, else None."""
+    for wheel in sorted(directory.glob(f"numpy-{version}-*.whl")):
+        sidecar = wheel.with_name(wheel.name + ".sha256")
+        if (
+            _wheel_matches(wheel.name, version, target)
+            and sidecar.exists()
+            and sidecar.read_text().strip() == sha256_file(wheel)
+        ):
+            return wheel
+    return None
+
+
+def fetch_numpy_wheel(version: str, target: Target, cache_dir: Path) -> Path:
+    """Download (once) the NumPy wheel for the target runtime into the cache.
+
+    pip verifies the download against the index's hash; we record that file's SHA-256 beside it
+    so a truncated or altered cache entry is detected and fetched again. The download goes to a
+    temporary directory in the cache and is moved in atomically, so an interrupted or
+    concurrent build never sees a partial wheel.
+    """
+    directory = cache_dir / "wheels" / f"{target.abi}-{target.platform}"
+    cached = _cached_wheel(directory, version, target)
+    if cached:
+        return cached
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".download-") as tmp:
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--platform",
+            target.platform,
+            "--python-version",
+            target.python,
+            "--implementation",
+            "cp",
+            "--abi",
+            target.abi,
+            "--dest",
+            tmp,
+            f"numpy=={version}",
+        ]
+        result = subprocess.run(command, check=False)
+        if result.returncode != 0:
+            raise BuildError(f"pip could not download numpy=={version} for {target}")
+        wheels = [p for p in Path(tmp).glob("*.whl") if _wheel_matches(p.name, version, target)]
+        if len(wheels) != 1:
+            raise BuildError(f"expected one NumPy wheel for {target}, pip gave {wheels}")
+        wheel = wheels[0]
+        with zipfile.ZipFile(wheel) as archive:
+            if archive.testzip() is not None:
+                raise BuildError(f"downloaded wheel {wheel.name} is corrupt")
+        sidecar = Path(tmp) / (wheel.name + ".sha256")
+        sidecar.write_text(sha256_file(wheel) + "\n")
+        # Sidecar first: a wheel in the cache always has its checksum beside it.
+        os.replace(sidecar, directory / sidecar.name)
+        os.replace(wheel, directory / wheel.name)
+    return directory / wheel.name
+
+
+# --- selection ----------------------------------------------------------------------------
+
+
+def keep_numpy_file(name: str) -> bool:
+    """Decide whether a wheel member is needed at run time (see NUMPY_DROPPED_*).
+
+    Everything in numpy.libs (OpenBLAS, gfortran, quadmath) is kept: NumPy's extension
+    modules link against those exact files, and stripping or dropping them breaks import.
+    """
+    path = PurePosixPath(name)
+    top = path.parts[0]
+    if top.endswith(".dist-info"):
+        return path.name not in DIST_INFO_DROPPED
+    if top != "numpy":
+        return top == "numpy.libs"
+    inner = path.parts[1:]
+    if not inner or inner[0] in NUMPY_DROPPED_PACKAGES:
+        return False
+    if "/".join(inner) in NUMPY_DROPPED_MODULES:
+        return False
+    if "tests" in inner[:-1] or "__pycache__" in inner[:-1]:
+        return False
+    if inner[:2] in NUMPY_DROPPED_DIRS:
+        return False
+    if path.suffix in NUMPY_DROPPED_SUFFIXES or path.name == "py.typed":
+        return False
+    return path.name.split(".")[0] not in NUMPY_TEST_EXTENSIONS or path.suffix != ".so"
+
+
+def _safe_member(name: str) -> bool:
+    """Refuse absolute paths and `..` in archive members (zip-slip)."""
+    path = PurePosixPath(name)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def extract_numpy(wheel: Path, dest: Path) -> list[str]:
+    """Unpack the kept members of the wheel into `dest`; return their names."""
+    kept = []
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            if info.is_dir() or not keep_numpy_file(info.filename):
+                continue
+            if not _safe_member(info.filename):
+                raise BuildError(f"unsafe path in {wheel.name}: {info.filename}")
+            target = dest / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as src, target.open("wb") as out:
+                shutil.copyfileobj(src, out)
+            kept.append(info.filename)
+    return kept
+
+
+def runtime_sources(runtime_dir: Path) -> list[Path]:
+    """The runtime package's Python files, without tests or caches."""
+    if not (runtime_dir / "__init__.py").is_file():
+        raise BuildError(f"{runtime_dir} is not a Python package (no __init__.py)")
+    files = []
+    for path in sorted(runtime_dir.rglob("*.py")):
+        rel = path.relative_to(runtime_dir)
+        if any(part in CODE_EXCLUDED_DIRS or part.startswith(".") for part in rel.parts[:-1]):
+            continue
+        if path.name.startswith("test_") or path.name.endswith("_test.py"):
+            continue
+        if path.name == "conftest.py":
+            continue
+        files.append(path)
+    return files
+
+
+# --- bytecode -----------------------------------------------------------------------------
+
+
+def _compileall(interpreter: Path, root: Path, package: str, *flags: str) -> None:
+    """Run the target interpreter's compileall on `package` (relative to `root`).
+
+    unchecked-hash: Lambda's code is immutable, and timestamp-based .pyc would embed each
+    build's file mtimes (not reproducible) and look stale against the zip's 1980 dates, so
+    Python would compile them again in memory at every cold start. Relative paths and a fixed
+    hash seed (frozenset constants) keep the bytecode byte-identical between builds.
+    """
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    command = [str(interpreter), "-I", "-m", "compileall", "-q", "-j", "0"]
+    command += ["--invalidation-mode", "unchecked-hash", *flags, package]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"compileall {package} failed:\n{result.stdout}{result.stderr}")
+
+
+def compile_code(interpreter: Path, root: Path, package: str = "runtime") -> None:
+    """Our code: __pycache__/*.pyc beside the sources, which stay for readable tracebacks."""
+    _compileall(interpreter, root, package)
+
+
+def compile_sourceless(interpreter: Path, root: Path, package: str = "numpy") -> None:
+    """NumPy: replace each .py with its .pyc (sourceless import).
+
+    Sources and bytecode together are 2 MiB of the unpacked size; Python imports a lone
+    `module.pyc` without ever looking for the source. The cost is NumPy tracebacks without
+    source lines; a .pyc of another Python version fails loudly (bad magic number).
+    """
+    _compileall(interpreter, root, package, "-b")
+    for source in (root / package).rglob("*.py"):
+        if not source.with_suffix(".pyc").is_file():
+            raise BuildError(f"no bytecode was written for {source}")
+        source.unlink()
+
+
+def write_record(root: Path, dist_info: str) -> None:
+    """Rewrite the dist-info RECORD to list the files actually shipped.
+
+    The wheel's RECORD names files this build leaves out; a RECORD that matches the package
+    keeps `importlib.metadata` and any installer-style tooling truthful.
+    """
+    record = f"{dist_info}/RECORD"
+    lines = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if rel == record or not rel.startswith(("numpy/", "numpy.libs/", dist_info + "/")):
+            continue
+        data = path.read_bytes()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{rel},sha256={digest},{len(data)}")
+    lines.append(f"{record},,")
+    (root / record).write_text("\n".join(lines) + "\n")
+
+
+# --- zip ----------------------------------------------------------------------------------
+
+
+def _mode(arcname: str) -> int:
+    """Shared libraries get 0o755 (as installers leave them); everything else 0o644."""
+    name = PurePosixPath(arcname).name
+    return EXEC_MODE if name.endswith(".so") or ".so." in name else FILE_MODE
+
+
+def _directories(arcnames: Iterable[str]) -> set[str]:
+    """All parent directories of the given names, as zip directory entries ("a/b/")."""
+    dirs = set()
+    for name in arcnames:
+        for parent in PurePosixPath(name).parents:
+            if str(parent) != ".":
+                dirs.add(f"{parent}/")
+    return dirs
+
+
+def write_zip(entries: Sequence[Entry], dest: Path) -> ZipReport:
+    """Write a reproducible zip: sorted names, fixed dates, modes and compression level."""
+    by_name = {e.arcname: e for e in entries}
+    if len(by_name) != len(entries):
+        raise BuildError("duplicate names in the package")
+    names = sorted(by_name.keys() | _directories(by_name))
+    unpacked: dict[str, int] = {}
+    zipped: dict[str, int] = {}
+    files: dict[str, int] = {}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    with zipfile.ZipFile(partial, "w") as archive:
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.create_system = UNIX_SYSTEM
+            if name.endswith("/"):
+                info.external_attr = ((0o040000 | DIR_MODE) << 16) | 0x10
+                archive.writestr(info, b"", compress_type=zipfile.ZIP_STORED)
+                continue
+            entry = by_name[name]
+            info.external_attr = (0o100000 | _mode(name)) << 16
+            data = entry.source.read_bytes()
+            archive.writestr(
+                info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL
+            )
+            written = archive.getinfo(name)
+            unpacked[entry.component] = unpacked.get(entry.component, 0) + len(data)
+            zipped[entry.component] = zipped.get(entry.component, 0) + written.compress_size
+            files[entry.component] = files.get(entry.component, 0) + 1
+    os.replace(partial, dest)
+    return ZipReport(dest, sha256_file(dest), dest.stat().st_size, unpacked, zipped, files)
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def _mib(n: int) -> str:
+    return f"{n / MIB:8.2f}"
+
+
+def format_report(report: ZipReport) -> str:
+    """A size table per component (zipped sizes exclude zip headers; the total includes them)."""
+    rows = [
+        f"{report.path}",
+        f"  {'component':<10}{'files':>7}{'zipped MiB':>12}{'unpacked MiB':>14}",
+    ]
+    for component in sorted(report.unpacked):
+        rows.append(
+            f"  {component:<10}{report.files[component]:>7}"
+            f"{_mib(report.zipped[component]):>12}{_mib(report.unpacked[component]):>14}"
+        )
+    rows.append(
+        f"  {'total':<10}{sum(report.files.values()):>7}"
+        f"{_mib(report.size):>12}{_mib(report.total_unpacked):>14}"
+    )
+    rows.append(f"  sha256 {report.sha256}")
+    return "\n".join(rows)
+
+
+def check_limits(reports: Sequence[ZipReport]) -> list[str]:
+    """Lambda quota violations (each zip ≤ 50 MiB, all unpacked together ≤ 250 MiB)."""
+    problems = [
+        f"{r.path.name} is {r.size / MIB:.1f} MiB zipped, over Lambda's 50 MiB direct upload"
+        for r in reports
+        if r.size > LAMBDA_ZIP_LIMIT
+    ]
+    unpacked = sum(r.total_unpacked for r in reports)
+    if unpacked > LAMBDA_UNZIPPED_LIMIT:
+        problems.append(f"{unpacked / MIB:.1f} MiB unpacked, over Lambda's 250 MiB limit")
+    return problems
+
+
+def target_notes(report: ZipReport) -> str:
+    """Compare the full zip with this project's targets (reported, not enforced)."""
+    zip_ok = "ok" if report.size <= TARGET_ZIP else "OVER"
+    unpacked_ok = "ok" if report.total_unpacked <= TARGET_UNZIPPED else "OVER"
+    return (
+        f"  targets: zip ≤ {TARGET_ZIP // MIB} MiB {zip_ok}, "
+        f"unpacked ≤ {TARGET_UNZIPPED // MIB} MiB {unpacked_ok}"
+    )
+
+
+# --- build --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything a build depends on."""
+
+    target: Target
+    model: Path | None
+    out_dir: Path = DEFAULT_OUT
+    cache_dir: Path = DEFAULT_CACHE
+    interpreter: Path | None = None
+    layer: bool = False
+    runtime_dir: Path = RUNTIME_DIR
+    requirements: Path = REQUIREMENTS
+
+
+def stage(options: BuildOptions, staging: Path) -> list[Entry]:
+    """Lay out code, model and NumPy in `staging` with bytecode; return the package entries."""
+    interpreter = find_interpreter(options.target.python, options.interpreter)
+    version = read_pin(options.requirements, "numpy")
+    wheel = fetch_numpy_wheel(version, options.target, options.cache_dir)
+
+    code_root = staging / "runtime"
+    for source in runtime_sources(options.runtime_dir):
+        target = code_root / source.relative_to(options.runtime_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    numpy_names = extract_numpy(wheel, staging)
+    dist_info = next(n.split("/")[0] for n in numpy_names if n.split("/")[0].endswith(".dist-info"))
+    compile_code(interpreter, staging)
+    compile_sourceless(interpreter, staging)
+    write_record(staging, dist_info)
+
+    entries = []
+    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+        rel = path.relative_to(staging).as_posix()
+        entries.append(Entry(rel, path, "code" if rel.startswith("runtime/") else "numpy"))
+    if options.model is not None:
+        if not options.model.is_file():
+            raise BuildError(
+                f"model {options.model} not found: run `python exporter/export.py` first, "
+                "pass --model PATH, or --no-model if the function loads it from S3"
+            )
+        entries.append(Entry(MODEL_ARCNAME, options.model, "model"))
+    return entries
+
+
+def build(options: BuildOptions) -> list[ZipReport]:
+    """Build dist/lambda.zip (and with --layer the layer + code-only zips); return reports."""
+    with tempfile.TemporaryDirectory(prefix="build-zip-") as tmp:
+        entries = stage(options, Path(tmp))
+        reports = [write_zip(entries, options.out_dir / "lambda.zip")]
+        if options.layer:
+            layer = [
+                Entry(f"python/{e.arcname}", e.source, e.component)
+                for e in entries
+                if e.component == "numpy"
+            ]
+            code = [e for e in entries if e.component != "numpy"]
+            reports.append(write_zip(layer, options.out_dir / "numpy-layer.zip"))
+            reports.append(write_zip(code, options.out_dir / "lambda-code.zip"))
+    return reports
+
+
+def parse_args(argv: Sequence[str] | None) -> BuildOptions:
+    """Command line → BuildOptions."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--python",
+        choices=SUPPORTED_PYTHONS,
+        default=DEFAULT_PYTHON,
+        help="target Lambda Python runtime (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--arch",
+        choices=sorted(ARCHES),
+        default=DEFAULT_ARCH,
+        help="target Lambda architecture (default: %(default)s)",
+    )
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument(
+        "--model",
+        type=Path,
+        default=DEFAULT_MODEL,
+        help="model to bundle (default: artifacts/model.npz)",
+    )
+    model.add_argument(
+        "--no-model", action="store_true", help="bundle no model: the function reads it from S3"
+    )
+    parser.add_argument(
+        "--layer",
+        action="store_true",
+        help="also write numpy-layer.zip (python/ prefix) and lambda-code.zip",
+    )
+    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--cache-dir", type=Path, default=DEFAULT_CACHE, help="wheel cache (default: .cache/)"
+    )
+    parser.add_argument(
+        "--interpreter", type=Path, help="Python of the target version used to compile bytecode"
+    )
+    args = parser.parse_args(argv)
+    return BuildOptions(
+        target=Target(args.python, args.arch),
+        model=None if args.no_model else args.model,
+        out_dir=args.out_dir,
+        cache_dir=args.cache_dir,
+        interpreter=args.interpreter,
+        layer=args.layer,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build, print the size table and SHA-256, and fail past Lambda's limits."""
+    options = parse_args(argv)
+    try:
+        reports = build(options)
+    except BuildError as error:
+        print(f"build_zip: error: {error}", file=sys.stderr)
+        return 2
+    target = options.target
+    print(f"target: {target.lambda_runtime} {target.arch} ({target.platform})")
+    for report in reports:
+        print(format_report(report))
+    print(target_notes(reports[0]))
+    problems = check_limits(reports[:1]) + (check_limits(reports[1:]) if options.layer else [])
+    for problem in problems:
+        print(f"build_zip: error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
