@@ -108,12 +108,12 @@ def default_cache_dir() -> Path:
     return Path(base) / "sms-spam-lambda"
 
 
-def fetch_dataset(url: str, cache_dir: Path) -> Dataset:
+def fetch_dataset(url: str, cache_dir: Path, *, min_rows: int = DOWNLOAD_MIN_ROWS) -> Dataset:
     """Download the public collection once, validate it, and keep it in ``cache_dir``."""
     cached = cache_dir / (hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + Path(url).name)
     if cached.is_file():
         try:
-            return load_dataset(cached, min_rows=DOWNLOAD_MIN_ROWS)
+            return load_dataset(cached, min_rows=min_rows)
         except DatasetError:
             cached.unlink(missing_ok=True)  # a bad cache entry is fetched again
     try:
@@ -125,7 +125,7 @@ def fetch_dataset(url: str, cache_dir: Path) -> Dataset:
             f"could not download the SMS Spam Collection from {url} ({reason}). "
             "Pass --data PATH (or set SPAM_DATA) to a local spam.csv or SMSSpamCollection file."
         ) from None
-    dataset = parse_dataset(data, source=url, min_rows=DOWNLOAD_MIN_ROWS)
+    dataset = parse_dataset(data, source=url, min_rows=min_rows)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False) as tmp:
         tmp.write(data)

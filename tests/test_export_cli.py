@@ -1,0 +1,161 @@
+"""``python exporter/export.py`` end to end, including the download path.
+
+The download is tested against a local HTTP server serving a zip the test builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+
+from runtime.model import Model
+from tests.conftest import PROJECT_ROOT
+from tests.datafiles import kaggle_csv, uci_zip
+
+EXPORT = PROJECT_ROOT / "exporter" / "export.py"
+
+
+def run_export(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SPAM_DATA")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, str(EXPORT), *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
+
+
+class Files(http.server.BaseHTTPRequestHandler):
+    files: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        body = self.files.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.end_headers()
+        self.wfile.write(body if body is not None else b"not found")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def file_server() -> Iterator[tuple[str, dict[str, bytes]]]:
+    files: ClassVar[dict[str, bytes]] = {}
+    handler = type("Handler", (Files,), {"files": files})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", files
+    server.shutdown()
+    server.server_close()
+
+
+def test_full_dataset_report_and_reproducible_artifact(full_dataset_path, tmp_path) -> None:
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    result = run_export("--data", str(full_dataset_path), "-o", str(first))
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy   0.9032258064516129 (504 of 558)" in result.stdout
+    assert "runtime parity  OK (0 label differences)" in result.stdout
+    assert run_export("--data", str(full_dataset_path), "-o", str(second)).returncode == 0
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    assert digest == hashlib.sha256(second.read_bytes()).hexdigest()
+    assert f"sha256          {digest}" in result.stdout
+
+    model = Model.from_path(first)
+    meta = model.metadata
+    assert (
+        meta["training"]["data_sha256"]
+        == hashlib.sha256(full_dataset_path.read_bytes()).hexdigest()
+    )
+    assert meta["vectorizer"]["sublinear_tf"] is True
+    assert meta["vectorizer"]["fit_params"]["max_df"] == 0.5
+    assert meta["metrics"]["accuracy"] == 0.9032258064516129
+    assert meta["created_by"]["scikit-learn"]
+
+
+def test_spam_data_environment_variable(tmp_path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    result = run_export("-o", str(tmp_path / "m.npz"), env={"SPAM_DATA": str(data)})
+    assert result.returncode == 0, result.stderr
+    assert f"data            {data}" in result.stdout
+
+
+def test_vectorizer_options(tmp_path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    out = tmp_path / "m.npz"
+    result = run_export(
+        "--data", str(data), "-o", str(out),
+        "--vectorizer-param", "analyzer=char_wb",
+        "--vectorizer-param", "ngram_range=[2,4]",
+        "--test-size", "0.2", "--random-state", "1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    settings = Model.from_path(out).metadata["vectorizer"]
+    assert (settings["analyzer"], settings["ngram_range"]) == ("char_wb", [2, 4])
+
+
+def test_unsupported_option_is_refused_by_name(tmp_path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    result = run_export(
+        "--data", str(data), "-o", str(tmp_path / "m.npz"), "--vectorizer-param", "dtype=float32"
+    )
+    assert result.returncode == 2
+    assert "dtype" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_download_validate_and_cache(file_server, tmp_path) -> None:
+    url, files = file_server
+    files["/sms.zip"] = uci_zip(5200)
+    cache = tmp_path / "cache"
+    args = ["--data-url", f"{url}/sms.zip", "--cache-dir", str(cache)]
+    result = run_export(*args, "-o", str(tmp_path / "m.npz"))
+    assert result.returncode == 0, result.stderr
+    assert f"data            {url}/sms.zip" in result.stdout
+    assert len(list(cache.iterdir())) == 1
+
+    files.clear()  # the server now has nothing: the cached copy must be used
+    result = run_export(*args, "-o", str(tmp_path / "again.npz"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "m.npz").read_bytes() == (tmp_path / "again.npz").read_bytes()
+
+
+def test_download_of_something_else_is_refused_and_not_cached(file_server, tmp_path) -> None:
+    url, files = file_server
+    files["/sms.zip"] = b"<html>maintenance</html>"
+    cache = tmp_path / "cache"
+    result = run_export("--data-url", f"{url}/sms.zip", "--cache-dir", str(cache))
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert not cache.exists() or not any(cache.iterdir())
+
+
+def test_no_data_and_no_network_is_one_clear_line(file_server, tmp_path) -> None:
+    url, _ = file_server
+    result = run_export("--data-url", f"{url}/missing.zip", "--cache-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "--data" in lines[0]
+    assert "Traceback" not in result.stderr
+
+    closed = run_export("--data-url", "http://127.0.0.1:9/sms.zip", "--cache-dir", str(tmp_path))
+    assert closed.returncode == 2
+    assert len(closed.stderr.strip().splitlines()) == 1
+    assert "--data" in closed.stderr
