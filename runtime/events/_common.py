@@ -1,0 +1,48 @@
+"""Helpers shared by the event parsers: defensive reads of untrusted event fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.http_types import BadEvent
+
+
+def text_field(event: dict[str, Any], name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadEvent(f"event field {name!r} must be a non-empty string")
+    return value
+
+
+def body_fields(event: dict[str, Any]) -> tuple[str | None, bool]:
+    body = event.get("body")
+    if body is not None and not isinstance(body, str):
+        raise BadEvent("event field 'body' must be a string or null")
+    encoded = event.get("isBase64Encoded", False)
+    if not isinstance(encoded, bool):
+        raise BadEvent("event field 'isBase64Encoded' must be a boolean")
+    return body, encoded
+
+
+def lower_headers(raw: object, into: dict[str, str] | None = None) -> dict[str, str]:
+    """Header names lower-cased; values that are not strings are dropped, not fatal."""
+    headers = {} if into is None else into
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            if isinstance(name, str) and isinstance(value, str):
+                headers[name.lower()] = value
+    return headers
+
+
+def request_id(event: dict[str, Any]) -> str | None:
+    context = event.get("requestContext")
+    if isinstance(context, dict):
+        value = context.get("requestId")
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def render(status: int, headers: dict[str, str], body: str) -> dict[str, Any]:
+    """The response keys both payload versions accept; API Gateway needs exactly these types."""
+    return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}

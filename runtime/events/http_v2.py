@@ -1,0 +1,45 @@
+"""API Gateway HTTP API (payload format 2.0) and Lambda Function URLs, which share it.
+
+Header names arrive lower-cased with repeated values comma-joined; cookies come
+separately and are not used. On a named stage ``rawPath`` starts with ``/<stage>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.events._common import body_fields, lower_headers, render, request_id
+from runtime.http_types import BadEvent, Request, Response
+
+
+def parse(event: dict[str, Any]) -> Request:
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    if not isinstance(http, dict):
+        raise BadEvent("payload 2.0 event needs requestContext.http")
+    method = http.get("method")
+    if not isinstance(method, str) or not method:
+        raise BadEvent("payload 2.0 event needs requestContext.http.method")
+    path = event.get("rawPath")
+    if not isinstance(path, str) or not path:
+        path = http.get("path")
+        if not isinstance(path, str) or not path:
+            raise BadEvent("payload 2.0 event needs rawPath")
+    stage = context.get("stage")
+    if isinstance(stage, str) and stage and stage != "$default":
+        prefix = "/" + stage
+        if path == prefix or path.startswith(prefix + "/"):
+            path = path[len(prefix) :] or "/"
+    body, is_base64 = body_fields(event)
+    return Request(
+        method=method.upper(),
+        path=path,
+        headers=lower_headers(event.get("headers")),
+        body=body,
+        is_base64=is_base64,
+        request_id=request_id(event),
+    )
+
+
+def render_response(response: Response) -> dict[str, Any]:
+    return render(response.status, response.headers, response.body)
