@@ -9,6 +9,7 @@ correction for each nonzero term.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ from runtime.analyzer import AnalyzerSettings, build_analyzer
 from runtime.artifact import ModelArrays, ModelError, read_arrays
 
 __all__ = ["Model", "ModelError", "SparseRows"]
+
+# Up to this many texts are scored in plain Python; larger batches are vectorised.
+# Both paths give identical terms, values and log-likelihoods (tests check it).
+SMALL_BATCH = 4
+_SUBLINEAR_TABLE = 256
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,25 @@ class Model:
         self._log_norm = -0.5 * np.sum(np.log(2.0 * np.pi * var), axis=1)
         self._zero_doc_distance = np.sum(theta**2 / var, axis=1)
 
+        # Plain-Python copies for the few-texts path, where a dozen NumPy calls on
+        # tiny arrays would cost more than the arithmetic itself.
+        self._py_idf = None if arrays.idf is None else arrays.idf.tolist()
+        self._py_term_params = list(
+            zip(
+                self._theta_t.tolist(),
+                self._var_t.tolist(),
+                self._zero_term_t.tolist(),
+                strict=True,
+            )
+        )
+        self._py_log_prior = self._log_prior.tolist()
+        self._py_log_norm = self._log_norm.tolist()
+        self._py_zero_doc_distance = self._zero_doc_distance.tolist()
+        # log(count) + 1 from NumPy's own log, so both paths give identical bits.
+        self._py_sublinear = (
+            np.log(np.arange(1, _SUBLINEAR_TABLE, dtype=np.float64)) + 1.0
+        ).tolist()
+
     @classmethod
     def from_bytes(cls, data: bytes, *, expected_sha256: str | None = None) -> Model:
         """Load a model file held in memory; ``expected_sha256`` pins the exact file."""
@@ -140,7 +165,55 @@ class Model:
 
     def joint_log_likelihood(self, texts: Sequence[str]) -> np.ndarray:
         """``GaussianNB._joint_log_likelihood`` of the TF-IDF rows, shape (n, n_classes)."""
+        if len(texts) <= SMALL_BATCH:
+            rows = [self._joint_log_likelihood_one(text) for text in texts]
+            return np.array(rows, dtype=np.float64).reshape(len(texts), len(self.classes))
         return self._joint_log_likelihood(self.transform(texts))
+
+    def transform_one(self, text: str) -> tuple[list[int], list[float]]:
+        """One TF-IDF row as (sorted columns, values), in plain Python, equal to ``transform``."""
+        lookup = self._lookup
+        counts: dict[int, int] = {}
+        for term in self._analyze(_require_str(text)):
+            column = lookup(term, -1)
+            if column >= 0:
+                counts[column] = counts.get(column, 0) + 1
+        columns = sorted(counts)
+        values = [1.0] * len(columns) if self._binary else [float(counts[c]) for c in columns]
+        if self._sublinear_tf:
+            table = self._py_sublinear
+            values = [
+                table[int(v) - 1] if v < _SUBLINEAR_TABLE else float(np.log(v)) + 1.0
+                for v in values
+            ]
+        if self._py_idf is not None:
+            idf = self._py_idf
+            values = [v * idf[c] for v, c in zip(values, columns, strict=True)]
+        if self._norm is not None:
+            total = 0.0
+            for v in values:  # sequential, in column order, as scikit-learn sums
+                total += abs(v) if self._norm == "l1" else v * v
+            if self._norm == "l2":
+                total = math.sqrt(total)
+            if total != 0.0:
+                values = [v / total for v in values]
+        return columns, values
+
+    def _joint_log_likelihood_one(self, text: str) -> list[float]:
+        columns, values = self.transform_one(text)
+        n_classes = len(self.classes)
+        corrections = [0.0] * n_classes
+        params = self._py_term_params
+        for column, x in zip(columns, values, strict=True):
+            theta, var, zero_term = params[column]
+            for k in range(n_classes):
+                d = x - theta[k]
+                corrections[k] += d * d / var[k] - zero_term[k]
+        return [
+            self._py_log_prior[k]
+            + (self._py_log_norm[k] - 0.5 * (self._py_zero_doc_distance[k] + corrections[k]))
+            for k in range(n_classes)
+        ]
 
     def _joint_log_likelihood(self, rows: SparseRows) -> np.ndarray:
         n_rows = len(rows.indptr) - 1
@@ -166,7 +239,12 @@ class Model:
 
     def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Labels and class probabilities from one pass over the texts."""
-        jll = self.joint_log_likelihood(texts)
+        if len(texts) <= SMALL_BATCH:
+            rows = [self._joint_log_likelihood_one(text) for text in texts]
+            labels = [self.classes[row.index(max(row))] for row in rows]  # first max, as argmax
+            proba = np.array([_proba_one(row) for row in rows], dtype=np.float64)
+            return labels, proba.reshape(len(texts), len(self.classes))
+        jll = self._joint_log_likelihood(self.transform(texts))
         labels = self._classes[np.argmax(jll, axis=1)].tolist()
         return labels, np.exp(jll - _logsumexp(jll)[:, np.newaxis])
 
@@ -182,6 +260,21 @@ def _logsumexp(jll: np.ndarray) -> np.ndarray:
     total = np.sum(np.exp(others - shift), axis=1, keepdims=True)
     total = np.where(total == 0, total, total / n_max)
     return (np.log1p(total) + np.log(n_max) + row_max)[:, 0]
+
+
+def _proba_one(jll: list[float]) -> list[float]:
+    """``_logsumexp`` for one row in plain Python (exp/log may differ from NumPy's by 1 ulp)."""
+    row_max = max(jll)
+    n_max = sum(1 for v in jll if v == row_max)
+    shift = row_max if math.isfinite(row_max) else 0.0
+    total = 0.0
+    for v in jll:
+        if v != row_max:
+            total += math.exp(v - shift)
+    if total != 0.0:
+        total /= n_max
+    log_sum = math.log1p(total) + math.log(n_max) + row_max
+    return [math.exp(v - log_sum) for v in jll]
 
 
 def _require_str(text: object) -> str:

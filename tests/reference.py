@@ -33,6 +33,21 @@ def assert_same_as_sklearn(
         got_jll = model.joint_log_likelihood(chunk)
         np.testing.assert_allclose(got_jll, expected_jll, rtol=rtol, atol=0)
 
+        expected_labels = classifier.predict(dense).tolist()
+        expected_proba = classifier.predict_proba(dense)
         labels, proba = model.predict_with_proba(chunk)
-        assert labels == classifier.predict(dense).tolist()
-        np.testing.assert_allclose(proba, classifier.predict_proba(dense), rtol=1e-9, atol=1e-12)
+        assert labels == expected_labels
+        np.testing.assert_allclose(proba, expected_proba, rtol=1e-9, atol=1e-12)
+
+        # The plain-Python path for a few texts (what a single request takes).
+        for i, text in enumerate(chunk):
+            columns, values = model.transform_one(text)
+            row = slice(expected.indptr[i], expected.indptr[i + 1])
+            assert columns == expected.indices[row].tolist()
+            np.testing.assert_allclose(values, expected.data[row], rtol=0, atol=1e-12)
+            np.testing.assert_allclose(
+                model.joint_log_likelihood([text])[0], expected_jll[i], rtol=rtol, atol=0
+            )
+            label, one_proba = model.predict_with_proba([text])
+            assert label == [expected_labels[i]]
+            np.testing.assert_allclose(one_proba[0], expected_proba[i], rtol=1e-9, atol=1e-12)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exporter.emit import render_model
-from runtime.model import Model
+from runtime.model import SMALL_BATCH, Model
 from tests.corpus import HAM_WORDS, SPAM_WORDS, UNICODE_WORDS, fit_parts
 from tests.reference import assert_same_as_sklearn
 
@@ -84,10 +85,20 @@ def test_arbitrary_texts(index: int, texts: list[str]) -> None:
     assert_same_as_sklearn(model, vectorizer, classifier, texts)
 
 
+@matrix
 @hypothesis_settings
 @given(text=st.one_of(any_texts, word_texts))
-def test_single_text_equals_its_row_in_a_batch(text: str) -> None:
-    _, _, model = fitted(0)
-    batch = [TRICKY[6], text, TRICKY[3]]
-    assert model.predict([text]) == model.predict(batch)[1:2]
+def test_few_texts_path_equals_batch_path(index: int, text: str) -> None:
+    """Small requests are scored in plain Python; they must equal the vectorised batch."""
+    _, _, model = fitted(index)
+    batch = [TRICKY[6], text, *TRICKY[3 : 3 + SMALL_BATCH]]
+    assert len(batch) > SMALL_BATCH
+    rows = model.transform(batch)
+    columns, values = model.transform_one(text)
+    assert columns == rows.indices[rows.indptr[1] : rows.indptr[2]].tolist()
+    assert values == rows.data[rows.indptr[1] : rows.indptr[2]].tolist()
     assert (model.joint_log_likelihood([text])[0] == model.joint_log_likelihood(batch)[1]).all()
+    labels, proba = model.predict_with_proba(batch)
+    one_label, one_proba = model.predict_with_proba([text])
+    assert one_label == labels[1:2]
+    np.testing.assert_allclose(one_proba[0], proba[1], rtol=1e-14, atol=1e-300)
