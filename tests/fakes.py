@@ -1,0 +1,78 @@
+"""Stand-ins for routing tests: a deterministic model, and apps built around it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from runtime.config import ModelSource, Settings
+from runtime.handler import App, create_app
+from runtime.model_source import ModelHolder, ModelUnavailable
+
+FAKE_SOURCE = ModelSource("path", "/fake/model.npz")
+
+
+class FakeModel:
+    """Says "spam" exactly when the text contains "prize" (any case)."""
+
+    model_id = "f" * 64
+    classes = ("ham", "spam")
+    metadata: dict[str, Any] = {"format": "fake", "format_version": 1}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.seen: list[list[str]] = []
+
+    def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        self.seen.append(list(texts))
+        spam = np.array(["prize" in text.lower() for text in texts], dtype=bool)
+        proba = np.where(spam[:, None], [[0.1, 0.9]], [[0.8, 0.2]])
+        return ["spam" if s else "ham" for s in spam], proba
+
+
+class ExplodingModel(FakeModel):
+    """A model with a bug: the handler must turn it into a bland 500."""
+
+    def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        raise RuntimeError("secret internals " + "".join(texts))
+
+
+def fake_app(
+    model: Any = None, *, settings: Settings | None = None, **overrides: Any
+) -> tuple[App, Any]:
+    model = FakeModel() if model is None else model
+    settings = replace(settings or Settings(source=FAKE_SOURCE), **overrides)
+    return create_app(settings, ModelHolder(lambda: model, settings.source)), model
+
+
+def unavailable_app(
+    message: str = "cannot read s3://bucket/model.npz: NoSuchKey", **overrides: Any
+) -> App:
+    def fail() -> Any:
+        raise ModelUnavailable(message)
+
+    settings = replace(Settings(source=FAKE_SOURCE), **overrides)
+    return create_app(settings, ModelHolder(fail, settings.source))
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def counting(loader: Callable[[], Any]) -> tuple[Callable[[], Any], list[int]]:
+    calls: list[int] = []
+
+    def wrapped() -> Any:
+        calls.append(1)
+        return loader()
+
+    return wrapped, calls

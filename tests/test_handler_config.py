@@ -1,0 +1,155 @@
+"""Environment settings, and what importing the handler (the cold start) does with them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime.config import BUNDLED_MODEL_PATH, ConfigError, ModelSource, Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHA = "ab" * 32
+
+
+def test_defaults():
+    settings = Settings.from_env({})
+    assert settings.source == ModelSource("bundled", str(BUNDLED_MODEL_PATH))
+    assert BUNDLED_MODEL_PATH == PROJECT_ROOT / "artifacts" / "model.npz"
+    assert settings.model_sha256 is None
+    assert settings.max_batch_size == 1000
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.cors_origins == ()
+    assert settings.s3_endpoint_url is None
+    assert settings.cache_dir == "/tmp/sms-spam-model"
+
+
+def test_s3_source():
+    settings = Settings.from_env(
+        {
+            "MODEL_S3_URI": "s3://my-bucket/models/v1/model.npz",
+            "MODEL_S3_VERSION": "3HL4kqtJlcpXroDTDmJ",
+            "MODEL_SHA256": SHA.upper(),
+            "MODEL_S3_ENDPOINT_URL": "http://127.0.0.1:5000",
+            "MODEL_CACHE_DIR": "/var/cache/x",
+        }
+    )
+    source = settings.source
+    assert (source.kind, source.bucket, source.key) == ("s3", "my-bucket", "models/v1/model.npz")
+    assert source.version_id == "3HL4kqtJlcpXroDTDmJ"
+    assert source.describe() == "s3://my-bucket/models/v1/model.npz?versionId=3HL4kqtJlcpXroDTDmJ"
+    assert settings.model_sha256 == SHA
+    assert settings.s3_endpoint_url == "http://127.0.0.1:5000"
+    assert settings.cache_dir == "/var/cache/x"
+
+
+def test_path_source_and_limits():
+    settings = Settings.from_env(
+        {
+            "MODEL_PATH": "/opt/model.npz",
+            "MAX_BATCH_SIZE": "50",
+            "MAX_BODY_BYTES": "6000000",
+            "CORS_ALLOW_ORIGIN": " https://a.example , https://b.example ",
+            "TMPDIR": "/scratch",
+        }
+    )
+    assert settings.source == ModelSource("path", "/opt/model.npz")
+    assert (settings.max_batch_size, settings.max_body_bytes) == (50, 6_000_000)
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.cache_dir == "/scratch/sms-spam-model"
+
+
+def test_blank_values_mean_unset():
+    assert Settings.from_env({"MODEL_S3_URI": "  ", "MAX_BATCH_SIZE": ""}) == Settings.from_env({})
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"MODEL_S3_URI": "s3://b/k", "MODEL_PATH": "/m"}, "not both"),
+        ({"MODEL_S3_VERSION": "v1"}, "needs MODEL_S3_URI"),
+        ({"MODEL_S3_URI": "https://b/k"}, "MODEL_S3_URI"),
+        ({"MODEL_S3_URI": "s3://bucket"}, "MODEL_S3_URI"),
+        ({"MODEL_S3_URI": "s3://bucket/"}, "MODEL_S3_URI"),
+        ({"MODEL_S3_URI": "s3://bucket/dir/"}, "MODEL_S3_URI"),
+        ({"MODEL_S3_URI": "s3:///key"}, "MODEL_S3_URI"),
+        ({"MODEL_SHA256": "abc"}, "MODEL_SHA256"),
+        ({"MODEL_SHA256": "g" * 64}, "MODEL_SHA256"),
+        ({"MAX_BATCH_SIZE": "many"}, "MAX_BATCH_SIZE must be an integer"),
+        ({"MAX_BATCH_SIZE": "0"}, "at least 1"),
+        ({"MAX_BODY_BYTES": "-5"}, "at least 1"),
+        ({"MAX_BODY_BYTES": "6000001"}, "at most 6000000"),
+        ({"CORS_ALLOW_ORIGIN": "*, https://a.example"}, "CORS_ALLOW_ORIGIN"),
+    ],
+)
+def test_invalid_settings_are_refused_with_the_variable_named(env, fragment):
+    with pytest.raises(ConfigError, match=fragment.replace("*", r"\*")):
+        Settings.from_env(env)
+
+
+def run_cold_start(env: dict[str, str], script: str) -> dict:
+    """Import the handler in a fresh interpreter, as Lambda does, and report on it."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MODEL_", "OPENBLAS"))}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**clean, **env},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+COLD_START = """
+import json, os, sys
+import runtime
+numpy_before = "numpy" in sys.modules
+import runtime.handler as h
+out = h.lambda_handler({"body": "WINNER!! claim your free prize now"}, None)
+from threadpoolctl import threadpool_info
+print(json.dumps({
+    "numpy_before": numpy_before,
+    "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+    "blas_threads": [
+        i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openblas"
+    ],
+    "boto3": "boto3" in sys.modules,
+    "status": out["statusCode"],
+    "body": json.loads(out["body"]),
+}))
+"""
+
+
+def test_cold_start_from_a_path_sets_threads_and_never_imports_boto3(small_model_path):
+    report = run_cold_start({"MODEL_PATH": str(small_model_path)}, COLD_START)
+    assert report["numpy_before"] is False
+    assert report["threads"] == "1"
+    assert report["blas_threads"] == [1]  # OpenBLAS really started with one thread
+    assert report["boto3"] is False
+    assert report["status"] == 200
+    assert report["body"]["label"] == "spam"
+
+
+def test_cold_start_keeps_an_explicit_thread_setting(small_model_path):
+    env = {"MODEL_PATH": str(small_model_path), "OPENBLAS_NUM_THREADS": "3"}
+    assert run_cold_start(env, COLD_START)["threads"] == "3"
+
+
+def test_cold_start_with_invalid_configuration_answers_503_not_a_crash():
+    report = run_cold_start({"MAX_BATCH_SIZE": "lots"}, COLD_START)
+    assert report["status"] == 503
+    assert report["body"]["error"]["code"] == "misconfigured"
+    assert "MAX_BATCH_SIZE" in report["body"]["error"]["message"]
+
+
+def test_cold_start_with_a_missing_model_file_answers_503(tmp_path):
+    report = run_cold_start({"MODEL_PATH": str(tmp_path / "absent.npz")}, COLD_START)
+    assert report["status"] == 503
+    assert report["body"]["error"]["code"] == "model_unavailable"
+    assert "absent.npz" in report["body"]["error"]["message"]
