@@ -1,0 +1,117 @@
+"""openapi.yaml is a valid OpenAPI document and describes what the handler really answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from runtime.api import ALLOWED_METHODS
+from runtime.config import ModelSource, Settings
+from runtime.handler import create_app
+from tests import events
+from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
+from tests.fakes import unavailable_app
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SPEC = yaml.safe_load((PROJECT_ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+JSON = {"Content-Type": "application/json"}
+
+
+def resolve(node: Any) -> Any:
+    """Inline every local $ref (the document has no cycles)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target: Any = SPEC
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            return resolve(target)
+        return {key: resolve(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve(item) for item in node]
+    return node
+
+
+def test_document_is_valid_openapi():
+    validate(SPEC)
+
+
+def test_paths_and_methods_match_the_router():
+    documented = {
+        path: {method.upper() for method in operations}
+        for path, operations in SPEC["paths"].items()
+    }
+    routed = {path: set(allowed.split(", ")) for path, allowed in ALLOWED_METHODS.items()}
+    assert documented == routed
+
+
+def test_every_error_code_in_the_code_is_documented():
+    sources = "\n".join(p.read_text() for p in (PROJECT_ROOT / "runtime").rglob("*.py"))
+    codes = set(re.findall(r'ApiError\(\s*\d{3},\s*"([a-z_0-9]+)"', sources))
+    codes |= set(re.findall(r'code="([a-z_]+)"', sources))
+    codes |= {"payload_too_large"}  # built by _too_large()
+    documented = set(SPEC["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"])
+    assert "invalid_json" in codes  # the scan finds what it should
+    assert codes <= documented, codes - documented
+
+
+@pytest.fixture(scope="module")
+def app(small_model_path):
+    return create_app(Settings(source=ModelSource("path", str(small_model_path))))
+
+
+def schema_for(path: str, method: str, status: int) -> dict[str, Any]:
+    response = resolve(SPEC["paths"][path][method.lower()]["responses"][str(status)])
+    return response["content"]["application/json"]["schema"]
+
+
+def check(result: dict[str, Any], path: str, method: str) -> None:
+    schema = schema_for(path, method, result["statusCode"])
+    OAS30Validator(schema).validate(json.loads(result["body"]))
+
+
+CASES = [
+    ("single", "POST", "/predict", json.dumps({"text": SPAM_EXAMPLE}), 200),
+    ("batch", "POST", "/predict", json.dumps({"texts": [SPAM_EXAMPLE, HAM_EXAMPLE]}), 200),
+    ("invalid_json", "POST", "/predict", "{", 400),
+    ("invalid_request", "POST", "/predict", json.dumps({"texts": []}), 400),
+    ("batch_too_large", "POST", "/predict", json.dumps({"texts": ["a"] * 1001}), 413),
+    ("health", "GET", "/health", None, 200),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path", "body", "status"), CASES, ids=[c[0] for c in CASES]
+)
+def test_responses_match_the_schemas(app, name, method, path, body, status):
+    result = app(events.rest_v1(method, path, body=body, headers=JSON), None)
+    assert result["statusCode"] == status
+    check(result, path, method)
+
+
+def test_unsupported_media_type_matches(app):
+    result = app(events.rest_v1(body="<x/>", headers={"Content-Type": "application/xml"}), None)
+    assert result["statusCode"] == 415
+    check(result, "/predict", "POST")
+
+
+def test_unavailable_responses_match():
+    app = unavailable_app()
+    predict = app(events.rest_v1(body=json.dumps({"text": "x"}), headers=JSON), None)
+    health = app(events.rest_v1("GET", "/health"), None)
+    assert predict["statusCode"] == health["statusCode"] == 503
+    check(predict, "/predict", "POST")
+    check(health, "/health", "GET")
+
+
+def test_schema_check_can_fail(app):
+    result = app(events.rest_v1(body=json.dumps({"text": "x"}), headers=JSON), None)
+    wrong = {**result, "body": json.dumps({"label": "spam"})}
+    with pytest.raises(Exception, match="required"):
+        check(wrong, "/predict", "POST")
