@@ -24,14 +24,18 @@ def body_fields(event: dict[str, Any]) -> tuple[str | None, bool]:
     return body, encoded
 
 
-def lower_headers(raw: object, into: dict[str, str] | None = None) -> dict[str, str]:
+def lower_headers(raw: object) -> dict[str, str]:
     """Header names lower-cased; values that are not strings are dropped, not fatal."""
-    headers = {} if into is None else into
-    if isinstance(raw, dict):
-        for name, value in raw.items():
-            if isinstance(name, str) and isinstance(value, str):
-                headers[name.lower()] = value
-    return headers
+    if not isinstance(raw, dict):
+        return {}
+    try:  # the usual case, in one pass: names from a JSON event are always strings
+        return {name.lower(): value for name, value in raw.items() if isinstance(value, str)}
+    except AttributeError:
+        return {
+            name.lower(): value
+            for name, value in raw.items()
+            if isinstance(name, str) and isinstance(value, str)
+        }
 
 
 def request_id(event: dict[str, Any]) -> str | None:

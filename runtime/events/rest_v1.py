@@ -13,15 +13,19 @@ from runtime.http_types import Request, Response
 
 
 def parse(event: dict[str, Any]) -> Request:
-    headers: dict[str, str] = {}
-    multi = event.get("multiValueHeaders")
-    if isinstance(multi, dict):
-        for name, values in multi.items():
-            if isinstance(name, str) and isinstance(values, list):
-                strings = [value for value in values if isinstance(value, str)]
-                if strings:
-                    headers[name.lower()] = ", ".join(strings)
-    lower_headers(event.get("headers"), headers)  # single values win when both are present
+    # API Gateway fills both maps; ``headers`` holds each header's last value. Only events
+    # without it (the console's test invoke sends null) need the multi-value map.
+    headers = lower_headers(event.get("headers"))
+    if not headers:
+        multi = event.get("multiValueHeaders")
+        if isinstance(multi, dict):
+            headers = lower_headers(
+                {
+                    name: ", ".join(v for v in values if isinstance(v, str))
+                    for name, values in multi.items()
+                    if isinstance(values, list) and values
+                }
+            )
     body, is_base64 = body_fields(event)
     return Request(
         method=text_field(event, "httpMethod").upper(),
