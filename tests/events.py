@@ -133,17 +133,22 @@ def rest_v1(
     multi_value_headers: dict[str, list[str]] | None = None,
     base64_body: bool = False,
     version: str | None = None,
+    stage: str = "prod",
 ) -> Event:
     """A REST API proxy event (payload 1.0); ``version="1.0"`` makes it an HTTP API 1.0 one.
 
     ``headers`` keep the given case; ``multi_value_headers`` adds repeated headers (the
-    single-value map then holds the last value, as API Gateway does).
+    single-value map then holds the last value, as API Gateway does). REST APIs leave the
+    stage out of ``path``; HTTP APIs (version "1.0") put a named stage in front of it.
     """
     event = copy.deepcopy(_REST_V1_TEMPLATE)
     event["httpMethod"] = method
     event["path"] = path
+    event["requestContext"]["stage"] = stage
+    if version is not None and stage != "$default":
+        event["path"] = f"/{stage}{path}"
     event["requestContext"]["httpMethod"] = method
-    event["requestContext"]["path"] = "/prod" + path
+    event["requestContext"]["path"] = f"/{stage}{path}"
     all_headers = {**_REST_V1_DEFAULT_HEADERS, **(headers or {})}
     event["headers"] = dict(all_headers)
     event["multiValueHeaders"] = {name: [value] for name, value in all_headers.items()}

@@ -17,7 +17,8 @@ JSON = {"Content-Type": "application/json"}
 # Every HTTP source, as a builder taking (method, path, body=..., headers=..., base64_body=...).
 SOURCES: dict[str, Callable[..., dict[str, Any]]] = {
     "rest_v1": events.rest_v1,
-    "http_api_v1": lambda *a, **k: events.rest_v1(*a, version="1.0", **k),
+    "http_api_v1": lambda *a, **k: events.rest_v1(*a, version="1.0", stage="$default", **k),
+    "http_api_v1_named_stage": lambda *a, **k: events.rest_v1(*a, version="1.0", **k),
     "http_v2": events.http_v2,
     "http_v2_named_stage": lambda *a, **k: events.http_v2(*a, stage="prod", **k),
     "function_url": events.function_url,

@@ -205,8 +205,9 @@ def test_malformed_handler_results_become_502_like_api_gateway():
     assert headers == [("A", "1"), ("B", "2"), ("B", "3"), ("Set-Cookie", "c=1")]
 
 
-def test_module_entry_point_serves_and_shuts_down_gracefully(small_model_path):
-    """`python -m runtime.serve`: the real command, a real request, then Ctrl-C."""
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+def test_module_entry_point_serves_and_shuts_down_gracefully(small_model_path, stop_signal):
+    """`python -m runtime.serve`: the real command, a real request, then Ctrl-C (or TERM)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODEL_")}
     process = subprocess.Popen(
         [
@@ -240,7 +241,7 @@ def test_module_entry_point_serves_and_shuts_down_gracefully(small_model_path):
         status, body = curl_d(Address, "/predict", json.dumps({"text": SPAM_EXAMPLE}))
         assert (status, body["label"]) == (200, "spam")
 
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         stdout, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:

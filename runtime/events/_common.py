@@ -47,6 +47,16 @@ def request_id(event: dict[str, Any]) -> str | None:
     return None
 
 
+def strip_stage(path: str, context: object) -> str:
+    """HTTP APIs put a named stage in the path (``/prod/predict``); routes do not have it."""
+    stage = context.get("stage") if isinstance(context, dict) else None
+    if isinstance(stage, str) and stage and stage != "$default":
+        prefix = "/" + stage
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix) :] or "/"
+    return path
+
+
 def render(status: int, headers: dict[str, str], body: str) -> dict[str, Any]:
     """The response keys both payload versions accept; API Gateway needs exactly these types."""
     return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}

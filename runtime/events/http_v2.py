@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtime.events._common import body_fields, lower_headers, render, request_id
+from runtime.events._common import (
+    body_fields,
+    lower_headers,
+    render,
+    request_id,
+    strip_stage,
+)
 from runtime.http_types import BadEvent, Request, Response
 
 
@@ -25,11 +31,7 @@ def parse(event: dict[str, Any]) -> Request:
         path = http.get("path")
         if not isinstance(path, str) or not path:
             raise BadEvent("payload 2.0 event needs rawPath")
-    stage = context.get("stage")
-    if isinstance(stage, str) and stage and stage != "$default":
-        prefix = "/" + stage
-        if path == prefix or path.startswith(prefix + "/"):
-            path = path[len(prefix) :] or "/"
+    path = strip_stage(path, context)
     body, is_base64 = body_fields(event)
     return Request(
         method=method.upper(),

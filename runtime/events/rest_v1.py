@@ -1,14 +1,22 @@
 """API Gateway REST API proxy integration (payload format 1.0).
 
-Also what an HTTP API sends when its integration uses payload format 1.0. Header names
-arrive in whatever case the client used, and repeated headers only in multiValueHeaders.
+Also what an HTTP API sends when its integration uses payload format 1.0 (those events
+say ``"version": "1.0"`` and, unlike REST APIs, keep a named stage in ``path``). Header
+names arrive in whatever case the client used.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from runtime.events._common import body_fields, lower_headers, render, request_id, text_field
+from runtime.events._common import (
+    body_fields,
+    lower_headers,
+    render,
+    request_id,
+    strip_stage,
+    text_field,
+)
 from runtime.http_types import Request, Response
 
 
@@ -26,10 +34,13 @@ def parse(event: dict[str, Any]) -> Request:
                     if isinstance(values, list) and values
                 }
             )
+    path = text_field(event, "path")
+    if event.get("version") == "1.0":
+        path = strip_stage(path, event.get("requestContext"))
     body, is_base64 = body_fields(event)
     return Request(
         method=text_field(event, "httpMethod").upper(),
-        path=text_field(event, "path"),
+        path=path,
         headers=headers,
         body=body,
         is_base64=is_base64,
