@@ -128,7 +128,7 @@ class ModelHolder:
                 "source": self.source.describe(),
                 "error": error,
                 "attempt": self.attempts,
-                "retry_in_s": self._delay,
+                "retry_in_s": self._delay if math.isfinite(self._delay) else None,
             }
         )
         self._delay = min(self._delay * 2.0, self._max_delay)

@@ -92,7 +92,10 @@ def test_invalid_settings_are_refused_with_the_variable_named(env, fragment):
 
 
 def run_cold_start(env: dict[str, str], script: str) -> dict:
-    """Import the handler in a fresh interpreter, as Lambda does, and report on it."""
+    """Import the handler in a fresh interpreter, as Lambda does, and report on it.
+
+    Every line the process printed must be strict JSON: the log lines, then the report.
+    """
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("MODEL_", "OPENBLAS"))}
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -103,7 +106,12 @@ def run_cold_start(env: dict[str, str], script: str) -> dict:
         timeout=120,
         check=True,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = [json.loads(line, parse_constant=_refuse) for line in result.stdout.splitlines()]
+    return {**lines[-1], "log": lines[:-1]}
+
+
+def _refuse(constant: str) -> None:
+    raise ValueError(f"not strict JSON: {constant}")
 
 
 COLD_START = """
@@ -121,6 +129,7 @@ print(json.dumps({
     ],
     "boto3": "boto3" in sys.modules,
     "status": out["statusCode"],
+    "retry_after": out["headers"].get("Retry-After"),
     "body": json.loads(out["body"]),
 }))
 """
@@ -146,6 +155,9 @@ def test_cold_start_with_invalid_configuration_answers_503_not_a_crash():
     assert report["status"] == 503
     assert report["body"]["error"]["code"] == "misconfigured"
     assert "MAX_BATCH_SIZE" in report["body"]["error"]["message"]
+    assert report["retry_after"] is None  # retrying cannot fix the environment
+    logged = [record["msg"] for record in report["log"]]
+    assert logged == ["misconfigured", "model_unavailable", "request"]
 
 
 def test_cold_start_with_a_missing_model_file_answers_503(tmp_path):
