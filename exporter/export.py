@@ -145,9 +145,21 @@ def run(args: argparse.Namespace) -> int:
     tmp.replace(args.output)
 
     if args.upload:
-        from exporter.upload import upload_model  # boto3 is only needed for uploads
+        return upload(args.output, args.upload)
+    return 0
 
-        upload_model(args.output, args.upload)
+
+def upload(path: Path, s3_uri: str) -> int:
+    from exporter.upload import UploadError, upload_model  # boto3 only when uploading
+
+    try:
+        result = upload_model(
+            path, s3_uri, endpoint_url=os.environ.get("MODEL_S3_ENDPOINT_URL") or None
+        )
+    except UploadError as exc:
+        print(f"error: upload failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"uploaded        {result.uri}\n{result.env_lines()}")
     return 0
 
 

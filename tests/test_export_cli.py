@@ -159,3 +159,31 @@ def test_no_data_and_no_network_is_one_clear_line(file_server, tmp_path) -> None
     assert closed.returncode == 2
     assert len(closed.stderr.strip().splitlines()) == 1
     assert "--data" in closed.stderr
+
+
+def test_export_then_upload_prints_the_function_settings(tmp_path) -> None:
+    from tests.s3server import moto_server
+
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    out = tmp_path / "m.npz"
+    with moto_server() as s3:
+        bucket = s3.bucket()
+        result = run_export(
+            "--data", str(data), "-o", str(out), "--upload", f"s3://{bucket}/model.npz",
+            env={"MODEL_S3_ENDPOINT_URL": s3.endpoint_url},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        digest = hashlib.sha256(out.read_bytes()).hexdigest()
+        assert f"MODEL_S3_URI=s3://{bucket}/model.npz" in result.stdout
+        assert f"MODEL_SHA256={digest}" in result.stdout
+        stored = s3.client.get_object(Bucket=bucket, Key="model.npz")["Body"].read()
+        assert stored == out.read_bytes()
+
+        missing = run_export(
+            "--data", str(data), "-o", str(out), "--upload", "s3://no-such-bucket/model.npz",
+            env={"MODEL_S3_ENDPOINT_URL": s3.endpoint_url},
+        )  # fmt: skip
+        assert missing.returncode == 1
+        assert "upload failed" in missing.stderr
+        assert "Traceback" not in missing.stderr
