@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
 import zipfile
 from dataclasses import dataclass
@@ -65,14 +64,16 @@ def decode_vocabulary(text: np.ndarray, offsets: np.ndarray) -> tuple[str, ...]:
         joined = text.tobytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ModelError(f"vocabulary_text is not valid UTF-8: {exc}") from None
-    bounds = offsets.tolist()
     if (
-        bounds[0] != 0
-        or bounds[-1] != len(joined)
-        or any(a > b for a, b in itertools.pairwise(bounds))
+        offsets.ndim != 1
+        or len(offsets) == 0
+        or offsets[0] != 0
+        or offsets[-1] != len(joined)
+        or (np.diff(offsets) < 0).any()
     ):
         raise ModelError("vocabulary_offsets do not partition vocabulary_text")
-    return tuple(joined[a:b] for a, b in itertools.pairwise(bounds))
+    bounds = offsets.tolist()
+    return tuple(map(joined.__getitem__, map(slice, bounds[:-1], bounds[1:])))
 
 
 def content_digest(arrays: dict[str, np.ndarray]) -> str:

@@ -91,18 +91,18 @@ class Model:
         # Plain-Python copies for the few-texts path, where a dozen NumPy calls on
         # tiny arrays would cost more than the arithmetic itself.
         self._py_idf = None if arrays.idf is None else arrays.idf.tolist()
-        self._py_term_params = list(
+        self._py_theta = theta.tolist()
+        self._py_var = var.tolist()
+        self._py_zero_term = (theta**2 / var).tolist()
+        self._py_class_constants = list(
             zip(
-                self._theta_t.tolist(),
-                self._var_t.tolist(),
-                self._zero_term_t.tolist(),
+                self._log_prior.tolist(),
+                self._log_norm.tolist(),
+                self._zero_doc_distance.tolist(),
                 strict=True,
             )
         )
-        self._py_log_prior = self._log_prior.tolist()
-        self._py_log_norm = self._log_norm.tolist()
-        self._py_zero_doc_distance = self._zero_doc_distance.tolist()
-        # log(count) + 1 from NumPy's own log, so both paths give identical bits.
+        # Index n - 1 holds log(n) + 1, from NumPy's own log so both paths agree bit for bit.
         self._py_sublinear = (
             np.log(np.arange(1, _SUBLINEAR_TABLE, dtype=np.float64)) + 1.0
         ).tolist()
@@ -179,41 +179,45 @@ class Model:
             if column >= 0:
                 counts[column] = counts.get(column, 0) + 1
         columns = sorted(counts)
-        values = [1.0] * len(columns) if self._binary else [float(counts[c]) for c in columns]
-        if self._sublinear_tf:
+        if self._binary:
+            values = [1.0] * len(columns)
+            if self._sublinear_tf:
+                values = [self._py_sublinear[0]] * len(columns)
+        elif self._sublinear_tf:
             table = self._py_sublinear
             values = [
-                table[int(v) - 1] if v < _SUBLINEAR_TABLE else float(np.log(v)) + 1.0
-                for v in values
+                table[n - 1] if n < _SUBLINEAR_TABLE else float(np.log(float(n))) + 1.0
+                for n in map(counts.__getitem__, columns)
             ]
+        else:
+            values = [float(counts[c]) for c in columns]
         if self._py_idf is not None:
             idf = self._py_idf
             values = [v * idf[c] for v, c in zip(values, columns, strict=True)]
         if self._norm is not None:
             total = 0.0
-            for v in values:  # sequential, in column order, as scikit-learn sums
-                total += abs(v) if self._norm == "l1" else v * v
             if self._norm == "l2":
+                for v in values:  # sequential, in column order, as scikit-learn sums
+                    total += v * v
                 total = math.sqrt(total)
+            else:
+                for v in values:
+                    total += abs(v)
             if total != 0.0:
                 values = [v / total for v in values]
         return columns, values
 
     def _joint_log_likelihood_one(self, text: str) -> list[float]:
         columns, values = self.transform_one(text)
-        n_classes = len(self.classes)
-        corrections = [0.0] * n_classes
-        params = self._py_term_params
-        for column, x in zip(columns, values, strict=True):
-            theta, var, zero_term = params[column]
-            for k in range(n_classes):
-                d = x - theta[k]
-                corrections[k] += d * d / var[k] - zero_term[k]
-        return [
-            self._py_log_prior[k]
-            + (self._py_log_norm[k] - 0.5 * (self._py_zero_doc_distance[k] + corrections[k]))
-            for k in range(n_classes)
-        ]
+        jll = []
+        for k, (log_prior, log_norm, zero_doc_distance) in enumerate(self._py_class_constants):
+            theta, var, zero_term = self._py_theta[k], self._py_var[k], self._py_zero_term[k]
+            correction = 0.0  # summed in column order, as np.bincount does in the batch path
+            for column, x in zip(columns, values, strict=True):
+                d = x - theta[column]
+                correction += d * d / var[column] - zero_term[column]
+            jll.append(log_prior + (log_norm - 0.5 * (zero_doc_distance + correction)))
+        return jll
 
     def _joint_log_likelihood(self, rows: SparseRows) -> np.ndarray:
         n_rows = len(rows.indptr) - 1
