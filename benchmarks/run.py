@@ -82,7 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--calls", type=int, help="warm calls per contender (default 10000; smoke 200)"
     )
     parser.add_argument(
-        "--repeats", type=int, help="batch repeats (default 5, sklearn/ONNX 3; smoke 1)"
+        "--repeats", type=int, help="timed batch calls per contender (default 5; smoke 1)"
     )
     parser.add_argument("--no-onnx", action="store_true", help="skip ONNX even when installed")
     parser.add_argument(
@@ -97,7 +97,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.runs = args.runs or (2 if smoke else 20)
     args.calls = args.calls or (200 if smoke else 10_000)
     args.repeats = args.repeats or (1 if smoke else 5)
-    args.slow_repeats = args.repeats if smoke else max(1, min(args.repeats, 3))
     args.warmup_calls = 20 if smoke else 500
     args.build_zip = not args.no_zip and (args.zip or not smoke)
     return args
@@ -203,6 +202,13 @@ def zip_variants(
             "zip-floor-pass", f"{name} -c pass", (py, "-I", "-c", "pass"), env, group="zip"
         ),
         coldstart.Variant(
+            "zip-floor-numpy-1t",
+            f'OPENBLAS_NUM_THREADS=1 {name} -c "import numpy" (the zip\'s NumPy)',
+            (py, "-I", "-c", numpy_floor),
+            {**env, "OPENBLAS_NUM_THREADS": "1"},
+            group="zip",
+        ),
+        coldstart.Variant(
             "zip-floor-numpy",
             f'{name} -c "import numpy" (the zip\'s NumPy)',
             (py, "-I", "-c", numpy_floor),
@@ -220,27 +226,20 @@ def zip_variants(
     ]
 
 
-def build_package(c: Contenders, workdir: Path) -> tuple[Path, Path, Path]:
-    """Run build_zip.py for our model; return (zip, unpacked dir, target interpreter)."""
-    out_dir = workdir / "dist"
-    command = [
-        sys.executable,
-        str(PROJECT_ROOT / "build_zip.py"),
-        "--model",
-        str(c.npz),
-        "--python",
-        ZIP_PYTHON,
-        "--out-dir",
-        str(out_dir),
-    ]
-    subprocess.run(command, check=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
-    archive = out_dir / "lambda.zip"
-    unpacked = workdir / "lambda-package"
-    with zipfile.ZipFile(archive) as z:
-        z.extractall(unpacked)
-    from build_zip import find_interpreter  # the interpreter build_zip compiled bytecode with
+def build_package(c: Contenders, workdir: Path) -> tuple[Any, Path, Path]:
+    """Build our Lambda zip as build_zip.py does; return (its report, unpacked dir, interpreter).
 
-    return archive, unpacked, find_interpreter(ZIP_PYTHON)
+    The same call as ``package_size.measure_ours``, kept here so the zip outlives the call:
+    the cold start runs from its unpacked copy.
+    """
+    import build_zip
+
+    options = build_zip.BuildOptions(target=ours_target(), model=c.npz, out_dir=workdir / "dist")
+    (report,) = build_zip.build(options)
+    unpacked = workdir / "lambda-package"
+    with zipfile.ZipFile(report.path) as z:
+        z.extractall(unpacked)
+    return report, unpacked, build_zip.find_interpreter(ZIP_PYTHON)
 
 
 # --- in-process measurements ---------------------------------------------------------------
@@ -310,19 +309,13 @@ def measure_batches(
     vec, clf = c.trained.vectorizer, c.trained.classifier
     n = len(texts)
     floor = warm.tokenise_floor(vec.token_pattern, vec.lowercase)
-    cases: list[tuple[str, str, Callable[[], object], int]] = [
-        ("ours", "ours: model.predict(texts)", lambda: model.predict(texts), args.repeats),
-        (
-            "floor",
-            "floor: [pattern.findall(t.lower()) for t in texts]",
-            lambda: floor(texts),
-            args.repeats,
-        ),
+    cases: list[tuple[str, str, Callable[[], object]]] = [
+        ("ours", "ours: model.predict(texts)", lambda: model.predict(texts)),
+        ("floor", "floor: [pattern.findall(t.lower()) for t in texts]", lambda: floor(texts)),
         (
             "tutorial",
             "tutorial: clf.predict(vec.transform(texts).toarray())",
             lambda: clf.predict(vec.transform(texts).toarray()),
-            args.slow_repeats,
         ),
     ]
     if c.onnx is not None:
@@ -333,12 +326,11 @@ def measure_batches(
                 "onnx",
                 "ONNX: session.run(all texts)",
                 lambda: session.run(None, {ONNX_INPUT: column})[0],
-                args.slow_repeats,
             )
         )
     outputs = {}
-    for key, label, call, repeats in cases:
-        results.batches[key], outputs[key] = warm.measure_batch(key, label, call, n, repeats)
+    for key, label, call in cases:
+        results.batches[key], outputs[key] = warm.measure_batch(key, label, call, n, args.repeats)
     record_parity(results, outputs, handler_labels)
 
 
@@ -356,28 +348,45 @@ def record_parity(results: Results, outputs: dict[str, Any], handler_labels: lis
 # --- package size --------------------------------------------------------------------------
 
 
-def measure_packages(archive: Path, results: Results) -> None:
-    """Our zip from build_zip.py, next to the tutorial stack sized by package_size.py."""
-    with zipfile.ZipFile(archive) as z:
-        unpacked = sum(info.file_size for info in z.infolist())
+def measure_packages(ours: Any, results: Results) -> None:
+    """Our zip next to the tutorial stack as ``benchmarks/package_size.py`` builds it.
+
+    Both are the same Lambda target, compiled to bytecode and zipped by build_zip's writer.
+    """
     results.packages["ours"] = PackageRow(
-        "ours", "ours: dist/lambda.zip (runtime + NumPy + model)", archive.stat().st_size, unpacked
+        "ours", "ours: lambda.zip (runtime + slimmed NumPy + model)", ours.size, ours.total_unpacked
     )
+    from benchmarks.package_size import measure_stack
+
     try:
-        from benchmarks import package_size
-    except ImportError:
-        results.notes.append(
-            "package size of the sklearn stack: benchmarks/package_size.py missing"
-        )
+        stack = measure_stack(ours_target())
+    except Exception as exc:  # BuildError: pip could not fetch the wheels, no python3.13
+        results.notes.append(f"scikit-learn stack not measured: {type(exc).__name__}: {exc}")
         return
-    for row in package_size_rows(package_size, results):
-        results.packages[row.key] = row
+    versions = ", ".join(f"{name} {version}" for name, version in stack.pins.items())
+    results.packages["tutorial"] = PackageRow(
+        "tutorial",
+        f"tutorial: {versions} and dependencies",
+        stack.zipped,
+        stack.unpacked_with_bytecode,
+    )
+    results.packages["tutorial-no-pyc"] = PackageRow(
+        "tutorial-no-pyc",
+        "tutorial, without bytecode (slower cold starts)",
+        stack.zipped_without_bytecode,
+        stack.unpacked,
+    )
+    results.notes.append(
+        f"Package sizes for {stack.target.lambda_runtime} {stack.target.arch} "
+        f"({stack.target.platform}); the tutorial's own model pickles are not counted; "
+        "ONNX's package (onnxruntime wheel) is not measured."
+    )
 
 
-def package_size_rows(package_size: Any, results: Results) -> list[PackageRow]:
-    """Adapter to benchmarks/package_size.py (owned by the packaging work)."""
-    results.notes.append("package size of the sklearn stack: adapter not written yet")
-    return []
+def ours_target() -> Any:
+    import build_zip
+
+    return build_zip.Target(ZIP_PYTHON, build_zip.DEFAULT_ARCH)
 
 
 # --- run -----------------------------------------------------------------------------------
@@ -459,6 +468,7 @@ def machine_info(env: dict[str, str], zip_python: Path | None) -> dict[str, str]
         "BLAS": blas_info(),
         "environment": ", ".join(f"{k}={env.get(k, 'unset')}" for k in ENV_RECORDED),
         "commit": git_revision(),
+        "load average at start (1, 5, 15 min)": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
     if zip_python is not None:
         version = subprocess.run(
@@ -502,15 +512,15 @@ def run(args: argparse.Namespace, env: dict[str, str], out_dir: Path) -> Results
         expected = expected_labels(c, text)
         variants = primary_variants(c, workdir, event, expected, env)
 
-        archive, zip_python, notes = None, None, [f"ONNX: {c.onnx_note}"]
+        zip_report, zip_python, notes = None, None, [f"ONNX: {c.onnx_note}"]
         if args.build_zip:
             log("building the Lambda zip (build_zip.py)")
             try:
-                archive, package, zip_python = build_package(c, workdir)
+                zip_report, package, zip_python = build_package(c, workdir)
+            except Exception as exc:  # build_zip.BuildError, no network, no python3.13...
+                notes.append(f"no Lambda zip, so no zip rows: {type(exc).__name__}: {exc}")
+            else:
                 variants += zip_variants(package, zip_python, workdir, event, expected["ours"], env)
-            except (subprocess.CalledProcessError, ImportError, OSError) as exc:
-                detail = getattr(exc, "stderr", "") or str(exc)
-                notes.append(f"build_zip.py failed, no zip rows: {detail.strip()[-300:]}")
         else:
             notes.append("zip not built (--smoke or --no-zip): no package-size section")
 
@@ -521,8 +531,9 @@ def run(args: argparse.Namespace, env: dict[str, str], out_dir: Path) -> Results
         handler_labels = measure_warm(c, dataset.texts, args, results)
         log("batch throughput and parity")
         measure_batches(c, dataset.texts, args, results, handler_labels)
-        if archive is not None:
-            measure_packages(archive, results)
+        if zip_report is not None:
+            log("package size of the scikit-learn stack (benchmarks/package_size.py)")
+            measure_packages(zip_report, results)
     results.notes += standing_notes(results)
     results.settings = {
         "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
@@ -530,9 +541,10 @@ def run(args: argparse.Namespace, env: dict[str, str], out_dir: Path) -> Results
         f"sha256 {dataset.sha256[:16]}...",
         "cold start": f"{args.runs} measured runs per process after 1 discarded warm-up round",
         "warm": f"{args.calls:,} calls per contender after {args.warmup_calls} warm-up calls",
-        "batch": f"{args.repeats} repeats (sklearn and ONNX: {args.slow_repeats})",
+        "batch": f"{args.repeats} timed calls per contender after 1 untimed call",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "duration": f"{time.perf_counter() - started:.0f} s",
+        "load average at end (1, 5, 15 min)": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
     return results
 

@@ -78,9 +78,13 @@ def measure_latency(
 def measure_batch(
     key: str, label: str, call: Callable[[], object], n_messages: int, repeats: int
 ) -> tuple[Batch, object]:
-    """Time ``repeats`` whole-dataset calls; also return the last call's output for parity."""
+    """Time ``repeats`` whole-dataset calls after one untimed call; return the last output.
+
+    The untimed call takes first-use costs (page faults of fresh buffers, lazy caches) out
+    of the median, as a warm container would have paid them already.
+    """
+    output = call()
     seconds = []
-    output: object = None
     for _ in range(repeats):
         start = time.perf_counter()
         output = call()
