@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Analyzer = Callable[[str], list[str]]
 
@@ -21,8 +21,7 @@ ACCENT_STRIPPERS = ("ascii", "unicode")
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
-@dataclass(frozen=True)
-class AnalyzerSettings:
+class AnalyzerSettings(NamedTuple):
     """The vectorizer parameters that decide which terms a text produces."""
 
     analyzer: str = "word"
@@ -32,19 +31,21 @@ class AnalyzerSettings:
     ngram_range: tuple[int, int] = (1, 1)
     stop_words: frozenset[str] | None = None
 
-    def __post_init__(self) -> None:
-        if self.analyzer not in ANALYZERS:
-            raise ValueError(f"analyzer must be one of {ANALYZERS}, got {self.analyzer!r}")
-        if self.strip_accents is not None and self.strip_accents not in ACCENT_STRIPPERS:
-            raise ValueError(
-                f"strip_accents must be one of {ACCENT_STRIPPERS} or None, "
-                f"got {self.strip_accents!r}"
-            )
-        low, high = self.ngram_range
-        if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
-            raise ValueError(f"ngram_range must satisfy 1 <= min <= max, got {self.ngram_range}")
-        if self.analyzer == "word" and re.compile(self.token_pattern).groups > 1:
-            raise ValueError("token_pattern has more than one capturing group")
+
+def check_settings(settings: AnalyzerSettings) -> None:
+    """Raise ValueError for settings scikit-learn would refuse or the runtime cannot mirror."""
+    if settings.analyzer not in ANALYZERS:
+        raise ValueError(f"analyzer must be one of {ANALYZERS}, got {settings.analyzer!r}")
+    if settings.strip_accents is not None and settings.strip_accents not in ACCENT_STRIPPERS:
+        raise ValueError(
+            f"strip_accents must be one of {ACCENT_STRIPPERS} or None, "
+            f"got {settings.strip_accents!r}"
+        )
+    low, high = settings.ngram_range
+    if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
+        raise ValueError(f"ngram_range must satisfy 1 <= min <= max, got {settings.ngram_range}")
+    if settings.analyzer == "word" and re.compile(settings.token_pattern).groups > 1:
+        raise ValueError("token_pattern has more than one capturing group")
 
 
 def strip_accents_ascii(text: str) -> str:
@@ -125,6 +126,7 @@ def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
 
 def build_analyzer(settings: AnalyzerSettings) -> Analyzer:
     """Return ``text -> terms``, specialised so the default recipe costs one regex call."""
+    check_settings(settings)
     preprocess = _preprocessor(settings)
     ngram_range = settings.ngram_range
 

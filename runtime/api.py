@@ -7,7 +7,7 @@ a 400 even while the model is unavailable (503).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import math
 from typing import Any
@@ -199,7 +199,7 @@ class Api:
             if len(body) > (limit // 3 + 1) * 4:
                 raise _too_large(limit)
             try:
-                raw = base64.b64decode(body, validate=True)
+                raw = binascii.a2b_base64(body, strict_mode=True)  # = b64decode(validate=True)
             except ValueError:  # binascii.Error, or non-ASCII characters
                 raise ApiError(400, "invalid_base64", "body is not valid base64") from None
             if len(raw) > limit:

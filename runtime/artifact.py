@@ -8,12 +8,15 @@ No array is ever loaded with pickle.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+try:  # the built-in SHA-256 spares the cold start loading OpenSSL through hashlib (~2 ms)
+    from _sha2 import sha256  # Python 3.12+
+except ImportError:  # pragma: no cover - depends on the interpreter
+    from hashlib import sha256
 
 import numpy as np
 
@@ -39,8 +42,7 @@ class ModelError(ValueError):
     """The model file is not one this runtime can trust; the message says why."""
 
 
-@dataclass(frozen=True)
-class ModelArrays:
+class ModelArrays(NamedTuple):
     """A validated model file: arrays plus the metadata that describes them."""
 
     vocabulary: tuple[str, ...]
@@ -49,6 +51,10 @@ class ModelArrays:
     var: np.ndarray
     class_prior: np.ndarray
     metadata: dict[str, Any]
+
+
+def sha256_hex(data: bytes) -> str:
+    return sha256(data).hexdigest()
 
 
 def encode_vocabulary(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +84,7 @@ def decode_vocabulary(text: np.ndarray, offsets: np.ndarray) -> tuple[str, ...]:
 
 def content_digest(arrays: dict[str, np.ndarray]) -> str:
     """SHA-256 over every array's name, dtype, shape and bytes, in a fixed order."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for name in (*REQUIRED_ARRAYS, *OPTIONAL_ARRAYS):
         if name not in arrays:
             continue

@@ -8,19 +8,16 @@ correction for each nonzero term.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import chain, repeat
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from runtime.analyzer import AnalyzerSettings, build_analyzer
-from runtime.artifact import ModelArrays, ModelError, read_arrays
+from runtime.analyzer import AnalyzerSettings, build_analyzer, check_settings
+from runtime.artifact import ModelArrays, ModelError, read_arrays, sha256_hex
 
 __all__ = ["Model", "ModelError", "SparseRows"]
 
@@ -30,8 +27,7 @@ SMALL_BATCH = 4
 _SUBLINEAR_TABLE = 256
 
 
-@dataclass(frozen=True)
-class SparseRows:
+class SparseRows(NamedTuple):
     """A CSR matrix without SciPy: row ``i`` is ``data[indptr[i]:indptr[i+1]]``."""
 
     indptr: np.ndarray
@@ -62,6 +58,7 @@ class Model:
                 ngram_range=tuple(settings["ngram_range"]),
                 stop_words=None if stop_words is None else frozenset(stop_words),
             )
+            check_settings(analyzer_settings)
         except (ValueError, TypeError) as exc:
             raise ModelError(f"invalid vectorizer settings in metadata: {exc}") from None
 
@@ -110,7 +107,7 @@ class Model:
     @classmethod
     def from_bytes(cls, data: bytes, *, expected_sha256: str | None = None) -> Model:
         """Load a model file held in memory; ``expected_sha256`` pins the exact file."""
-        model_id = hashlib.sha256(data).hexdigest()
+        model_id = sha256_hex(data)
         if expected_sha256 is not None and model_id != expected_sha256.strip().lower():
             raise ModelError(
                 f"model SHA-256 is {model_id}, expected {expected_sha256.strip().lower()}"
@@ -122,7 +119,8 @@ class Model:
         cls, path: str | os.PathLike[str], *, expected_sha256: str | None = None
     ) -> Model:
         try:
-            data = Path(path).read_bytes()
+            with open(path, "rb") as file:
+                data = file.read()
         except OSError as exc:
             raise ModelError(
                 f"cannot read model file {os.fspath(path)!r}: {exc.strerror}"

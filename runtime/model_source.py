@@ -8,16 +8,16 @@ backoff until the load succeeds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
-import threading
 import time
+from _thread import allocate_lock, get_ident  # threading's own primitives, without its import
 from collections.abc import Callable
 from typing import Any
 
 from runtime import logs
+from runtime.artifact import sha256_hex
 from runtime.config import ModelSource, Settings
 from runtime.model import Model, ModelError
 
@@ -72,7 +72,7 @@ class ModelHolder:
         self._delay = first_delay
         self._max_delay = max_delay
         self._next_attempt = -math.inf
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> ModelHolder:
@@ -149,7 +149,7 @@ class S3Loader:
         self._expected = settings.model_sha256
         self._endpoint_url = settings.s3_endpoint_url
         identity = f"{settings.s3_endpoint_url}|{source.bucket}|{source.key}|{source.version_id}"
-        name = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        name = sha256_hex(identity.encode())[:32]
         self._data_path = os.path.join(settings.cache_dir, name + ".npz")
         self._meta_path = os.path.join(settings.cache_dir, name + ".json")
         self._client: Any = None
@@ -219,7 +219,7 @@ class S3Loader:
             return
         try:
             os.makedirs(os.path.dirname(self._data_path), exist_ok=True)
-            suffix = f".{os.getpid()}.{threading.get_ident()}.tmp"
+            suffix = f".{os.getpid()}.{get_ident()}.tmp"
             for path, content in (
                 (self._data_path, data),
                 (self._meta_path, json.dumps({"etag": etag, "sha256": sha256}).encode()),

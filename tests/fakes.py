@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ def fake_app(
     model: Any = None, *, settings: Settings | None = None, **overrides: Any
 ) -> tuple[App, Any]:
     model = FakeModel() if model is None else model
-    settings = replace(settings or Settings(source=FAKE_SOURCE), **overrides)
+    settings = (settings or Settings(source=FAKE_SOURCE))._replace(**overrides)
     return create_app(settings, ModelHolder(lambda: model, settings.source)), model
 
 
@@ -53,7 +52,7 @@ def unavailable_app(
     def fail() -> Any:
         raise ModelUnavailable(message)
 
-    settings = replace(Settings(source=FAKE_SOURCE), **overrides)
+    settings = Settings(source=FAKE_SOURCE)._replace(**overrides)
     return create_app(settings, ModelHolder(fail, settings.source))
 
 

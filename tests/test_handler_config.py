@@ -18,8 +18,8 @@ SHA = "ab" * 32
 
 def test_defaults():
     settings = Settings.from_env({})
-    assert settings.source == ModelSource("bundled", str(BUNDLED_MODEL_PATH))
-    assert BUNDLED_MODEL_PATH == PROJECT_ROOT / "artifacts" / "model.npz"
+    assert settings.source == ModelSource("bundled", BUNDLED_MODEL_PATH)
+    assert str(PROJECT_ROOT / "artifacts" / "model.npz") == BUNDLED_MODEL_PATH
     assert settings.model_sha256 is None
     assert settings.max_batch_size == 1000
     assert settings.max_body_bytes == 1024 * 1024
