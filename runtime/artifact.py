@@ -8,9 +8,7 @@ No array is ever loaded with pickle.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any, NamedTuple
 
 try:  # the built-in SHA-256 spares the cold start loading OpenSSL through hashlib (~2 ms)
@@ -19,6 +17,8 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     from hashlib import sha256
 
 import numpy as np
+
+from runtime.npz import NpzError, load_arrays
 
 FORMAT_NAME = "sms-spam-tfidf-gaussiannb"
 FORMAT_VERSION = 1
@@ -122,14 +122,12 @@ def read_arrays(data: bytes) -> ModelArrays:
 
 def _load_npz(data: bytes) -> dict[str, np.ndarray]:
     if not data.startswith(b"PK\x03\x04"):
-        # Checked first: np.load would treat unknown bytes as a pickle.
         raise ModelError("not a valid .npz archive (no zip header)")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        return load_arrays(data)
+    except NpzError as exc:
         raise ModelError(f"not a valid .npz archive: {exc}") from None
-    except (ValueError, OSError, EOFError, KeyError) as exc:
+    except (ValueError, EOFError, OSError) as exc:
         # ValueError includes "Object arrays cannot be loaded when allow_pickle=False".
         raise ModelError(f"cannot read the model arrays: {exc}") from None
 
@@ -178,8 +176,6 @@ def _check_consistency(model: ModelArrays) -> None:
     ):
         raise ModelError("metadata 'classes' must list at least two distinct strings")
     n_classes = len(classes)
-    if len(set(model.vocabulary)) != n_features:
-        raise ModelError("vocabulary has duplicate terms")
     if meta.get("n_features") != n_features:
         raise ModelError(
             f"metadata n_features={meta.get('n_features')} but vocabulary has {n_features}"

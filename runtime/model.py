@@ -67,7 +67,10 @@ class Model:
         self.classes: tuple[str, ...] = tuple(meta["classes"])
         self.n_features = len(arrays.vocabulary)
         self._analyze = build_analyzer(analyzer_settings)
-        self._lookup = dict(zip(arrays.vocabulary, range(self.n_features), strict=True)).get
+        columns = dict(zip(arrays.vocabulary, range(self.n_features), strict=True))
+        if len(columns) != self.n_features:
+            raise ModelError("vocabulary has duplicate terms")
+        self._lookup = columns.get
         self._classes = np.array(self.classes, dtype=object)
         self._idf = arrays.idf
         self._sublinear_tf: bool = settings["sublinear_tf"]
@@ -78,19 +81,20 @@ class Model:
         theta, var = arrays.theta, arrays.var
         self._theta_t = np.ascontiguousarray(theta.T)
         self._var_t = np.ascontiguousarray(var.T)
-        self._zero_term_t = np.ascontiguousarray((theta**2 / var).T)
+        zero_term = theta**2 / var  # each feature's share of the empty document's distance
+        self._zero_term_t = np.ascontiguousarray(zero_term.T)
         # Joint log-likelihood of the empty document, with the very expressions
         # GaussianNB._joint_log_likelihood evaluates, so it matches bit for bit.
         self._log_prior = np.log(arrays.class_prior)
         self._log_norm = -0.5 * np.sum(np.log(2.0 * np.pi * var), axis=1)
-        self._zero_doc_distance = np.sum(theta**2 / var, axis=1)
+        self._zero_doc_distance = np.sum(zero_term, axis=1)
 
         # Plain-Python copies for the few-texts path, where a dozen NumPy calls on
         # tiny arrays would cost more than the arithmetic itself.
         self._py_idf = None if arrays.idf is None else arrays.idf.tolist()
         self._py_theta = theta.tolist()
         self._py_var = var.tolist()
-        self._py_zero_term = (theta**2 / var).tolist()
+        self._py_zero_term = zero_term.tolist()
         self._py_class_constants = list(
             zip(
                 self._log_prior.tolist(),

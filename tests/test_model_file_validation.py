@@ -146,3 +146,16 @@ def test_export_is_byte_identical(good: bytes) -> None:
     assert zipfile.ZipFile(io.BytesIO(good)).namelist() == sorted(
         f"{name}.npy" for name in [*model_arrays(fit_parts()[2]), METADATA_ARRAY]
     )
+
+
+def test_duplicate_vocabulary_terms(good: bytes) -> None:
+    from runtime.artifact import content_digest, decode_vocabulary, encode_vocabulary
+
+    arrays = members(good)
+    terms = list(decode_vocabulary(arrays["vocabulary_text"], arrays["vocabulary_offsets"]))
+    terms[1] = terms[0]
+    arrays["vocabulary_text"], arrays["vocabulary_offsets"] = encode_vocabulary(terms)
+    payload = {k: v for k, v in arrays.items() if k != METADATA_ARRAY}
+    arrays = with_metadata(arrays, content_sha256=content_digest(payload))
+    with pytest.raises(ModelError, match="duplicate terms"):
+        Model.from_bytes(repack(arrays))
