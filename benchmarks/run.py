@@ -35,7 +35,7 @@ import numpy as np
 from benchmarks import coldstart, report, warm
 from benchmarks.contenders import ONNX_INPUT, Contenders, onnx_session, prepare, rest_event
 from benchmarks.report import PackageRow, Results
-from exporter.dataset import Dataset, load_dataset
+from exporter.dataset import Dataset, DatasetError, load_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = PROJECT_ROOT / "benchmarks"
@@ -575,7 +575,11 @@ def main(argv: list[str] | None = None) -> int:
         Path(tempfile.mkdtemp(prefix="bench-smoke-")) if args.smoke else DEFAULT_OUT
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = run(args, env, out_dir)
+    try:
+        results = run(args, env, out_dir)
+    except DatasetError as exc:
+        print(f"error: {exc} (pass --data PATH or set SPAM_DATA)", file=sys.stderr)
+        return 2
     chart = out_dir / "chart.png"
     has_chart = report.render_chart(results, chart)
     if not has_chart:
