@@ -89,7 +89,7 @@ def fmt_bytes(n: float) -> str:
 def fmt_ratio(ratio: float | None) -> str:
     if ratio is None:
         return "n/a"
-    return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.2g}x" if ratio < 10 else f"{ratio:.1f}x"
+    return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.1f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -396,7 +396,7 @@ def render_chart(results: Results, path: Path) -> bool:
     ax.invert_yaxis()
     ax.set_xlabel("their cost / ours (log scale; ours = 1; right of the line: ours is better)")
     ax.set_title("Ours vs the scikit-learn path (medians, one run on one machine)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(others), fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(others), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)

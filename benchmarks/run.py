@@ -536,7 +536,7 @@ def run(args: argparse.Namespace, env: dict[str, str], out_dir: Path) -> Results
             measure_packages(zip_report, results)
     results.notes += standing_notes(results)
     results.settings = {
-        "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+        "command": shlex.join(["python", "benchmarks/run.py", *recorded_arguments(sys.argv[1:])]),
         "dataset": f"{args.data.name}, {len(dataset.texts):,} messages, "
         f"sha256 {dataset.sha256[:16]}...",
         "cold start": f"{args.runs} measured runs per process after 1 discarded warm-up round",
@@ -547,6 +547,19 @@ def run(args: argparse.Namespace, env: dict[str, str], out_dir: Path) -> Results
         "load average at end (1, 5, 15 min)": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
     return results
+
+
+def recorded_arguments(argv: list[str]) -> list[str]:
+    """The command line without ``--out``: where the report went is not part of the result."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--out":
+            skip = True
+        elif not arg.startswith("--out="):
+            kept.append(arg)
+    return kept
 
 
 def standing_notes(results: Results) -> list[str]:
