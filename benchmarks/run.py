@@ -571,6 +571,9 @@ def standing_notes(results: Results) -> list[str]:
         "The primary comparison uses one interpreter (this venv's) for every row; the zip rows "
         "use the Lambda target interpreter and have their own floors.",
         "Warm handler calls include the handler's JSON log line, written to /dev/null.",
+        "The handler sets OPENBLAS_NUM_THREADS=1 before NumPy loads, so the like-for-like floor "
+        "is the 1-thread import; the plain `import numpy` starts one OpenBLAS thread per core "
+        "and on this machine took ~68 ms when idle but ~120 ms when other work shared the cores.",
     ]
     if results.cold is not None:
         notes.append(f"Launcher's own peak RSS: {report.fmt_kib(results.cold.launcher_rss_kib)}.")
