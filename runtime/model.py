@@ -77,24 +77,23 @@ class Model:
         self._binary: bool = settings["binary"]
         self._norm: str | None = settings["norm"]
 
-        # Feature-major copies so one gather fetches every class's value for a term.
-        theta, var = arrays.theta, arrays.var
-        self._theta_t = np.ascontiguousarray(theta.T)
-        self._var_t = np.ascontiguousarray(var.T)
+        theta, var = np.ascontiguousarray(arrays.theta), np.ascontiguousarray(arrays.var)
         zero_term = theta**2 / var  # each feature's share of the empty document's distance
-        self._zero_term_t = np.ascontiguousarray(zero_term.T)
+        self._theta, self._var, self._zero_term = theta, var, zero_term
         # Joint log-likelihood of the empty document, with the very expressions
         # GaussianNB._joint_log_likelihood evaluates, so it matches bit for bit.
         self._log_prior = np.log(arrays.class_prior)
         self._log_norm = -0.5 * np.sum(np.log(2.0 * np.pi * var), axis=1)
         self._zero_doc_distance = np.sum(zero_term, axis=1)
 
-        # Plain-Python copies for the few-texts path, where a dozen NumPy calls on
-        # tiny arrays would cost more than the arithmetic itself.
-        self._py_idf = None if arrays.idf is None else arrays.idf.tolist()
-        self._py_theta = theta.tolist()
-        self._py_var = var.tolist()
-        self._py_zero_term = zero_term.tolist()
+        # Plain-Python views for the few-texts path, where a dozen NumPy calls on tiny
+        # arrays would cost more than the arithmetic itself. Memoryviews index to floats
+        # without the megabytes (and milliseconds) that tolist() copies would cost every
+        # cold start; per access they are ~6% slower than lists (measured with callgrind).
+        self._py_idf = None if self._idf is None else memoryview(np.ascontiguousarray(self._idf))
+        self._py_theta = [memoryview(row) for row in theta]
+        self._py_var = [memoryview(row) for row in var]
+        self._py_zero_term = [memoryview(row) for row in zero_term]
         self._py_class_constants = list(
             zip(
                 self._log_prior.tolist(),
@@ -174,17 +173,14 @@ class Model:
 
     def transform_one(self, text: str) -> tuple[list[int], list[float]]:
         """One TF-IDF row as (sorted columns, values), in plain Python, equal to ``transform``."""
-        lookup = self._lookup
         counts: dict[int, int] = {}
-        for term in self._analyze(_require_str(text)):
-            column = lookup(term, -1)
-            if column >= 0:
-                counts[column] = counts.get(column, 0) + 1
+        count = counts.get
+        for column in map(self._lookup, self._analyze(_require_str(text)), repeat(-1)):
+            counts[column] = count(column, 0) + 1
+        counts.pop(-1, None)  # out-of-vocabulary terms
         columns = sorted(counts)
         if self._binary:
-            values = [1.0] * len(columns)
-            if self._sublinear_tf:
-                values = [self._py_sublinear[0]] * len(columns)
+            values = [1.0] * len(columns)  # also when sublinear: log(1) + 1 == 1.0 exactly
         elif self._sublinear_tf:
             table = self._py_sublinear
             values = [
@@ -224,16 +220,15 @@ class Model:
     def _joint_log_likelihood(self, rows: SparseRows) -> np.ndarray:
         n_rows = len(rows.indptr) - 1
         row_of = np.repeat(np.arange(n_rows), np.diff(rows.indptr))
-        x = rows.data[:, np.newaxis]
-        column = rows.indices
+        x, column = rows.data, rows.indices
         # For a nonzero x the squared distance term changes from theta²/var to (x-theta)²/var.
-        correction = (x - self._theta_t[column]) ** 2 / self._var_t[column] - self._zero_term_t[
-            column
+        correction = (x - self._theta[:, column]) ** 2 / self._var[:, column] - self._zero_term[
+            :, column
         ]
         distance = np.empty((n_rows, len(self.classes)))
         for k in range(len(self.classes)):
             distance[:, k] = self._zero_doc_distance[k] + np.bincount(
-                row_of, weights=correction[:, k], minlength=n_rows
+                row_of, weights=correction[k], minlength=n_rows
             )
         return self._log_prior + (self._log_norm - 0.5 * distance)
 
