@@ -8,9 +8,8 @@ changes the prediction. Standard library only.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 Analyzer = Callable[[str], list[str]]
 
@@ -50,6 +49,8 @@ def check_settings(settings: AnalyzerSettings) -> None:
 
 def strip_accents_ascii(text: str) -> str:
     """Same as ``sklearn.feature_extraction.text.strip_accents_ascii``."""
+    import unicodedata  # only models that strip accents pay for it at cold start
+
     return unicodedata.normalize("NFKD", text).encode("ASCII", "ignore").decode("ASCII")
 
 
@@ -57,19 +58,20 @@ def strip_accents_unicode(text: str) -> str:
     """Same as ``sklearn.feature_extraction.text.strip_accents_unicode``."""
     if text.isascii():
         return text
+    import unicodedata
+
     normalized = unicodedata.normalize("NFKD", text)
     return "".join([c for c in normalized if not unicodedata.combining(c)])
 
 
-def _preprocessor(settings: AnalyzerSettings) -> Callable[[str], str] | None:
-    strip = {"ascii": strip_accents_ascii, "unicode": strip_accents_unicode, None: None}[
-        settings.strip_accents
-    ]
-    if settings.lowercase and strip is not None:
-        return lambda text: strip(text.lower())
-    if settings.lowercase:
-        return str.lower
-    return strip
+def _preprocessing(settings: AnalyzerSettings) -> list[Callable[[str], str]]:
+    """Lowercase first, then strip accents: scikit-learn's ``_preprocess`` order."""
+    steps: list[Callable[[str], str]] = [str.lower] if settings.lowercase else []
+    if settings.strip_accents == "ascii":
+        steps.append(strip_accents_ascii)
+    elif settings.strip_accents == "unicode":
+        steps.append(strip_accents_unicode)
+    return steps
 
 
 def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
@@ -124,28 +126,56 @@ def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     return ngrams
 
 
-def build_analyzer(settings: AnalyzerSettings) -> Analyzer:
-    """Return ``text -> terms``, specialised so the default recipe costs one regex call."""
+def analysis_steps(settings: AnalyzerSettings) -> list[Callable[[Any], Any]]:
+    """The analyzer as a chain of one-argument steps, each fed the previous one's output.
+
+    Kept as separate steps (mostly C functions such as ``str.lower`` and a compiled
+    pattern's ``findall``) so a batch can run each step over all texts with ``map``,
+    without a Python-level call per text.
+    """
     check_settings(settings)
-    preprocess = _preprocessor(settings)
+    steps: list[Callable[[Any], Any]] = _preprocessing(settings)
     ngram_range = settings.ngram_range
-
-    if settings.analyzer in ("char", "char_wb"):
-        ngrams = char_ngrams if settings.analyzer == "char" else char_wb_ngrams
-        if preprocess is None:
-            return lambda text: ngrams(text, ngram_range)
-        return lambda text: ngrams(preprocess(text), ngram_range)
-
-    findall = re.compile(settings.token_pattern).findall
-    tokenize = findall if preprocess is None else (lambda text: findall(preprocess(text)))
+    if settings.analyzer == "char":
+        steps.append(lambda text: char_ngrams(text, ngram_range))
+        return steps
+    if settings.analyzer == "char_wb":
+        steps.append(lambda text: char_wb_ngrams(text, ngram_range))
+        return steps
+    steps.append(re.compile(settings.token_pattern).findall)
     stop_words = settings.stop_words
-    if stop_words is None and ngram_range == (1, 1):
-        return tokenize
+    if stop_words is not None:
+        steps.append(lambda tokens: [token for token in tokens if token not in stop_words])
+    if ngram_range != (1, 1):
+        steps.append(lambda tokens: word_ngrams(tokens, ngram_range))
+    return steps
+
+
+def build_analyzer(settings: AnalyzerSettings) -> Analyzer:
+    """``text -> terms``; the default recipe is a single regex call on the lowercased text."""
+    steps = analysis_steps(settings)
+    if len(steps) == 1:
+        return steps[0]
+    if len(steps) == 2:
+        first, second = steps
+        return lambda text: second(first(text))
 
     def analyze(text: str) -> list[str]:
-        tokens = tokenize(text)
-        if stop_words is not None:
-            tokens = [token for token in tokens if token not in stop_words]
-        return word_ngrams(tokens, ngram_range)
+        for step in steps:
+            text = step(text)
+        return text
 
     return analyze
+
+
+def build_batch_analyzer(settings: AnalyzerSettings) -> Callable[[Iterable[str]], list[list[str]]]:
+    """``texts -> [terms, ...]``, running each step over every text in C where possible."""
+    steps = analysis_steps(settings)
+
+    def analyze_all(texts: Iterable[str]) -> list[list[str]]:
+        results: Iterable[Any] = texts
+        for step in steps:
+            results = map(step, results)
+        return list(results)
+
+    return analyze_all

@@ -159,3 +159,23 @@ def test_duplicate_vocabulary_terms(good: bytes) -> None:
     arrays = with_metadata(arrays, content_sha256=content_digest(payload))
     with pytest.raises(ModelError, match="duplicate terms"):
         Model.from_bytes(repack(arrays))
+
+
+def test_pinned_sha256_replaces_only_the_content_checksum(good: bytes) -> None:
+    import json
+
+    arrays = members(good)
+    # A file with a wrong content checksum but otherwise sound: refused unless pinned.
+    tampered = repack(with_metadata(arrays, content_sha256="0" * 64))
+    with pytest.raises(ModelError, match="checksum"):
+        Model.from_bytes(tampered)
+    from runtime.artifact import sha256_hex
+
+    assert Model.from_bytes(tampered, expected_sha256=sha256_hex(tampered)).classes
+    # Structural checks still run on a pinned file.
+    broken = dict(arrays)
+    broken["var"] = -broken["var"]
+    broken_bytes = repack(broken)
+    with pytest.raises(ModelError, match="positive"):
+        Model.from_bytes(broken_bytes, expected_sha256=sha256_hex(broken_bytes))
+    assert json.loads(arrays[METADATA_ARRAY].tobytes())["content_sha256"]
