@@ -150,9 +150,11 @@ class Model:
         _require_strs(texts)
         terms = self._analyze_all(texts)
         n_rows = len(terms)
-        flat = list(chain.from_iterable(terms))
-        columns = np.fromiter(map(self._column_of, flat), dtype=np.int64, count=len(flat))
-        rows = np.repeat(np.arange(n_rows, dtype=np.int64), [len(t) for t in terms])
+        lengths = list(map(len, terms))
+        columns = np.fromiter(
+            map(self._column_of, chain.from_iterable(terms)), dtype=np.int64, count=sum(lengths)
+        )
+        rows = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
         known = columns >= 0
         # One sort orders rows, orders columns within a row (as CSR.sort_indices does)
         # and counts repeated terms.
