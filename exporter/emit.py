@@ -53,7 +53,7 @@ def render_model(parts: ModelParts, extra_metadata: dict[str, Any]) -> bytes:
         "n_features": len(parts.vocabulary),
         "vectorizer": parts.vectorizer_settings,
         "classifier": parts.classifier_settings,
-        "content_sha256": content_digest(arrays),
+        "content_blake2b": content_digest(arrays),
     }
     arrays[METADATA_ARRAY] = encode_metadata(metadata)
     buffer = io.BytesIO()

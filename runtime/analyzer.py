@@ -17,7 +17,8 @@ ANALYZERS = ("word", "char", "char_wb")
 ACCENT_STRIPPERS = ("ascii", "unicode")
 
 # scikit-learn collapses runs of two or more whitespace characters (a lone tab stays).
-_WHITE_SPACES = re.compile(r"\s\s+")
+# Left to re's own cache: only character analyzers need it, word models skip the compile.
+_WHITE_SPACES = r"\s\s+"
 
 
 class AnalyzerSettings(NamedTuple):
@@ -93,7 +94,7 @@ def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
 
 def char_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     """Character n-grams over the whole text, as ``_char_ngrams``."""
-    text = _WHITE_SPACES.sub(" ", text)
+    text = re.sub(_WHITE_SPACES, " ", text)
     text_len = len(text)
     min_n, max_n = ngram_range
     if min_n == 1:
@@ -109,7 +110,7 @@ def char_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
 
 def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     """Character n-grams inside space-padded words, as ``_char_wb_ngrams``."""
-    text = _WHITE_SPACES.sub(" ", text)
+    text = re.sub(_WHITE_SPACES, " ", text)
     min_n, max_n = ngram_range
     ngrams: list[str] = []
     for word in text.split():

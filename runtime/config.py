@@ -7,7 +7,6 @@ shows up as one clear message instead of odd behaviour on some later request.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -22,7 +21,7 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # Lambda refuses synchronous payloads above 6 MB; the event's own fields need room too.
 LAMBDA_MAX_BODY_BYTES = 6_000_000
 
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 class ConfigError(ValueError):
@@ -106,7 +105,7 @@ def _model_source(s3_uri: str | None, version: str | None, path: str | None) -> 
 def _sha256(value: str | None) -> str | None:
     if value is None:
         return None
-    if not _SHA256.fullmatch(value):
+    if len(value) != 64 or not _HEX_DIGITS.issuperset(value):
         raise ConfigError("MODEL_SHA256 must be 64 hexadecimal characters")
     return value.lower()
 

@@ -102,7 +102,7 @@ def test_consistently_resigned_but_invalid_arrays(good, name, mutate, message) -
     arrays = members(good)
     arrays[name] = mutate(arrays[name])
     payload = {k: v for k, v in arrays.items() if k != METADATA_ARRAY}
-    arrays = with_metadata(arrays, content_sha256=content_digest(payload))
+    arrays = with_metadata(arrays, content_blake2b=content_digest(payload))
     with pytest.raises(ModelError, match=message):
         Model.from_bytes(repack(arrays))
 
@@ -156,7 +156,7 @@ def test_duplicate_vocabulary_terms(good: bytes) -> None:
     terms[1] = terms[0]
     arrays["vocabulary_text"], arrays["vocabulary_offsets"] = encode_vocabulary(terms)
     payload = {k: v for k, v in arrays.items() if k != METADATA_ARRAY}
-    arrays = with_metadata(arrays, content_sha256=content_digest(payload))
+    arrays = with_metadata(arrays, content_blake2b=content_digest(payload))
     with pytest.raises(ModelError, match="duplicate terms"):
         Model.from_bytes(repack(arrays))
 
@@ -166,7 +166,7 @@ def test_pinned_sha256_replaces_only_the_content_checksum(good: bytes) -> None:
 
     arrays = members(good)
     # A file with a wrong content checksum but otherwise sound: refused unless pinned.
-    tampered = repack(with_metadata(arrays, content_sha256="0" * 64))
+    tampered = repack(with_metadata(arrays, content_blake2b="0" * 64))
     with pytest.raises(ModelError, match="checksum"):
         Model.from_bytes(tampered)
     from runtime.artifact import sha256_hex
@@ -178,4 +178,4 @@ def test_pinned_sha256_replaces_only_the_content_checksum(good: bytes) -> None:
     broken_bytes = repack(broken)
     with pytest.raises(ModelError, match="positive"):
         Model.from_bytes(broken_bytes, expected_sha256=sha256_hex(broken_bytes))
-    assert json.loads(arrays[METADATA_ARRAY].tobytes())["content_sha256"]
+    assert json.loads(arrays[METADATA_ARRAY].tobytes())["content_blake2b"]
