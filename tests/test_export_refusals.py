@@ -26,6 +26,7 @@ def fit(vectorizer, classifier=None):
     return vectorizer, classifier.fit(features.toarray(), labels)
 
 
+@pytest.mark.filterwarnings("ignore:The parameter 'token_pattern' will not be used")
 @pytest.mark.parametrize("option", sorted(UNSUPPORTED))
 def test_unsupported_vectorizer_setting_is_refused(option: str) -> None:
     vectorizer, classifier = fit(TfidfVectorizer(**UNSUPPORTED[option]))
