@@ -18,6 +18,7 @@ import pytest
 
 import build_zip
 from build_zip import BuildError, Target
+from tests import events as event_builders
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 from tests.test_template import handler_name
 
@@ -244,36 +245,11 @@ def snapshot(tree: Path) -> dict[str, bytes]:
 
 
 def rest_v1_event(text: str) -> dict[str, Any]:
-    return {
-        "resource": "/predict",
-        "path": "/predict",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {"requestId": "rest-1", "stage": "Prod", "httpMethod": "POST"},
-        "body": json.dumps({"text": text}),
-        "isBase64Encoded": False,
-    }
+    return event_builders.rest_v1(body=json.dumps({"text": text}))
 
 
 def http_v2_event(text: str) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": "POST /predict",
-        "rawPath": "/predict",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
-        "requestContext": {
-            "http": {"method": "POST", "path": "/predict", "protocol": "HTTP/1.1"},
-            "requestId": "http-1",
-            "stage": "$default",
-        },
-        "body": json.dumps({"text": text}),
-        "isBase64Encoded": False,
-    }
+    return event_builders.http_v2(body=json.dumps({"text": text}))
 
 
 # Runs in the target interpreter with -I -S: no user site, no site-packages, no PYTHON* vars.
