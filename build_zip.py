@@ -574,6 +574,8 @@ class BuildOptions:
 
 def stage(options: BuildOptions, staging: Path) -> list[Entry]:
     """Lay out code, model and NumPy in `staging` with bytecode; return the package entries."""
+    if options.model is not None:
+        check_model(options.model)  # before the slow steps: a bad model fails in a second
     interpreter = find_interpreter(options.target.python, options.interpreter)
     version = read_pin(options.requirements, "numpy")
     wheel = fetch_numpy_wheel(version, options.target, options.cache_dir)
@@ -594,13 +596,23 @@ def stage(options: BuildOptions, staging: Path) -> list[Entry]:
         rel = path.relative_to(staging).as_posix()
         entries.append(Entry(rel, path, "code" if rel.startswith("runtime/") else "numpy"))
     if options.model is not None:
-        if not options.model.is_file():
-            raise BuildError(
-                f"model {options.model} not found: run `python exporter/export.py` first, "
-                "pass --model PATH, or --no-model if the function loads it from S3"
-            )
         entries.append(Entry(MODEL_ARCNAME, options.model, "model"))
     return entries
+
+
+def check_model(path: Path) -> None:
+    """Refuse to package a model the function would refuse at its first cold start."""
+    if not path.is_file():
+        raise BuildError(
+            f"model {path} not found: run `python exporter/export.py` first, "
+            "pass --model PATH, or --no-model if the function loads it from S3"
+        )
+    from runtime.model import Model, ModelError
+
+    try:
+        Model.from_path(path)
+    except ModelError as exc:
+        raise BuildError(f"model {path} is not one the runtime accepts: {exc}") from None
 
 
 def build(options: BuildOptions) -> list[ZipReport]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from exporter.extract import ModelParts
 from runtime.artifact import (
+    CHECKSUM_KEY,
     FORMAT_NAME,
     FORMAT_VERSION,
     METADATA_ARRAY,
@@ -53,8 +54,8 @@ def render_model(parts: ModelParts, extra_metadata: dict[str, Any]) -> bytes:
         "n_features": len(parts.vocabulary),
         "vectorizer": parts.vectorizer_settings,
         "classifier": parts.classifier_settings,
-        "content_blake2b": content_digest(arrays),
     }
+    metadata[CHECKSUM_KEY] = content_digest(arrays, metadata)
     arrays[METADATA_ARRAY] = encode_metadata(metadata)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -71,10 +72,15 @@ def render_model(parts: ModelParts, extra_metadata: dict[str, Any]) -> bytes:
 
 
 def write_model(parts: ModelParts, extra_metadata: dict[str, Any], path: Path) -> str:
-    """Write atomically and return the file's SHA-256 (the model id)."""
+    """Render and save; returns the file's SHA-256 (the model id)."""
     data = render_model(parts, extra_metadata)
+    save(data, path)
+    return hashlib.sha256(data).hexdigest()
+
+
+def save(data: bytes, path: Path) -> None:
+    """Replace ``path`` atomically, so a reader never sees half a model."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
-    return hashlib.sha256(data).hexdigest()

@@ -25,7 +25,7 @@ import sklearn
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file
-from exporter.emit import render_model
+from exporter.emit import render_model, save
 from exporter.extract import UnsupportedModelError, extract
 from exporter.report import evaluate, format_report
 from exporter.train import TUTORIAL_VECTORIZER_PARAMS, TrainingConfig, train
@@ -139,10 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if differences:
         print("error: runtime disagrees with scikit-learn; artifact not written", file=sys.stderr)
         return 1
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(args.output)
+    save(data, args.output)
 
     if args.upload:
         return upload(args.output, args.upload)

@@ -44,8 +44,13 @@ def check_settings(settings: AnalyzerSettings) -> None:
     low, high = settings.ngram_range
     if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
         raise ValueError(f"ngram_range must satisfy 1 <= min <= max, got {settings.ngram_range}")
-    if settings.analyzer == "word" and re.compile(settings.token_pattern).groups > 1:
-        raise ValueError("token_pattern has more than one capturing group")
+    if settings.analyzer == "word":
+        try:
+            groups = re.compile(settings.token_pattern).groups
+        except (re.error, TypeError) as exc:
+            raise ValueError(f"token_pattern is not a regular expression: {exc}") from None
+        if groups > 1:
+            raise ValueError("token_pattern has more than one capturing group")
 
 
 def strip_accents_ascii(text: str) -> str:

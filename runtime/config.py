@@ -20,6 +20,9 @@ DEFAULT_MAX_BATCH_SIZE = 1000
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # Lambda refuses synchronous payloads above 6 MB; the event's own fields need room too.
 LAMBDA_MAX_BODY_BYTES = 6_000_000
+# Each prediction is at most ~90 bytes of response JSON: 50,000 stay well under the same
+# 6 MB limit on responses (beyond it API Gateway would answer 502).
+LAMBDA_MAX_BATCH_SIZE = 50_000
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -65,7 +68,12 @@ class Settings(NamedTuple):
             model_sha256=_sha256(get("MODEL_SHA256")),
             s3_endpoint_url=get("MODEL_S3_ENDPOINT_URL"),
             cache_dir=get("MODEL_CACHE_DIR") or _default_cache_dir(env),
-            max_batch_size=_int(get("MAX_BATCH_SIZE"), "MAX_BATCH_SIZE", DEFAULT_MAX_BATCH_SIZE),
+            max_batch_size=_int(
+                get("MAX_BATCH_SIZE"),
+                "MAX_BATCH_SIZE",
+                DEFAULT_MAX_BATCH_SIZE,
+                upper=LAMBDA_MAX_BATCH_SIZE,
+            ),
             max_body_bytes=_int(
                 get("MAX_BODY_BYTES"),
                 "MAX_BODY_BYTES",

@@ -17,7 +17,7 @@ from typing import Any
 
 from runtime import events, logs
 from runtime.api import Api, ApiError
-from runtime.config import ConfigError, Settings
+from runtime.config import ConfigError, ModelSource, Settings
 from runtime.http_types import BadEvent
 from runtime.model_source import ModelHolder, ModelUnavailable
 
@@ -44,7 +44,7 @@ class App:
             logs.emit(
                 {"level": "ERROR", "msg": "unhandled_exception", "exception": type(exc).__name__}
             )
-        result = events.render(kind, response)
+        result = events.render(response)
         model = self.api.holder.model
         logs.request(
             request_id=getattr(context, "aws_request_id", None)
@@ -72,7 +72,8 @@ def _misconfigured(message: str) -> App:
     def refuse() -> Any:
         raise ModelUnavailable(message, code="misconfigured")
 
-    settings = Settings()
+    # No source is known: the environment that should name it is what is wrong.
+    settings = Settings(source=ModelSource("invalid", "(invalid configuration)"))
     # The environment cannot change inside a container: retrying would never help.
     holder = ModelHolder(refuse, settings.source, first_delay=float("inf"))
     logs.emit({"level": "ERROR", "msg": "misconfigured", "error": message})

@@ -40,12 +40,6 @@ class SparseRows(NamedTuple):
     data: np.ndarray
     n_features: int
 
-    def toarray(self) -> np.ndarray:
-        dense = np.zeros((len(self.indptr) - 1, self.n_features))
-        rows = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
-        dense[rows, self.indices] = self.data
-        return dense
-
 
 class _Vocabulary(dict[str, int]):
     """Term -> column; an unknown term maps to -1 (one C-level lookup per term, via map)."""

@@ -98,15 +98,18 @@ class ModelHolder:
     def _attempt(self) -> None:
         self.attempts += 1
         started = time.perf_counter()
+        code = "model_unavailable"
         try:
             model = self._loader()
         except ModelUnavailable as exc:
-            error = exc.message
-            self.error_code = exc.code
+            error = detail = exc.message
+            code = exc.code
         except ModelError as exc:
-            error = f"model refused: {exc}"
+            error = detail = f"model refused: {exc}"
         except Exception as exc:  # anything else must also leave the function serving 503s
-            error = f"{type(exc).__name__}: {exc}"
+            # A bug's message may hold internals: clients get a generic answer, the log the rest.
+            error = "the model could not be loaded (the function's log has the details)"
+            detail = f"{type(exc).__name__}: {exc}"
         else:
             self.model, self.error = model, None
             logs.emit(
@@ -119,14 +122,14 @@ class ModelHolder:
                 }
             )
             return
-        self.error = error
+        self.error, self.error_code = error, code
         self._next_attempt = self._clock() + self._delay
         logs.emit(
             {
                 "level": "ERROR",
                 "msg": "model_unavailable",
                 "source": self.source.describe(),
-                "error": error,
+                "error": detail,
                 "attempt": self.attempts,
                 "retry_in_s": self._delay if math.isfinite(self._delay) else None,
             }

@@ -10,6 +10,7 @@ methods, multi-disk or ZIP64 archives, sizes that do not add up) is refused.
 from __future__ import annotations
 
 import io
+import math
 import struct
 import zlib
 
@@ -23,7 +24,7 @@ _CENTRAL_SIGNATURE = b"PK\x01\x02"
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _STORED, _DEFLATED = 0, 8
 _MAX_MEMBERS = 64
-_MAX_MEMBER_BYTES = 256 * 1024 * 1024  # far above any model; a bound against zip bombs
+_MAX_TOTAL_BYTES = 256 * 1024 * 1024  # far above any model; a bound against zip bombs
 
 
 class NpzError(ValueError):
@@ -31,13 +32,39 @@ class NpzError(ValueError):
 
 
 def load_arrays(data: bytes) -> dict[str, np.ndarray]:
-    """Every ``name.npy`` member as an array, never unpickling anything."""
+    """Every ``name.npy`` member as a read-only array over its bytes; nothing is unpickled."""
     arrays = {}
     for name, raw in read_members(data).items():
         if not name.endswith(".npy"):
             raise NpzError(f"unexpected member {name!r} (only .npy arrays belong in an .npz)")
-        arrays[name[: -len(".npy")]] = np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+        arrays[name[: -len(".npy")]] = _array(raw, name)
     return arrays
+
+
+def _array(raw: bytes, name: str) -> np.ndarray:
+    """Parse one ``.npy``, refusing object dtypes and shapes its bytes do not back.
+
+    ``np.lib.format.read_array`` would allocate whatever shape the header declares
+    before reading (a few bytes can ask for petabytes), so the header is checked first.
+    """
+    stream = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise NpzError(f"member {name!r} uses .npy format version {version}")
+    except (ValueError, TypeError, SyntaxError) as exc:
+        raise NpzError(f"member {name!r} has a bad .npy header: {exc}") from None
+    if dtype.hasobject:
+        raise NpzError(f"member {name!r} holds Python objects, which are never unpickled")
+    count = math.prod(shape)
+    if count * dtype.itemsize != len(raw) - stream.tell():
+        raise NpzError(f"member {name!r} declares shape {shape} but holds other data")
+    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=stream.tell())
+    return flat.reshape(shape, order="F" if fortran_order else "C")
 
 
 def read_members(data: bytes) -> dict[str, bytes]:
@@ -54,6 +81,7 @@ def read_members(data: bytes) -> dict[str, bytes]:
         raise NpzError("zip central directory is out of bounds")
 
     members: dict[str, bytes] = {}
+    budget = _MAX_TOTAL_BYTES
     position = offset
     for _ in range(count):
         if position + _CENTRAL.size > end:
@@ -73,6 +101,9 @@ def read_members(data: bytes) -> dict[str, bytes]:
             raise NpzError(f"member {name!r} is encrypted")
         if name in members:
             raise NpzError(f"member {name!r} appears twice")
+        if size > budget:
+            raise NpzError(f"archive inflates to more than {_MAX_TOTAL_BYTES} bytes")
+        budget -= size
         raw = _member_data(data, local_offset, compressed_size, offset, name)
         members[name] = _inflate(raw, method, size, crc, name)
     return members
@@ -91,8 +122,6 @@ def _member_data(data: bytes, offset: int, compressed_size: int, limit: int, nam
 
 
 def _inflate(raw: bytes, method: int, size: int, crc: int, name: str) -> bytes:
-    if size > _MAX_MEMBER_BYTES:
-        raise NpzError(f"member {name!r} is too large ({size} bytes)")
     if method == _STORED:
         content = raw
     elif method == _DEFLATED:

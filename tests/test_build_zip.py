@@ -389,6 +389,13 @@ def test_build_fails_clearly_without_the_model(tmp_path: Path) -> None:
     assert not (tmp_path / "lambda.zip").exists()
 
 
+def test_build_refuses_a_model_the_runtime_would_refuse(tmp_path: Path) -> None:
+    broken = tmp_path / "model.npz"
+    broken.write_bytes(b"PK\x03\x04 not really a model")
+    with pytest.raises(BuildError, match="not one the runtime accepts"):
+        build_zip.check_model(broken)
+
+
 def test_record_lists_exactly_the_shipped_numpy_files(built: Built, tmp_path: Path) -> None:
     task = unzip(built.full, tmp_path / "task")
     record = task / "numpy-2.4.6.dist-info" / "RECORD"

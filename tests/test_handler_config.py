@@ -83,6 +83,7 @@ def test_blank_values_mean_unset():
         ({"MAX_BATCH_SIZE": "0"}, "at least 1"),
         ({"MAX_BODY_BYTES": "-5"}, "at least 1"),
         ({"MAX_BODY_BYTES": "6000001"}, "at most 6000000"),
+        ({"MAX_BATCH_SIZE": "50001"}, "at most 50000"),
         ({"CORS_ALLOW_ORIGIN": "*, https://a.example"}, "CORS_ALLOW_ORIGIN"),
     ],
 )
@@ -165,3 +166,19 @@ def test_cold_start_with_a_missing_model_file_answers_503(tmp_path):
     assert report["status"] == 503
     assert report["body"]["error"]["code"] == "model_unavailable"
     assert "absent.npz" in report["body"]["error"]["message"]
+
+
+def test_largest_batch_response_fits_lambdas_6_mb_limit(small_model_path):
+    """LAMBDA_MAX_BATCH_SIZE is derived from a response size; check the derivation holds."""
+    from runtime.config import LAMBDA_MAX_BATCH_SIZE, LAMBDA_MAX_BODY_BYTES
+    from runtime.handler import create_app
+    from tests import events
+
+    settings = Settings.from_env(
+        {"MODEL_PATH": str(small_model_path), "MAX_BATCH_SIZE": str(LAMBDA_MAX_BATCH_SIZE)}
+    )
+    texts = ["WINNER free prize", "see you at lunch", ""] * (LAMBDA_MAX_BATCH_SIZE // 3 + 1)
+    body = json.dumps({"texts": texts[:LAMBDA_MAX_BATCH_SIZE]})
+    response = create_app(settings)(events.rest_v1(body=body), None)
+    assert response["statusCode"] == 200
+    assert len(json.dumps(response).encode()) < LAMBDA_MAX_BODY_BYTES

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import numpy as np
 import pytest
 
 from exporter.emit import model_arrays, render_model
-from runtime.artifact import METADATA_ARRAY, encode_metadata
+from runtime.artifact import CHECKSUM_KEY, METADATA_ARRAY, content_digest, encode_metadata
 from runtime.model import Model, ModelError
 from tests.corpus import fit_parts
 
@@ -31,10 +32,16 @@ def repack(arrays: dict[str, np.ndarray], *, allow_pickle: bool = False) -> byte
 
 
 def with_metadata(arrays: dict[str, np.ndarray], **changes) -> dict[str, np.ndarray]:
-    import json
-
     metadata = json.loads(arrays[METADATA_ARRAY].tobytes())
     metadata.update(changes)
+    return {**arrays, METADATA_ARRAY: encode_metadata(metadata)}
+
+
+def resealed(arrays: dict[str, np.ndarray], **changes) -> dict[str, np.ndarray]:
+    """As a hand-made file would be: changed, with a checksum that matches the change."""
+    metadata = {**json.loads(arrays[METADATA_ARRAY].tobytes()), **changes}
+    payload = {k: v for k, v in arrays.items() if k != METADATA_ARRAY}
+    metadata[CHECKSUM_KEY] = content_digest(payload, metadata)
     return {**arrays, METADATA_ARRAY: encode_metadata(metadata)}
 
 
@@ -65,7 +72,7 @@ def test_not_a_zip() -> None:
 def test_object_array_is_refused_without_unpickling(good: bytes) -> None:
     arrays = members(good)
     arrays["theta"] = np.array([{"evil": 1}], dtype=object)
-    with pytest.raises(ModelError, match="allow_pickle"):
+    with pytest.raises(ModelError, match="Python objects, which are never unpickled"):
         Model.from_bytes(repack(arrays, allow_pickle=True))
 
 
@@ -97,12 +104,9 @@ def test_changed_array_fails_checksum_or_dtype(good, name, mutate, message) -> N
 )
 def test_consistently_resigned_but_invalid_arrays(good, name, mutate, message) -> None:
     """Even with a matching checksum (a hand-made file), shapes and values are checked."""
-    from runtime.artifact import content_digest
-
     arrays = members(good)
     arrays[name] = mutate(arrays[name])
-    payload = {k: v for k, v in arrays.items() if k != METADATA_ARRAY}
-    arrays = with_metadata(arrays, content_blake2b=content_digest(payload))
+    arrays = resealed(arrays)
     with pytest.raises(ModelError, match=message):
         Model.from_bytes(repack(arrays))
 
@@ -118,7 +122,25 @@ def test_consistently_resigned_but_invalid_arrays(good, name, mutate, message) -
 )
 def test_bad_metadata(good, changes, message) -> None:
     with pytest.raises(ModelError, match=message):
-        Model.from_bytes(repack(with_metadata(members(good), **changes)))
+        Model.from_bytes(repack(resealed(members(good), **changes)))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"classes": ["spam", "ham"]},  # swapped labels: every prediction inverted
+        {"vectorizer": {"lowercase": False}},
+        {"note": "added by hand"},
+    ],
+)
+def test_edited_metadata_fails_the_checksum(good, changes) -> None:
+    arrays = members(good)
+    metadata = json.loads(arrays[METADATA_ARRAY].tobytes())
+    for key, value in changes.items():
+        metadata[key] = {**metadata[key], **value} if isinstance(value, dict) else value
+    arrays[METADATA_ARRAY] = encode_metadata(metadata)
+    with pytest.raises(ModelError, match="checksum"):
+        Model.from_bytes(repack(arrays))
 
 
 def test_missing_and_unknown_arrays(good: bytes) -> None:
@@ -149,24 +171,21 @@ def test_export_is_byte_identical(good: bytes) -> None:
 
 
 def test_duplicate_vocabulary_terms(good: bytes) -> None:
-    from runtime.artifact import content_digest, decode_vocabulary, encode_vocabulary
+    from runtime.artifact import decode_vocabulary, encode_vocabulary
 
     arrays = members(good)
     terms = list(decode_vocabulary(arrays["vocabulary_text"], arrays["vocabulary_offsets"]))
     terms[1] = terms[0]
     arrays["vocabulary_text"], arrays["vocabulary_offsets"] = encode_vocabulary(terms)
-    payload = {k: v for k, v in arrays.items() if k != METADATA_ARRAY}
-    arrays = with_metadata(arrays, content_blake2b=content_digest(payload))
+    arrays = resealed(arrays)
     with pytest.raises(ModelError, match="duplicate terms"):
         Model.from_bytes(repack(arrays))
 
 
 def test_pinned_sha256_replaces_only_the_content_checksum(good: bytes) -> None:
-    import json
-
     arrays = members(good)
     # A file with a wrong content checksum but otherwise sound: refused unless pinned.
-    tampered = repack(with_metadata(arrays, content_blake2b="0" * 64))
+    tampered = repack(with_metadata(arrays, **{CHECKSUM_KEY: "0" * 64}))
     with pytest.raises(ModelError, match="checksum"):
         Model.from_bytes(tampered)
     from runtime.artifact import sha256_hex
@@ -178,4 +197,11 @@ def test_pinned_sha256_replaces_only_the_content_checksum(good: bytes) -> None:
     broken_bytes = repack(broken)
     with pytest.raises(ModelError, match="positive"):
         Model.from_bytes(broken_bytes, expected_sha256=sha256_hex(broken_bytes))
-    assert json.loads(arrays[METADATA_ARRAY].tobytes())["content_blake2b"]
+    assert json.loads(arrays[METADATA_ARRAY].tobytes())[CHECKSUM_KEY]
+
+
+def test_invalid_token_pattern_is_a_model_error(good: bytes) -> None:
+    arrays = members(good)
+    settings = json.loads(arrays[METADATA_ARRAY].tobytes())["vectorizer"]
+    with pytest.raises(ModelError, match="token_pattern"):
+        Model.from_bytes(repack(resealed(arrays, vectorizer={**settings, "token_pattern": "("})))

@@ -309,13 +309,32 @@ def test_backoff_doubles_up_to_the_cap():
     assert len(calls) == 7
 
 
-def test_unexpected_loader_exceptions_become_unavailable():
+def test_unexpected_loader_exceptions_become_unavailable(capsys):
     def broken():
-        raise KeyError("surprise")
+        raise KeyError("internal detail")
 
     holder = ModelHolder(broken, ModelSource("path", "/x"))
-    with pytest.raises(ModelUnavailable, match="KeyError"):
+    with pytest.raises(ModelUnavailable, match="could not be loaded") as info:
         holder.get()
+    assert "internal detail" not in info.value.message  # clients see no internals...
+    assert info.value.code == "model_unavailable"
+    assert "KeyError: 'internal detail'" in capsys.readouterr().out  # ...the log has them
+
+
+def test_error_code_follows_the_latest_failure():
+    failures = iter([ModelUnavailable("bad env", code="misconfigured"), OSError("disk")])
+
+    def flaky():
+        raise next(failures)
+
+    clock = FakeClock()
+    holder = ModelHolder(flaky, ModelSource("path", "/x"), clock=clock)
+    with pytest.raises(ModelUnavailable) as first:
+        holder.get()
+    clock.advance(first.value.retry_after)
+    with pytest.raises(ModelUnavailable) as second:
+        holder.get()
+    assert (first.value.code, second.value.code) == ("misconfigured", "model_unavailable")
 
 
 def test_concurrent_first_requests_load_once():

@@ -128,3 +128,31 @@ def test_any_damage_is_a_model_error(model_bytes: bytes, data: st.DataObject) ->
     candidate = bytes(damaged[:cut]) if data.draw(st.booleans()) else bytes(damaged)
     with contextlib.suppress(ModelError):  # anything else escaping fails the test
         Model.from_bytes(candidate)
+
+
+def npy_with_header(shape: tuple[int, ...], payload: bytes) -> bytes:
+    buffer = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + payload
+
+
+def test_a_shape_its_bytes_do_not_back_is_refused_before_allocating() -> None:
+    # Without the check, read_array would try to allocate 8 PB for this 100-byte member.
+    data = zip_of({"a.npy": npy_with_header((10**15,), b"\0" * 16)})
+    with pytest.raises(NpzError, match="declares shape"):
+        load_arrays(data)
+
+
+def test_fortran_order_arrays_keep_their_layout() -> None:
+    array = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(load_arrays(savez({"a": array}, compressed=True))["a"], array)
+
+
+def test_total_inflated_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runtime.npz
+
+    monkeypatch.setattr(runtime.npz, "_MAX_TOTAL_BYTES", 2 * len(A_NPY) - 1)
+    with pytest.raises(NpzError, match="inflates to more than"):
+        read_members(zip_of({"a.npy": A_NPY, "b.npy": A_NPY}))
+    assert read_members(zip_of({"a.npy": A_NPY}))  # one member still fits

@@ -10,7 +10,6 @@ Anything else is a ``BadEvent``; its 400 answer uses the 1.0 shape, which every 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from runtime.events import direct, http_v2, rest_v1
@@ -19,12 +18,6 @@ from runtime.http_types import BadEvent, Request, Response
 REST_V1 = "rest_v1"
 HTTP_V2 = "http_v2"
 DIRECT = "direct"
-
-_RENDERERS: dict[str, Callable[[Response], dict[str, Any]]] = {
-    REST_V1: rest_v1.render_response,
-    HTTP_V2: http_v2.render_response,
-    DIRECT: direct.render_response,
-}
 
 
 def kind_of(event: object) -> str:
@@ -53,5 +46,12 @@ def parse(kind: str, event: dict[str, Any]) -> Request:
     return direct.parse(event)
 
 
-def render(kind: str, response: Response) -> dict[str, Any]:
-    return _RENDERERS.get(kind, rest_v1.render_response)(response)
+def render(response: Response) -> dict[str, Any]:
+    """The proxy response. Payload 1.0 and 2.0 (and Function URLs) take the same four
+    fields; giving all of them explicitly keeps 2.0 from guessing a shape from the body."""
+    return {
+        "statusCode": response.status,
+        "headers": response.headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

@@ -55,8 +55,3 @@ def strip_stage(path: str, context: object) -> str:
         if path == prefix or path.startswith(prefix + "/"):
             return path[len(prefix) :] or "/"
     return path
-
-
-def render(status: int, headers: dict[str, str], body: str) -> dict[str, Any]:
-    """The response keys both payload versions accept; API Gateway needs exactly these types."""
-    return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}

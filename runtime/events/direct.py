@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from runtime.events._common import lower_headers, render
-from runtime.http_types import BadEvent, Request, Response
+from runtime.events._common import lower_headers
+from runtime.http_types import BadEvent, Request
 
 
 def parse(event: dict[str, Any]) -> Request:
@@ -25,7 +25,3 @@ def parse(event: dict[str, Any]) -> Request:
     if not isinstance(encoded, bool):
         raise BadEvent("event field 'isBase64Encoded' must be a boolean")
     return Request(method="POST", path="/predict", headers=headers, body=body, is_base64=encoded)
-
-
-def render_response(response: Response) -> dict[str, Any]:
-    return render(response.status, response.headers, response.body)

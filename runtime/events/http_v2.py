@@ -11,11 +11,10 @@ from typing import Any
 from runtime.events._common import (
     body_fields,
     lower_headers,
-    render,
     request_id,
     strip_stage,
 )
-from runtime.http_types import BadEvent, Request, Response
+from runtime.http_types import BadEvent, Request
 
 
 def parse(event: dict[str, Any]) -> Request:
@@ -41,7 +40,3 @@ def parse(event: dict[str, Any]) -> Request:
         is_base64=is_base64,
         request_id=request_id(event),
     )
-
-
-def render_response(response: Response) -> dict[str, Any]:
-    return render(response.status, response.headers, response.body)

@@ -12,12 +12,11 @@ from typing import Any
 from runtime.events._common import (
     body_fields,
     lower_headers,
-    render,
     request_id,
     strip_stage,
     text_field,
 )
-from runtime.http_types import Request, Response
+from runtime.http_types import Request
 
 
 def parse(event: dict[str, Any]) -> Request:
@@ -46,7 +45,3 @@ def parse(event: dict[str, Any]) -> Request:
         is_base64=is_base64,
         request_id=request_id(event),
     )
-
-
-def render_response(response: Response) -> dict[str, Any]:
-    return render(response.status, response.headers, response.body)
