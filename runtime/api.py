@@ -108,11 +108,10 @@ class Api:
     def _predict(self, request: Request) -> Response:
         texts, batch = self._texts(request)
         model = self.holder.get()
-        labels, probabilities = model.predict_with_proba(texts)
         classes = model.classes
         predictions = [
             {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
-            for label, row in zip(labels, probabilities.tolist(), strict=True)
+            for label, row in model.classify(texts)
         ]
         if batch:
             payload: dict[str, Any] = {"predictions": predictions, "model": model.model_id}

@@ -250,6 +250,21 @@ class Model:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_with_proba(texts)[1]
 
+    def classify(self, texts: Sequence[str]) -> list[tuple[str, list[float]]]:
+        """(label, class probabilities) per text, as plain Python: what the API sends back.
+
+        For a request of a few messages this skips building NumPy arrays only to turn them
+        back into lists (~1.5 us of a ~30 us request).
+        """
+        if len(texts) <= SMALL_BATCH:
+            predictions = []
+            for text in texts:
+                row = self._joint_log_likelihood_one(text)
+                predictions.append((self.classes[row.index(max(row))], _proba_one(row)))
+            return predictions
+        labels, proba = self.predict_with_proba(texts)
+        return list(zip(labels, proba.tolist(), strict=True))
+
     def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Labels and class probabilities from one pass over the texts."""
         if len(texts) <= SMALL_BATCH:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from runtime.config import ModelSource, Settings
 from runtime.handler import App, create_app
 from runtime.model_source import ModelHolder, ModelUnavailable
@@ -24,17 +22,18 @@ class FakeModel:
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
 
-    def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    def classify(self, texts: Sequence[str]) -> list[tuple[str, list[float]]]:
         self.seen.append(list(texts))
-        spam = np.array(["prize" in text.lower() for text in texts], dtype=bool)
-        proba = np.where(spam[:, None], [[0.1, 0.9]], [[0.8, 0.2]])
-        return ["spam" if s else "ham" for s in spam], proba
+        return [
+            ("spam", [0.1, 0.9]) if "prize" in text.lower() else ("ham", [0.8, 0.2])
+            for text in texts
+        ]
 
 
 class ExplodingModel(FakeModel):
     """A model with a bug: the handler must turn it into a bland 500."""
 
-    def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    def classify(self, texts: Sequence[str]) -> list[tuple[str, list[float]]]:
         raise RuntimeError("secret internals " + "".join(texts))
 
 

@@ -38,6 +38,7 @@ def assert_same_as_sklearn(
         expected_proba = classifier.predict_proba(dense)
         labels, proba = model.predict_with_proba(chunk)
         assert labels == expected_labels
+        assert model.classify(chunk) == list(zip(labels, proba.tolist(), strict=True))
         np.testing.assert_allclose(proba, expected_proba, rtol=1e-9, atol=1e-12)
 
         # The plain-Python path for a few texts (what a single request takes).
@@ -52,3 +53,5 @@ def assert_same_as_sklearn(
             label, one_proba = model.predict_with_proba([text])
             assert label == [expected_labels[i]]
             np.testing.assert_allclose(one_proba[0], expected_proba[i], rtol=1e-9, atol=1e-12)
+            [(classified, classified_proba)] = model.classify([text])
+            assert (classified, classified_proba) == (label[0], one_proba[0].tolist())
