@@ -134,9 +134,8 @@ class Model:
             with open(path, "rb") as file:
                 data = file.read()
         except OSError as exc:
-            raise ModelError(
-                f"cannot read model file {os.fspath(path)!r}: {exc.strerror}"
-            ) from None
+            reason = exc.strerror or exc
+            raise ModelError(f"cannot read model file {os.fspath(path)!r}: {reason}") from None
         return cls.from_bytes(data, expected_sha256=expected_sha256)
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
