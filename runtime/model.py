@@ -259,6 +259,7 @@ class Model:
             predictions = []
             for text in texts:
                 row = self._joint_log_likelihood_one(text)
+                # row.index(max(row)) is the first maximum, as np.argmax picks.
                 predictions.append((self.classes[row.index(max(row))], _proba_one(row)))
             return predictions
         labels, proba = self.predict_with_proba(texts)
@@ -267,10 +268,9 @@ class Model:
     def predict_with_proba(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Labels and class probabilities from one pass over the texts."""
         if len(texts) <= SMALL_BATCH:
-            rows = [self._joint_log_likelihood_one(text) for text in texts]
-            labels = [self.classes[row.index(max(row))] for row in rows]  # first max, as argmax
-            proba = np.array([_proba_one(row) for row in rows], dtype=np.float64)
-            return labels, proba.reshape(len(texts), len(self.classes))
+            predictions = self.classify(texts)
+            proba = np.array([row for _, row in predictions], dtype=np.float64)
+            return [label for label, _ in predictions], proba.reshape(len(texts), len(self.classes))
         jll = self._joint_log_likelihood(self.transform(texts))
         labels = self._classes[np.argmax(jll, axis=1)].tolist()
         return labels, np.exp(jll - _logsumexp(jll)[:, np.newaxis])
