@@ -47,7 +47,6 @@ def gaussian_nb(clf: GaussianNB, family: str) -> ClassifierParts:
         {
             "classifier.theta": theta,
             "classifier.var": var,
-            "classifier.zero_term": zero_term,
             "classifier.log_prior": _f8(log_prior),
             "classifier.log_norm": _f8(log_norm),
             "classifier.zero_doc_distance": _f8(np.sum(zero_term, axis=1)),

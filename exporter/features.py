@@ -80,7 +80,11 @@ def _chain_block(chain: Sequence[Any], where: str) -> BlockParts:
         )
     vectorizer, rest = chain[0], list(chain[1:])
     transformer = None
-    if rest and isinstance(rest[0], TfidfTransformer) and not isinstance(vectorizer, TfidfVectorizer):
+    if (
+        rest
+        and isinstance(rest[0], TfidfTransformer)
+        and not isinstance(vectorizer, TfidfVectorizer)
+    ):
         transformer = rest.pop(0)
     if rest:
         raise UnsupportedModelError(
@@ -138,15 +142,22 @@ def check_vectorizer(vectorizer: Any) -> None:
     ):
         problems.append("stop_words: must be 'english', a list of strings, or None")
     dtype = np.dtype(vectorizer.dtype)
-    allowed = (np.float64,) if not type(vectorizer) is CountVectorizer else (np.float64, np.int64, np.int32)
+    allowed = (
+        (np.float64,)
+        if type(vectorizer) is not CountVectorizer
+        else (np.float64, np.int64, np.int32)
+    )
     if dtype not in [np.dtype(t) for t in allowed]:
-        problems.append(f"dtype: {dtype} is not supported (float64{', int' if len(allowed) > 1 else ''})")
+        problems.append(
+            f"dtype: {dtype} is not supported (float64{', int' if len(allowed) > 1 else ''})"
+        )
     if isinstance(vectorizer, TfidfVectorizer | HashingVectorizer):
         norm_problem = _norm_problem(vectorizer.norm)
         if norm_problem:
             problems.append(norm_problem)
     if isinstance(vectorizer, HashingVectorizer) and not (
-        isinstance(vectorizer.n_features, int) and 1 <= vectorizer.n_features <= MAX_HASHING_FEATURES
+        isinstance(vectorizer.n_features, int)
+        and 1 <= vectorizer.n_features <= MAX_HASHING_FEATURES
     ):
         problems.append(f"n_features: must be from 1 to {MAX_HASHING_FEATURES}")
     if problems:
@@ -212,7 +223,7 @@ def _block(vectorizer: Any, transformer: Any) -> BlockParts:
         terms, n_features, alternate_sign = "vocabulary", len(vocabulary), False
         separator, _ = encode_vocabulary(vocabulary)
         if isinstance(vectorizer, TfidfVectorizer):
-            transformer = vectorizer._tfidf  # noqa: SLF001 - holds the fitted idf_
+            transformer = vectorizer._tfidf
     if transformer is not None:
         more, idf = _tfidf_steps(transformer)
         if alternate_sign and "sublinear_tf" in more:

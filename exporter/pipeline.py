@@ -51,7 +51,7 @@ class Exported(NamedTuple):
 def split_pipeline(model: Any) -> tuple[list[Any], Any]:
     """(feature steps, classifier) of a Pipeline or a (vectorizer, classifier) pair."""
     if isinstance(model, Pipeline):
-        steps = [step for _, step in model.steps]
+        steps = _flatten(model)
         if any(step is None or step == "passthrough" for step in steps):
             raise UnsupportedModelError("Pipeline: 'passthrough' steps are not supported")
     elif isinstance(model, tuple | list) and len(model) == 2:
@@ -64,6 +64,14 @@ def split_pipeline(model: Any) -> tuple[list[Any], Any]:
     if len(steps) < 2:
         raise UnsupportedModelError("the pipeline needs feature steps and a classifier")
     return steps[:-1], steps[-1]
+
+
+def _flatten(pipeline: Pipeline) -> list[Any]:
+    """A Pipeline's steps, with nested Pipelines (``make_pipeline(make_pipeline(...))``) inlined."""
+    steps: list[Any] = []
+    for _, step in pipeline.steps:
+        steps.extend(_flatten(step) if isinstance(step, Pipeline) else [step])
+    return steps
 
 
 def export_pipeline(

@@ -10,11 +10,58 @@ from __future__ import annotations
 
 import random
 
-_WORDS = (
-    "free prize winner claim cash urgent txt reply call now won award mobile offer "
-    "see you at lunch tomorrow ok home later love thanks dinner going where are u "
-    "the a to and is in it for my of me on that have your this not be can will get"
-).split()
+_WORDS = [
+    "free",
+    "prize",
+    "winner",
+    "claim",
+    "cash",
+    "urgent",
+    "txt",
+    "reply",
+    "call",
+    "now",
+    "won",
+    "award",
+    "mobile",
+    "offer",
+    "see",
+    "you",
+    "at",
+    "lunch",
+    "tomorrow",
+    "ok",
+    "home",
+    "later",
+    "love",
+    "thanks",
+    "dinner",
+    "going",
+    "where",
+    "are",
+    "u",
+    "the",
+    "a",
+    "to",
+    "and",
+    "is",
+    "in",
+    "it",
+    "for",
+    "my",
+    "of",
+    "me",
+    "on",
+    "that",
+    "have",
+    "your",
+    "this",
+    "not",
+    "be",
+    "can",
+    "will",
+    "get",
+]
 
 _FIXED = [
     "",
@@ -23,7 +70,7 @@ _FIXED = [
     "am i spam or am i ham?",
     "WINNER!! As a valued network customer you have been selected to receive a £900 prize",
     "Ok lar... Joking wif u oni...",
-    "İstanbul İI ı ß ẞ STRASSE Straße",
+    "İstanbul İI \u0131 ß ẞ STRASSE Straße",
     "café CAFÉ cafe\u0301 naïve ﬁnance Ǆ ǅ",
     "東京 日本語のテキスト 中文 한국어",
     "emoji 😀 🎉 text\u200bwith\u00a0odd  spaces\u3000here",

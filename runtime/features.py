@@ -207,10 +207,8 @@ class BlockRuntime:
     def row(self, text: str) -> tuple[list[int], list[float]]:
         counts = self.counts(self.analyze(text))
         columns = sorted(counts)
-        if self.block.binary:  # also entries whose signed hashes cancelled, as X.data.fill(1)
-            values = [1.0] * len(columns)
-        else:
-            values = [float(counts[c]) for c in columns]
+        # binary: also entries whose signed hashes cancelled, as X.data.fill(1) does.
+        values = [1.0] * len(columns) if self.block.binary else [float(counts[c]) for c in columns]
         return columns, self.scale(columns, values, integral=True)
 
     def scale(self, columns: list[int], values: list[float], *, integral: bool) -> list[float]:
@@ -281,7 +279,9 @@ class Featurizer:
         self.n_features = sum(block.block.n_features for block in blocks)
 
     @classmethod
-    def load(cls, specs: object, take: Callable[[str, str, tuple[int, ...]], memoryview]) -> Featurizer:
+    def load(
+        cls, specs: object, take: Callable[[str, str, tuple[int, ...]], memoryview]
+    ) -> Featurizer:
         """Blocks from the model file's ``features`` list; ``take`` hands over checked arrays."""
         if not (isinstance(specs, list) and 1 <= len(specs) <= 16):
             raise ValueError("features must be a list of 1 to 16 blocks")
@@ -317,4 +317,3 @@ class Featurizer:
             columns.extend([c + offset for c in block_columns] if offset else block_columns)
             values.extend(block_values)
         return columns, values
-

@@ -259,7 +259,7 @@ def _warn_if_trained_elsewhere(created_by: object) -> None:
     import unicodedata
 
     here = {
-        "python": "%d.%d" % sys.version_info[:2],
+        "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
         "unicode": unicodedata.unidata_version,
     }
     python = str(created_by.get("python", ""))

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from runtime import logs
-from runtime.artifact import sha256_hex
 from runtime.config import ModelSource, Settings
 from runtime.model import Model, ModelError
+from runtime.modelfile import sha256_hex
 
 # Worst case at cold start is about MAX_ATTEMPTS * (CONNECT + READ) plus ~1 s of retry
 # backoff: ~7 s, inside Lambda's 10 s init limit with room for the imports.

@@ -178,7 +178,9 @@ def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes) -> bytes:
     header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape_text}, }}"
     padding = 64 - (10 + len(header) + 1) % 64
     header += " " * padding + "\n"
-    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin-1") + data
+    return (
+        b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin-1") + data
+    )
 
 
 def render_model_file(

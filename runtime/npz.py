@@ -34,7 +34,8 @@ DTYPES = {"|u1": ("B", 1), "<f8": ("d", 8)}
 _NPY_MAGIC = b"\x93NUMPY"
 # Exactly the header numpy.save writes: C order, a dtype above, a tuple of ints.
 _NPY_HEADER = re.compile(
-    r"\{'descr': '(\|u1|<f8)', 'fortran_order': False, 'shape': \(((?:\d{1,10}, )*\d{1,10},?)?\), \} *\n"
+    r"\{'descr': '(\|u1|<f8)', 'fortran_order': False, "
+    r"'shape': \(((?:\d{1,10}, )*\d{1,10},?)?\), \} *\n"
 )
 
 

@@ -83,7 +83,9 @@ class _Member:
         self.calibrators: list[Callable[[float], float]] = []
         if method == "sigmoid":
             ab = take(f"{prefix}sigmoid", "<f8", (len(targets), 2)).tolist()
-            self.calibrators = [sigmoid_calibrator(ab[2 * i], ab[2 * i + 1]) for i in range(len(targets))]
+            self.calibrators = [
+                sigmoid_calibrator(ab[2 * i], ab[2 * i + 1]) for i in range(len(targets))
+            ]
         else:
             for c in range(len(targets)):
                 xs = take(f"{prefix}{c}.x", "<f8", (-1,)).tolist()

@@ -3,8 +3,9 @@
 Multinomial, complement and Bernoulli NB are a sparse product plus a per-class constant
 (``safe_sparse_dot(X, W) + c``), replayed in SciPy's order, so their joint
 log-likelihoods are bit-identical. GaussianNB sums over every feature of a dense row;
-the runtime never builds one: it precomputes (at export, with NumPy, as scikit-learn
-does) the empty document's value per class and adds a correction per nonzero term. That
+the runtime never builds one: the exporter precomputes with NumPy, as scikit-learn
+sums it, the empty document's value per class, and the runtime adds a correction per
+nonzero term. That
 reorders a sum of ~8,000 terms, so its log-likelihoods agree to ~1e-15 relative, not
 bit for bit; labels and probabilities follow from them.
 """
@@ -104,7 +105,6 @@ class GaussianNB(_NaiveBayes):
         shape = (n_classes, n_features)
         self._theta = take("classifier.theta", "<f8", shape)
         self._var = take("classifier.var", "<f8", shape)
-        self._zero_term = take("classifier.zero_term", "<f8", shape)  # theta**2 / var
         if min(self._var) <= 0.0:
             raise ValueError("classifier.var must be strictly positive")
         self._constants = list(
@@ -120,13 +120,15 @@ class GaussianNB(_NaiveBayes):
 
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
         jll = []
-        theta, var, zero_term = self._theta, self._var, self._zero_term
+        theta, var = self._theta, self._var
         for k, (log_prior, log_norm, zero_doc_distance) in enumerate(self._constants):
             base = k * self._n_features
             correction = 0.0  # summed in column order, as np.bincount does in the batch path
             for column, x in zip(columns, values, strict=True):
-                d = x - theta[base + column]
-                correction += d * d / var[base + column] - zero_term[base + column]
+                t, v = theta[base + column], var[base + column]
+                d = x - t
+                # (x - theta)^2 / var replaces the empty document's theta^2 / var.
+                correction += d * d / v - t * t / v
             jll.append(log_prior + (log_norm - 0.5 * (zero_doc_distance + correction)))
         return jll
 
@@ -135,9 +137,8 @@ class GaussianNB(_NaiveBayes):
 
         if self._matrices is None:
             shape = (self.n_classes, self._n_features)
-            self._matrices = tuple(
-                as_matrix(view, *shape) for view in (self._theta, self._var, self._zero_term)
-            )
+            theta, var = (as_matrix(view, *shape) for view in (self._theta, self._var))
+            self._matrices = (theta, var, theta**2 / var)
         theta, var, zero_term = self._matrices
         n_rows = len(rows.indptr) - 1
         row_of = rows.row_of()
@@ -146,8 +147,8 @@ class GaussianNB(_NaiveBayes):
         log_prior, log_norm, zero_doc = (np.array(c) for c in zip(*self._constants, strict=True))
         for k in range(self.n_classes):
             # take() gathers ~2.5x faster than fancy indexing here.
-            correction = (x - theta[k].take(column)) ** 2 / var[k].take(column) - zero_term[
-                k
-            ].take(column)
+            correction = (x - theta[k].take(column)) ** 2 / var[k].take(column) - zero_term[k].take(
+                column
+            )
             distance[:, k] = zero_doc[k] + np.bincount(row_of, weights=correction, minlength=n_rows)
         return log_prior + (log_norm - 0.5 * distance)
