@@ -117,9 +117,15 @@ class Model:
         ).tolist()
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, expected_sha256: str | None = None) -> Model:
-        """Load a model file held in memory; ``expected_sha256`` pins the exact file."""
-        model_id = sha256_hex(data)
+    def from_bytes(
+        cls, data: bytes, *, expected_sha256: str | None = None, sha256: str | None = None
+    ) -> Model:
+        """Load a model file held in memory; ``expected_sha256`` pins the exact file.
+
+        ``sha256`` is the caller's digest of ``data`` (hashed while streaming it), so the
+        file is not hashed twice.
+        """
+        model_id = sha256 or sha256_hex(data)
         if expected_sha256 is not None and model_id != expected_sha256.strip().lower():
             raise ModelError(
                 f"model SHA-256 is {model_id}, expected {expected_sha256.strip().lower()}"
