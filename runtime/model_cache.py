@@ -17,7 +17,7 @@ from _thread import get_ident
 from typing import NamedTuple
 
 from runtime import logs
-from runtime.artifact import sha256_hex
+from runtime.model import sha256_hex  # the model id's own hash, without importing hashlib
 
 
 class CachedCopy(NamedTuple):

@@ -21,9 +21,8 @@ from _thread import allocate_lock, start_new_thread
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from runtime.artifact import sha256
 from runtime.config import Settings
-from runtime.model import Model, ModelError
+from runtime.model import Model, ModelError, sha256_hex
 from runtime.model_cache import CachedCopy, ModelCache
 from runtime.model_source import ModelUnavailable
 
@@ -122,7 +121,7 @@ class S3Loader:
         self._max_bytes = settings.model_max_bytes
         self._budget = budget
         identity = f"{settings.s3_endpoint_url}|{source.bucket}|{source.key}|{source.version_id}"
-        name = _hex(identity.encode())[:32] + ".npz"
+        name = sha256_hex(identity.encode())[:32] + ".npz"
         self._cache = ModelCache(f"{settings.cache_dir}/{name}", settings.model_max_bytes)
         self._client: Any = None
         self._previous: _Transfer | None = None
@@ -199,7 +198,9 @@ class S3Loader:
                     f"{self._where} is {length} bytes, "
                     f"more than MODEL_MAX_BYTES ({self._max_bytes})"
                 )
-            digest = sha256()
+            import hashlib  # loaded by boto3 already; the pinned /tmp copy path never needs it
+
+            digest = hashlib.sha256()
             chunks: list[bytes] = []
             received = 0
             while chunk := body.read(CHUNK_BYTES):
@@ -282,10 +283,6 @@ def _recorded_sha256(response: dict[str, Any], where: str) -> str | None:
     if len(value) != 64 or not all(char in "0123456789abcdef" for char in value):
         raise ModelError(f"{where} has sha256 metadata that is not a SHA-256: {recorded[:80]!r}")
     return value
-
-
-def _hex(data: bytes) -> str:
-    return sha256(data).hexdigest()
 
 
 def _code(exc: Any) -> str | None:
