@@ -7,11 +7,11 @@ request, with short backoff between them) shares S3_LOAD_BUDGET seconds. The req
 run in a worker thread; the caller waits for it at most until the deadline, then shuts
 the connection's socket down so the worker stops reading too.
 
-The budget: Lambda stops an init that runs past 10 s. Before the download, importing
-NumPy, boto3 and creating the client costs about 0.35 s of CPU, ~1.2 s of wall time at
-512 MB and ~5 s at 128 MB (CPU is given in proportion to memory); parsing the model
-follows it. 5 s for S3 leaves that room even at 128 MB. A load that does not finish in
-time answers 503 and is retried on later requests (runtime/model_source.py).
+The budget: Lambda stops an init that runs past 10 s. The rest of an S3 cold start
+(interpreter, imports, the boto3 client, parsing) measured 0.52 s of CPU on the dev
+machine: ~1.8 s at 512 MB and ~3.6 s at 256 MB, since Lambda gives CPU in proportion to
+memory (1,769 MB = one vCPU). 5 s for S3 fits beside it from 256 MB up. A load that does
+not finish in time answers 503 and is retried on later requests (runtime/model_source.py).
 """
 
 from __future__ import annotations
