@@ -16,6 +16,7 @@ not finish in time answers 503 and is retried on later requests (runtime/model_s
 
 from __future__ import annotations
 
+import io
 import time
 from _thread import allocate_lock, start_new_thread
 from collections.abc import Callable
@@ -201,7 +202,9 @@ class S3Loader:
             import hashlib  # loaded by boto3 already; the pinned /tmp copy path never needs it
 
             digest = hashlib.sha256()
-            chunks: list[bytes] = []
+            # BytesIO grows in place (large blocks are remapped, not copied) and getvalue()
+            # hands its buffer over, so the object is held once, not twice as a join would.
+            buffer = io.BytesIO()
             received = 0
             while chunk := body.read(CHUNK_BYTES):
                 transfer.check()
@@ -209,15 +212,15 @@ class S3Loader:
                 if received > length:
                     raise _Retry(f"the body is longer than its Content-Length ({length})")
                 digest.update(chunk)
-                chunks.append(chunk)
+                buffer.write(chunk)
             transfer.check()
             if received != length:
                 raise _Retry(f"the body ended after {received} of {length} bytes")
         finally:
             transfer.detach()
             body.close()
-        data = b"".join(chunks)  # one chunk (the usual case) is returned without a copy
-        del chunks
+        data = buffer.getvalue()
+        del buffer
         return Downloaded(data, digest.hexdigest(), _recorded_sha256(response, self._where))
 
     def _request(self) -> dict[str, Any]:

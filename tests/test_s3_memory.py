@@ -29,6 +29,7 @@ from tests.s3proxy import s3_proxy  # noqa: E402
 from tests.s3server import moto_server  # noqa: E402
 
 MIB = 1024 * 1024
+JUNK_MIB = 24
 KEY = "memory/model.npz"
 
 COLD_START = """
@@ -66,10 +67,13 @@ def measure(model_path: Path, cache_dir: Path, runs: int = 1) -> dict[str, list[
         "s3_download": [],
         "s3_pinned_copy": [],
         "s3_600mib_refused": [],
+        "s3_24mib_junk": [],
     }
     with moto_server() as s3:
         bucket = s3.bucket()
         s3.client.put_object(Bucket=bucket, Key=KEY, Body=data, Metadata={"sha256": digest})
+        # Downloaded in full (it is under MODEL_MAX_BYTES), then refused: not a model file.
+        s3.client.put_object(Bucket=bucket, Key="junk.npz", Body=bytes(JUNK_MIB * MIB))
         s3_env = {"MODEL_S3_URI": f"s3://{bucket}/{KEY}", "MODEL_S3_ENDPOINT_URL": s3.endpoint_url}
         for run in range(runs):
             results["path"].append(cold_start({"MODEL_PATH": str(model_path)}))
@@ -85,15 +89,23 @@ def measure(model_path: Path, cache_dir: Path, runs: int = 1) -> dict[str, list[
                 results["s3_600mib_refused"].append(
                     cold_start({**huge_env, "MODEL_CACHE_DIR": str(cache_dir / f"huge{run}")})
                 )
+            junk_env = {**s3_env, "MODEL_S3_URI": f"s3://{bucket}/junk.npz"}
+            results["s3_24mib_junk"].append(
+                cold_start({**junk_env, "MODEL_CACHE_DIR": str(cache_dir / f"junk{run}")})
+            )
     return results
 
 
 def test_s3_cold_start_peak_memory(small_model_path, tmp_path):
     results = {name: runs[0] for name, runs in measure(small_model_path, tmp_path).items()}
     refused = results.pop("s3_600mib_refused")
+    junk = results.pop("s3_24mib_junk")
     assert {report["status"] for report in results.values()} == {200}
     assert refused["status"] == 503
     assert refused["peak_mib"] < results["s3_download"]["peak_mib"] + 8  # no body was held
+    # A downloaded object is held once (chunks joined into a second copy would need 2x).
+    assert junk["status"] == 503
+    assert junk["peak_mib"] < results["s3_download"]["peak_mib"] + 1.5 * JUNK_MIB
     assert results["s3_download"]["boto3"] is True
     assert results["s3_download"]["peak_mib"] < 128  # Lambda's smallest memory size
     # The pinned copy in /tmp is verified by its digest alone: boto3 is never imported.
