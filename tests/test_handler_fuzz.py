@@ -16,10 +16,10 @@ from hypothesis import event as record_outcome
 from hypothesis import strategies as st
 
 from runtime.config import ModelSource, Settings
-from runtime.handler import create_app
+from runtime.handler import create_adapter
 from tests import events
 from tests.events import check_response, payload_version_of
-from tests.fakes import unavailable_app
+from tests.fakes import fake_app, unavailable_app
 
 MARKER = "Zq7MARKER"  # put into every generated message; must never reach the logs
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -140,14 +140,15 @@ arbitrary_events = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def app(small_model_path):
-    settings_ = Settings(
-        source=ModelSource("path", str(small_model_path)),
-        max_body_bytes=300,  # small limits so the fuzzer reaches the 413s too
-        max_batch_size=5,
-        cors_origins=("https://a.example",),
-    )
-    return create_app(settings_)
+def app():
+    """The request path around a stand-in model: what is fuzzed here is not the model."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        adapter, _ = fake_app(
+            max_body_bytes=300,  # small limits so the fuzzer reaches the 413s too
+            max_batch_size=5,
+            cors_origins=("https://a.example",),
+        )
+    return adapter
 
 
 def run(app, event: Any) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -232,7 +233,7 @@ def _unavailable():
 
 @pytest.fixture(scope="module")
 def roomy_app(small_model_path):
-    return create_app(Settings(source=ModelSource("path", str(small_model_path))))
+    return create_adapter(Settings(source=ModelSource("path", str(small_model_path))))
 
 
 @settings(max_examples=100, deadline=None)

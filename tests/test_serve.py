@@ -18,7 +18,7 @@ import pytest
 
 from runtime import events as event_formats
 from runtime.config import ModelSource, Settings
-from runtime.handler import create_app
+from runtime.handler import create_adapter
 from runtime.serve import LocalServer, build_event, response_parts
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 
@@ -27,7 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module", params=["1.0", "2.0"])
 def server(request, small_model_path):
-    app = create_app(Settings(source=ModelSource("path", str(small_model_path))))
+    app = create_adapter(Settings(source=ModelSource("path", str(small_model_path))))
     local = LocalServer(("127.0.0.1", 0), app, request.param)
     thread = threading.Thread(target=local.serve_forever, daemon=True)
     thread.start()
