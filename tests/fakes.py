@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from runtime.adapter import LambdaAdapter, create_adapter
 from runtime.config import ModelSource, Settings
-from runtime.handler import LambdaAdapter, create_adapter
 from runtime.model_source import ModelHolder, ModelUnavailable
 
 FAKE_SOURCE = ModelSource("path", "/fake/model.npz")

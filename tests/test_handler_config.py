@@ -170,8 +170,8 @@ def test_cold_start_with_a_missing_model_file_answers_503(tmp_path):
 
 def test_largest_batch_response_fits_lambdas_6_mb_limit(small_model_path):
     """LAMBDA_MAX_BATCH_SIZE is derived from a response size; check the derivation holds."""
+    from runtime.adapter import create_adapter
     from runtime.config import LAMBDA_MAX_BATCH_SIZE, LAMBDA_MAX_BODY_BYTES
-    from runtime.handler import create_adapter
     from tests import events
 
     settings = Settings.from_env(

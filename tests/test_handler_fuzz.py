@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as record_outcome
 from hypothesis import strategies as st
 
+from runtime.adapter import create_adapter
 from runtime.config import ModelSource, Settings
-from runtime.handler import create_adapter
 from tests import events
 from tests.events import check_response, payload_version_of
 from tests.fakes import fake_app, unavailable_app

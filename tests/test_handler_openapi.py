@@ -12,9 +12,9 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from runtime.adapter import create_adapter
 from runtime.api import ALLOWED_METHODS
 from runtime.config import ModelSource, Settings
-from runtime.handler import create_adapter
 from tests import events
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 from tests.fakes import unavailable_app

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from exporter.emit import write_model
+from runtime.adapter import create_adapter
 from runtime.config import ModelSource, Settings
-from runtime.handler import create_adapter
 from runtime.model import Model
 from runtime.model_source import ModelHolder, ModelUnavailable
 from tests import events

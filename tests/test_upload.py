@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from exporter.upload import UploadError, UploadResult, upload_model
+from runtime.adapter import create_adapter
 from runtime.config import Settings
-from runtime.handler import create_adapter
 from tests import events
 from tests.corpus import SPAM_EXAMPLE
 from tests.events import check_response
