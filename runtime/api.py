@@ -30,7 +30,7 @@ def _json_encoder() -> Callable[[Any], str]:
     """Compact, strict JSON. ``JSONEncoder.encode`` builds its C encoder at every call
     (a third of the cost for a one-message answer): build it once. No circular-reference
     check: the payloads are the API's own dicts and the model's JSON-ready objects."""
-    make = json.encoder.c_make_encoder
+    make = getattr(json.encoder, "c_make_encoder", None)  # private: not in the type stubs
     if make is None:  # an interpreter without the C accelerator
         return json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
     encode = make(
