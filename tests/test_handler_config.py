@@ -136,6 +136,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_cold_start_from_a_path_sets_threads_and_never_imports_boto3(small_model_path):
     report = run_cold_start({"MODEL_PATH": str(small_model_path)}, COLD_START)
     assert report["numpy_before"] is False
@@ -146,11 +147,13 @@ def test_cold_start_from_a_path_sets_threads_and_never_imports_boto3(small_model
     assert report["body"]["label"] == "spam"
 
 
+@pytest.mark.slow
 def test_cold_start_keeps_an_explicit_thread_setting(small_model_path):
     env = {"MODEL_PATH": str(small_model_path), "OPENBLAS_NUM_THREADS": "3"}
     assert run_cold_start(env, COLD_START)["threads"] == "3"
 
 
+@pytest.mark.slow
 def test_cold_start_with_invalid_configuration_answers_503_not_a_crash():
     report = run_cold_start({"MAX_BATCH_SIZE": "lots"}, COLD_START)
     assert report["status"] == 503
@@ -161,6 +164,7 @@ def test_cold_start_with_invalid_configuration_answers_503_not_a_crash():
     assert logged == ["misconfigured", "request"]
 
 
+@pytest.mark.slow
 def test_cold_start_with_a_missing_model_file_answers_503(tmp_path):
     report = run_cold_start({"MODEL_PATH": str(tmp_path / "absent.npz")}, COLD_START)
     assert report["status"] == 503
@@ -168,6 +172,7 @@ def test_cold_start_with_a_missing_model_file_answers_503(tmp_path):
     assert "absent.npz" in report["body"]["error"]["message"]
 
 
+@pytest.mark.slow
 def test_largest_batch_response_fits_lambdas_6_mb_limit(small_model_path):
     """LAMBDA_MAX_BATCH_SIZE is derived from a response size; check the derivation holds."""
     from runtime.adapter import create_adapter

@@ -12,8 +12,8 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from runtime.adapter import create_adapter
-from runtime.api import ALLOWED_METHODS
+from runtime.adapter import LambdaAdapter, create_adapter
+from runtime.api import ALLOWED_METHODS, Api
 from runtime.config import ModelSource, Settings
 from tests import events
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
@@ -106,6 +106,14 @@ def test_unavailable_responses_match():
     health = app(events.rest_v1("GET", "/health"), None)
     assert predict["statusCode"] == health["statusCode"] == 503
     check(predict, "/predict", "POST")
+    check(health, "/health", "GET")
+
+
+def test_misconfigured_responses_match():
+    app = LambdaAdapter(Api(Settings(), None, startup_error="invalid configuration: X"))
+    health = app(events.http_v2("GET", "/health"), None)
+    assert health["statusCode"] == 503
+    assert json.loads(health["body"])["source"] is None
     check(health, "/health", "GET")
 
 
