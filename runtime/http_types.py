@@ -1,14 +1,14 @@
 """The request and response the API works with, independent of the event format.
 
 Each event source (REST 1.0, HTTP 2.0, direct invoke) translates to and from these, so
-routing and validation are written once. Plain classes, not dataclasses: class creation
-is part of every cold start.
+routing and validation are written once. Plain classes with slots, not dataclasses or
+NamedTuples: class creation is part of every cold start, and one of each is made per request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 
 class BadEvent(ValueError):
@@ -25,17 +25,28 @@ class HttpError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
-class Request(NamedTuple):
+class Request:
     """One HTTP request; ``body`` is already decoded text (base64 and UTF-8 are undone)."""
 
-    method: str
-    path: str
-    body: str | None
-    # As the event has them: looking up the two headers the API reads is cheaper than
-    # lower-casing every name of every request (API Gateway adds a dozen).
-    headers: Mapping[str, Any]
-    headers_lower_cased: bool = False
-    request_id: str | None = None
+    __slots__ = ("body", "headers", "headers_lower_cased", "method", "path", "request_id")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        body: str | None,
+        # As the event has them: looking up the two headers the API reads is cheaper than
+        # lower-casing every name of every request (API Gateway adds a dozen).
+        headers: Mapping[str, Any],
+        headers_lower_cased: bool = False,
+        request_id: str | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.body = body
+        self.headers = headers
+        self.headers_lower_cased = headers_lower_cased
+        self.request_id = request_id
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (given in lower case), matched case-insensitively."""
