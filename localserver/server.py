@@ -393,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.serve_forever()
     except KeyboardInterrupt:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # the grace period is short
+            signal.signal(stop_signal, signal.SIG_IGN)
         print(
             f"Shutting down: requests in flight get up to {args.shutdown_grace:g} s",
             file=sys.stderr,
