@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -82,6 +83,10 @@ bodies = st.one_of(
     json_bodies.map(json.dumps),
     st.binary(max_size=60),
     json_bodies.map(lambda value: json.dumps(value).encode()),
+    # Forms, as curl --data-urlencode sends them: one or more fields, "text" among them.
+    st.lists(st.tuples(st.sampled_from(["text", "lang", "t"]), messages), max_size=3).map(
+        urlencode
+    ),
 )
 methods = st.one_of(
     st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH", "post"]),
