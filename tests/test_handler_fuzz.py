@@ -205,6 +205,7 @@ def test_http_events_never_fail(app, event):
         assert 1 <= len(body["predictions"]) <= 5
 
 
+@pytest.mark.slow
 @FUZZ
 @given(event=arbitrary_events)
 def test_arbitrary_events_never_fail(app, event):
@@ -214,6 +215,7 @@ def test_arbitrary_events_never_fail(app, event):
     event_label(result, body)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(event=st.one_of(http_events(), arbitrary_events))
 def test_without_a_model_the_only_5xx_is_503(event):
