@@ -191,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     model = Model.from_path(args.model)
     events = [rest_v1_event(text) for text in SAMPLE_TEXTS]
     texts = [[text] for text in SAMPLE_TEXTS]
+    with quiet_stdout():
+        answer = lambda_handler(events[0], None)
+    if answer["statusCode"] != 200:  # timing an error path would measure the wrong thing
+        raise SystemExit(f"the handler answered {answer['statusCode']}: {answer['body']}")
     results: dict[str, list[float]] = {"handler": [], "model": []}
     with quiet_stdout():
         for _ in range(args.rounds):
