@@ -474,3 +474,27 @@ def test_expect_100_continue_with_a_body_over_lambdas_limit_is_413_without_conti
         client.close()
     finally:
         stop(local)
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n",  # headers cut
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\na prize",  # body cut
+    ],
+    ids=["headers", "body"],
+)
+def test_a_request_cut_short_by_the_client_never_reaches_the_handler(partial):
+    adapter, model = fake_app()
+    local = LocalServer(("127.0.0.1", 0), adapter, "1.0")
+    threading.Thread(target=local.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        client = stalled_client(local.server_address[1], partial)
+        wait_for(local.busy)
+        client.close()
+        wait_for(lambda: not local.busy())
+        status, _, _ = fetch(local, "POST", "/predict", "a prize", {"Content-Type": "text/plain"})
+        assert status == 200
+        assert model.seen == [["a prize"]]  # only the complete request
+    finally:
+        stop(local)
