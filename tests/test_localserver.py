@@ -484,8 +484,9 @@ def test_expect_100_continue_with_a_body_over_lambdas_limit_is_413_without_conti
     ],
     ids=["headers", "body"],
 )
-def test_a_request_cut_short_by_the_client_never_reaches_the_handler(partial):
+def test_a_request_cut_short_by_the_client_never_reaches_the_handler(partial, capsys):
     adapter, model = fake_app()
+    capsys.readouterr()
     local = LocalServer(("127.0.0.1", 0), adapter, "1.0")
     threading.Thread(target=local.serve_forever, args=(0.05,), daemon=True).start()
     try:
@@ -496,5 +497,7 @@ def test_a_request_cut_short_by_the_client_never_reaches_the_handler(partial):
         status, _, _ = fetch(local, "POST", "/predict", "a prize", {"Content-Type": "text/plain"})
         assert status == 200
         assert model.seen == [["a prize"]]  # only the complete request
+        handled = [line for line in capsys.readouterr().out.splitlines() if '"request"' in line]
+        assert len(handled) == 1, handled
     finally:
         stop(local)
