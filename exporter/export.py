@@ -25,11 +25,13 @@ from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, 
 from exporter.dataset import load_dataset as load_dataset_file
 from exporter.features import UnsupportedModelError, check_vectorizer
 from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
-from exporter.report import evaluate, format_report
+from exporter.report import Metrics, evaluate, format_report
+from exporter.threshold import ThresholdChoice, choose_threshold, decision_scores, labels_at
 from exporter.train import (
     BEST_RECIPE,
     DEFAULT_RECIPE,
     RECIPES,
+    TrainedModel,
     TrainingConfig,
     build,
     train,
@@ -77,6 +79,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="override a TfidfVectorizer parameter of a single-vectorizer recipe; VALUE is "
         "JSON or a tuple, e.g. ngram_range=(1,2), stop_words=english, lowercase=false",
+    )
+    parser.add_argument(
+        "--max-ham-flagged",
+        type=float,
+        metavar="RATE",
+        help="store a decision threshold chosen by cross-validation on the training split so "
+        "that at most RATE (e.g. 0.005) of ham is flagged as spam; unset: scikit-learn's cut",
     )
     parser.add_argument(
         "--upload",
@@ -162,6 +171,11 @@ def run(args: argparse.Namespace) -> int:
         },
         "metrics": metrics.as_dict(),
     }
+    choice, threshold_metrics = None, None
+    if args.max_ham_flagged is not None:
+        choice, threshold_metrics = tune_threshold(trained, config, args.max_ham_flagged)
+        metadata.update(choice.metadata())
+        metadata["metrics_at_threshold"] = threshold_metrics.as_dict()
     print("checking the runtime against scikit-learn on the test split ...", file=sys.stderr)
     parity_error = None
     try:
@@ -179,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
             artifact=str(args.output),
             size_bytes=None if parity_error else len(exported.data),
             sha256=None if parity_error else exported.sha256,
+            threshold=choice,
+            threshold_metrics=threshold_metrics,
         )
     )
     if parity_error:
@@ -195,6 +211,28 @@ def run(args: argparse.Namespace) -> int:
     if args.upload:
         return upload(args.output, args.upload)
     return 0
+
+
+def tune_threshold(
+    trained: TrainedModel, config: TrainingConfig, rate: float
+) -> tuple[ThresholdChoice, Metrics]:
+    """Choose the threshold on the training split; measure it on the test split."""
+    print(
+        f"choosing a threshold for <= {rate:.2%} ham flagged by cross-validation "
+        "on the training split ...",
+        file=sys.stderr,
+    )
+    choice = choose_threshold(
+        build(config),
+        trained.train_texts,
+        trained.train_labels,
+        rate,
+        random_state=config.random_state,
+    )
+    classes = sorted(set(trained.train_labels))
+    scores = decision_scores(trained.model, trained.test_texts)
+    predicted = labels_at(scores, choice.value, classes)
+    return choice, evaluate(trained.test_labels, predicted, classes)
 
 
 def upload(path: Path, s3_uri: str) -> int:

@@ -78,8 +78,8 @@ def parse_threshold(
             f"{THRESHOLD_KEY}.score must be {expected!r} for this model, "
             f"got {_short(value.get('score'))}"
         )
-    cut = value.get("value")
-    if not (isinstance(cut, int | float) and not isinstance(cut, bool) and math.isfinite(cut)):
+    cut = _finite_number(value.get("value"))
+    if cut is None:
         raise ValueError(f"{THRESHOLD_KEY}.value must be a finite number")
     if score_method == "predict_proba" and not 0.0 <= cut <= 1.0:
         raise ValueError(f"{THRESHOLD_KEY}.value must be a probability from 0 to 1")
@@ -96,7 +96,17 @@ def parse_threshold(
     unknown = sorted(set(value) - set(Threshold._fields))
     if unknown:
         raise ValueError(f"{THRESHOLD_KEY} has unknown keys {unknown}")
-    return Threshold(expected, float(cut), classes[1], None if rate is None else float(rate))
+    return Threshold(expected, cut, classes[1], None if rate is None else float(rate))
+
+
+def _finite_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past the float range
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _short(value: object) -> str:
