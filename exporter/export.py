@@ -39,6 +39,7 @@ from exporter.train import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "artifacts" / "model.npz"
+DEFAULT_COMPARE_OUT = PROJECT_ROOT / "compare"
 
 
 def _recipe_help() -> str:
@@ -88,6 +89,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "that at most RATE (e.g. 0.005) of ham is flagged as spam; unset: scikit-learn's cut",
     )
     parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="train every built-in recipe (or --recipes) on the same split, print one table "
+        "and write it (CSV, Markdown) with the precision-recall curves (PNG) to --compare-out; "
+        "no model file is written",
+    )
+    parser.add_argument(
+        "--compare-out", type=Path, default=DEFAULT_COMPARE_OUT, help="--compare's output folder"
+    )
+    parser.add_argument(
+        "--recipes", metavar="A,B", help="--compare only these recipes (comma-separated)"
+    )
+    parser.add_argument(
         "--upload",
         metavar="S3_URI",
         help="after exporting, upload the file to s3://bucket/key (see exporter/upload.py)",
@@ -134,7 +148,34 @@ def check_settings(model: Any) -> None:
             check_vectorizer(step)
 
 
+def run_compare(args: argparse.Namespace) -> int:
+    from exporter.compare import compare_recipes, markdown_table, resolve_recipes, write_outputs
+
+    recipes = resolve_recipes(args.recipes)
+    dataset = load_data(args)
+    rows, curves = compare_recipes(
+        dataset, recipes, test_size=args.test_size, random_state=args.random_state
+    )
+    n_test = round(len(dataset.texts) * args.test_size)
+    header = (
+        f"{len(dataset.texts)} messages from `{Path(dataset.source).name}`, the same split for "
+        f"every recipe (test_size={args.test_size}, random_state={args.random_state}: "
+        f"~{n_test} test messages); latency: median `Model.classify([text])` over "
+        f"single test messages, plain-Python path, {platform.python_implementation()} "
+        f"{platform.python_version()}."
+    )
+    print(markdown_table(rows))
+    paths = write_outputs(rows, curves, args.compare_out, header=header)
+    for kind, path in paths.items():
+        print(f"{kind:<4} {path}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.compare:
+        return run_compare(args)
+    if args.recipes:
+        raise ValueError("--recipes applies to --compare; use --recipe for one export")
     try:
         params = vectorizer_params(args.vectorizer_param)
         config = TrainingConfig(
