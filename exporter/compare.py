@@ -3,7 +3,8 @@
 Each recipe is trained on the same training split, exported (with the runtime checked
 against scikit-learn on the test split, as a real export), and measured on the test
 split: accuracy; spam precision, recall and F1; the share of ham flagged; ROC AUC of
-its decision score (runtime/decision.py: every family has one); the model file's size;
+its decision score (runtime/decision.py: every family has one); the Brier score of its
+probabilities, where it has them (how far they are from calibrated); the file's size;
 and the single-message latency of ``Model.classify`` on the plain-Python path a
 one-message request takes (median over ``latency_messages`` test messages, each
 timed alone). Writes the table as CSV and Markdown and the precision-recall curves as
@@ -45,6 +46,7 @@ class Row:
     ham_flagged: float
     roc_auc: float | None
     average_precision: float | None
+    brier: float | None  # mean (P(spam) - truth)^2 where the model has probabilities
     model_bytes: int
     latency_us: float  # median single-message Model.classify, plain path
     score: str  # which score ROC AUC and the curve rank by
@@ -79,6 +81,14 @@ def single_message_latency_us(model: Model, texts: Sequence[str]) -> float:
     return statistics.median(times) / 1000.0
 
 
+def _brier(model: Model, outputs: dict[str, np.ndarray], truth: np.ndarray) -> float | None:
+    """Brier score of P(spam): low only if probabilities are both sharp and calibrated."""
+    if not model.family.has_proba or "predict_proba" not in outputs:
+        return None
+    column = list(model.classes).index(POSITIVE)
+    return float(np.mean((outputs["predict_proba"][:, column] - truth) ** 2))
+
+
 def compare_recipes(
     dataset: Dataset,
     recipes: Sequence[str],
@@ -95,7 +105,7 @@ def compare_recipes(
         config = TrainingConfig(recipe=name, test_size=test_size, random_state=random_state)
         trained = train(dataset, config)
         exported = export_pipeline(trained.model, texts=trained.test_texts)
-        _, _, predicted = sklearn_outputs(trained.model, trained.test_texts)
+        _, outputs, predicted = sklearn_outputs(trained.model, trained.test_texts)
         classes = sorted(set(trained.test_labels) | set(predicted))
         metrics = evaluate(trained.test_labels, predicted, classes)
         truth = np.array([label == POSITIVE for label in trained.test_labels])
@@ -113,6 +123,7 @@ def compare_recipes(
                 ham_flagged=metrics.ham_flagged,
                 roc_auc=float(roc_auc_score(truth, scores)) if both else None,
                 average_precision=float(average_precision_score(truth, scores)) if both else None,
+                brier=_brier(exported.model, outputs, truth),
                 model_bytes=len(exported.data),
                 latency_us=single_message_latency_us(
                     exported.model, trained.test_texts[:latency_messages]
@@ -134,6 +145,7 @@ HEADERS = {
     "ham_flagged": "ham flagged",
     "roc_auc": "ROC AUC",
     "average_precision": "avg precision",
+    "brier": "Brier (P(spam))",
     "model_bytes": "model file",
     "latency_us": "1-message latency",
     "score": "scored by",

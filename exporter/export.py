@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sys
@@ -156,11 +157,11 @@ def run_compare(args: argparse.Namespace) -> int:
     rows, curves = compare_recipes(
         dataset, recipes, test_size=args.test_size, random_state=args.random_state
     )
-    n_test = round(len(dataset.texts) * args.test_size)
+    n_test = math.ceil(len(dataset.texts) * args.test_size)  # as train_test_split rounds
     header = (
         f"{len(dataset.texts)} messages from `{Path(dataset.source).name}`, the same split for "
         f"every recipe (test_size={args.test_size}, random_state={args.random_state}: "
-        f"~{n_test} test messages); latency: median `Model.classify([text])` over "
+        f"{n_test} test messages); latency: median `Model.classify([text])` over "
         f"single test messages, plain-Python path, {platform.python_implementation()} "
         f"{platform.python_version()}."
     )

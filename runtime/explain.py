@@ -11,9 +11,10 @@ in the model's own units, written ``positive`` minus ``negative``:
   with that value but are not a sum over terms.
 
 ``baseline`` (the intercept, or the log prior plus the empty message's likelihood) plus
-every term's ``contribution`` is the decision value; the answer lists the ``top`` terms
-by size and sums the others into ``others``, so the parts still add up. Terms are the
-vocabulary's; for a hashing block, the message's own terms that hash to the column.
+every term's ``contribution`` is the decision value, ``decision``; the answer lists the
+``top`` terms by size (each with its feature ``value``, e.g. its TF-IDF) and sums the
+others into ``others``, so the parts still add up. Terms are the vocabulary's; for a
+hashing block, the message's own terms that hash to the column.
 With several feature blocks (FeatureUnion) ``block`` says which one. Explanations
 contain the message's words: like the text, they must never be logged.
 """
@@ -82,7 +83,7 @@ class Explainer:
             "explained": _explained(family.score_method, len(decision) == 1),
             "positive": classes[positive],
             "negative": classes[negative],
-            "value": _finite(value),
+            "decision": _finite(value),
             "baseline": _finite(pick(parts.base)),
             "terms": [
                 {**self._describe(column, hashed), "value": row[column], "contribution": _finite(c)}

@@ -75,7 +75,7 @@ def check_explanation(name: str, labeling: str, text: str) -> None:
     n_outputs = (
         1 if explanation["explained"] in ("decision_function", "mean_decision_function") else 2
     )
-    value = explanation["value"]
+    value = explanation["decision"]
 
     want, magnitude = sklearn_decision(fitted_model, text, positive, negative, n_outputs)
     # Relative to the class scores the value is a difference of: GaussianNB's are ~1e10
@@ -145,7 +145,7 @@ def test_top_keeps_the_sum() -> None:
     assert short["terms"] == full["terms"][:2]
     rest = math.fsum(t["contribution"] for t in full["terms"][2:]) + full["others"]
     assert abs(short["others"] - rest) <= 1e-12 * max(abs(rest), 1.0)
-    assert short["value"] == full["value"]
+    assert short["decision"] == full["decision"]
 
 
 def test_feature_union_names_the_block() -> None:
@@ -168,5 +168,5 @@ def test_gaussian_nb_explains_the_tutorial_s_certainty() -> None:
     assert prediction["probabilities"]["spam"] == 1.0
     [explanation] = model.explain([SPAM_EXAMPLE], top=3)
     assert explanation["explained"] == "joint_log_likelihood_difference"
-    assert explanation["value"] > 0
+    assert explanation["decision"] > 0
     assert explanation["terms"][0]["contribution"] > 0
