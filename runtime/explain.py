@@ -22,6 +22,7 @@ contain the message's words: like the text, they must never be logged.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from runtime.families.common import argmax
@@ -32,6 +33,25 @@ if TYPE_CHECKING:
 
 DEFAULT_TOP = 10
 MAX_TOP = 50
+
+
+def explain_options(document: Mapping[str, Any]) -> tuple[bool, int]:
+    """``(explain, top)`` from a /predict JSON body; ValueError names the bad field (a 400).
+
+    ``"explain"`` is optional and must be a JSON boolean; ``"top"`` is optional, needs
+    ``"explain": true`` and must be an integer from 1 to MAX_TOP.
+    """
+    explain = document.get("explain", False)
+    if not isinstance(explain, bool):
+        raise ValueError(f'"explain" must be true or false, got {_short(explain)}')
+    if "top" not in document:
+        return explain, DEFAULT_TOP
+    if not explain:
+        raise ValueError('"top" applies only with "explain": true')
+    top = document["top"]
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+        raise ValueError(f'"top" must be an integer from 1 to {MAX_TOP}, got {_short(top)}')
+    return explain, top
 
 
 def check_top(top: object) -> int:

@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
 from exporter.pipeline import split_pipeline
-from runtime.explain import MAX_TOP
+from runtime.explain import DEFAULT_TOP, MAX_TOP, explain_options
 from tests.corpus import HAM_WORDS, SPAM_EXAMPLE, SPAM_WORDS, UNICODE_WORDS
 from tests.families import BUILDERS, LABELINGS, fitted
 
@@ -170,3 +170,37 @@ def test_gaussian_nb_explains_the_tutorial_s_certainty() -> None:
     assert explanation["explained"] == "joint_log_likelihood_difference"
     assert explanation["decision"] > 0
     assert explanation["terms"][0]["contribution"] > 0
+
+
+@pytest.mark.parametrize(
+    ("document", "options"),
+    [
+        ({"text": "x"}, (False, DEFAULT_TOP)),
+        ({"text": "x", "explain": False}, (False, DEFAULT_TOP)),
+        ({"texts": ["x"], "explain": True}, (True, DEFAULT_TOP)),
+        ({"text": "x", "explain": True, "top": 1}, (True, 1)),
+        ({"text": "x", "explain": True, "top": MAX_TOP}, (True, MAX_TOP)),
+    ],
+)
+def test_explain_request_fields(document: dict, options: tuple[bool, int]) -> None:
+    assert explain_options(document) == options
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"explain": "yes"}, "\"explain\" must be true or false, got 'yes'"),
+        ({"explain": 1}, '"explain" must be true or false'),
+        ({"explain": None}, '"explain" must be true or false'),
+        ({"explain": True, "top": 10**9}, f'"top" must be an integer from 1 to {MAX_TOP}'),
+        ({"explain": True, "top": 0}, '"top" must be an integer'),
+        ({"explain": True, "top": 2.5}, '"top" must be an integer'),
+        ({"explain": True, "top": True}, '"top" must be an integer'),
+        ({"explain": True, "top": "3"}, '"top" must be an integer'),
+        ({"top": 3}, '"top" applies only with "explain": true'),
+        ({"explain": False, "top": 3}, '"top" applies only with "explain": true'),
+    ],
+)
+def test_bad_explain_request_fields_are_named(document: dict, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        explain_options({"text": "x", **document})
