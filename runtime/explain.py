@@ -73,7 +73,7 @@ class Explainer:
         family, classes = model.family, model.classes
         columns, values = model.transform_one(text)
         scores = family.scores(columns, values)
-        label = family.label_index(scores)
+        label = model.decide(scores)  # the label classify answers, threshold applied
         parts = family.contributions(columns, values)
         decision = family.decision_outputs(columns, values)
         if len(decision) == 1:  # one decision column: that of classes[1]

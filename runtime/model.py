@@ -131,7 +131,7 @@ class Model:
         predictions = []
         for label_index, scores in self._labelled_scores(texts):
             if threshold is not None:
-                label_index = int(binary_score(family.score_method, scores) > threshold.value)
+                label_index = self.decide(scores)
             prediction: dict[str, Any] = {"label": classes[label_index]}
             proba = family.proba(scores) if family.has_proba else None
             if proba is not None:
@@ -153,11 +153,14 @@ class Model:
         if self._explainer is None:
             self._explainer = Explainer(self)
         explainer = self._explainer
-        explanations = [explainer.explain(text, top) for text in _checked(texts)]
-        if self._threshold is not None:  # the label the API answers, threshold applied
-            for explanation, prediction in zip(explanations, self.classify(texts), strict=True):
-                explanation["label"] = prediction["label"]
-        return explanations
+        return [explainer.explain(text, top) for text in _checked(texts)]
+
+    def decide(self, scores: list[float]) -> int:
+        """The class index ``classify`` answers for one row's scores: threshold applied."""
+        threshold = self._threshold
+        if threshold is None:
+            return self.family.label_index(scores)
+        return int(binary_score(self.family.score_method, scores) > threshold.value)
 
     def vocabulary_coverage(self, texts: Sequence[str]) -> tuple[int, int]:
         """(terms found in a vocabulary, all terms) over vocabulary blocks: drift shows here.
