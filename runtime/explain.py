@@ -78,14 +78,19 @@ class Explainer:
         decision = family.decision_outputs(columns, values)
         if len(decision) == 1:  # one decision column: that of classes[1]
             positive, negative = 1, 0
-            pick = lambda shares: shares[0]  # noqa: E731
+
+            def pick(shares: list[float]) -> float:
+                return shares[0]
         else:
             if len(classes) == 2:
                 positive, negative = 1, 0
             else:
                 positive = label
                 negative = argmax([s if i != label else -math.inf for i, s in enumerate(scores)])
-            pick = lambda shares: shares[positive] - shares[negative]  # noqa: E731
+
+            def pick(shares: list[float]) -> float:
+                return shares[positive] - shares[negative]
+
         value = pick(decision)
         row = dict(zip(columns, values, strict=True))
         terms = [

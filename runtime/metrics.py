@@ -92,9 +92,9 @@ def emf_line(
             values[metric_name("ScoreBucket", bucket)] = 0
             units[metric_name("ScoreBucket", bucket)] = "Count"
         for prediction in predictions:
-            bucket = score_bucket(prediction, classes)
-            if bucket is not None:
-                values[metric_name("ScoreBucket", bucket)] += 1
+            found = score_bucket(prediction, classes)
+            if found is not None:
+                values[metric_name("ScoreBucket", found)] += 1
     names = list(values)[:MAX_METRICS]
     document: dict[str, Any] = {
         "_aws": {

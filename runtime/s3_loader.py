@@ -24,9 +24,9 @@ from typing import Any, NamedTuple, TypeVar
 
 from runtime.config import Settings
 from runtime.model import Model, ModelError
-from runtime.modelfile import sha256_hex
 from runtime.model_cache import CachedCopy, ModelCache
 from runtime.model_source import ModelUnavailable
+from runtime.modelfile import sha256_hex
 
 S3_CONNECT_TIMEOUT = 1.0  # per connection attempt
 S3_READ_TIMEOUT = 2.0  # per socket read; the deadline bounds the whole load

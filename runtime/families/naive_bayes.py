@@ -54,7 +54,8 @@ class _NaiveBayes:
         return logsumexp_proba_batch(scores)
 
     def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
-        return self.scores(columns, values)  # type: ignore[attr-defined]
+        scores: list[float] = self.scores(columns, values)  # type: ignore[attr-defined]
+        return scores
 
 
 class DiscreteNB(_NaiveBayes):
