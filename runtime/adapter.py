@@ -55,6 +55,7 @@ class LambdaAdapter:
             started=started,
             model_id=self.api.model_id,
             error=response.error,
+            metrics=response.metrics,
         )
         return result
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from runtime import __version__
+from runtime import __version__, metrics
 from runtime.config import Settings
 from runtime.http_types import HttpError, Request, Response
 from runtime.model_source import ModelHolder, ModelUnavailable
@@ -131,14 +131,30 @@ class Api:
         return self.holder.get()
 
     def _predict(self, request: Request) -> Response:
-        texts, batch = self._texts(request)
+        texts, batch, top = self._texts(request)
         model = self._model()
         predictions = model.classify(texts)  # JSON-ready objects, one per text: opaque here
+        answers = predictions
+        if top is not None:  # explanations go to the client only, never to the log
+            explained = model.explain(texts, top=top)
+            answers = [
+                {**p, "explanation": {k: v for k, v in e.items() if k != "label"}}
+                for p, e in zip(predictions, explained, strict=True)
+            ]
         if batch:
-            payload: dict[str, Any] = {"predictions": predictions, "model": model.model_id}
+            payload: dict[str, Any] = {"predictions": answers, "model": model.model_id}
         else:
-            payload = {**predictions[0], "model": model.model_id}
-        return Response(200, _encode(payload), self._headers(request), texts=len(texts))
+            payload = {**answers[0], "model": model.model_id}
+        response = Response(200, _encode(payload), self._headers(request), texts=len(texts))
+        response.metrics = lambda latency_ms: metrics.emf_line(
+            classes=model.classes,
+            predictions=predictions,
+            latency_ms=latency_ms,
+            vocabulary_coverage=model.vocabulary_coverage(texts),
+            service=self.settings.service_name,
+            model_id=model.model_id,
+        )
+        return response
 
     def _health(self, request: Request) -> Response:
         source = None
@@ -161,6 +177,8 @@ class Api:
             "classes": list(model.classes),
             "source": source,
             "runtime_version": __version__,
+            "family": model.family_name,
+            "threshold": model.threshold,
             "model_metadata": {key: metadata[key] for key in _HEALTH_METADATA if key in metadata},
         }
         return Response(200, _encode(payload), self._headers(request))
@@ -176,8 +194,8 @@ class Api:
 
     # Request bodies
 
-    def _texts(self, request: Request) -> tuple[list[str], bool]:
-        """The messages to classify, and whether the client sent a batch."""
+    def _texts(self, request: Request) -> tuple[list[str], bool, int | None]:
+        """The messages, whether the client sent a batch, and ``top`` if it asked to explain."""
         media_type, charset = parse_content_type(request.header("content-type"))
         if charset is not None and charset not in _UTF8_CHARSETS:
             raise HttpError(415, "unsupported_media_type", "only UTF-8 bodies are supported")
@@ -193,7 +211,7 @@ class Api:
         if is_json:
             return self._from_json(_parse_json(text))
         if media_type == "text/plain":
-            return [text], False
+            return [text], False, None
         if media_type == FORM:
             return self._from_form(text)
         return self._from_raw(text)
@@ -213,7 +231,7 @@ class Api:
             )
         return body
 
-    def _from_raw(self, text: str) -> tuple[list[str], bool]:
+    def _from_raw(self, text: str) -> tuple[list[str], bool, int | None]:
         """No Content-Type, as in the tutorial: a JSON object is JSON, anything else one message."""
         if text.lstrip().startswith("{"):
             try:
@@ -222,9 +240,9 @@ class Api:
                 parsed = None
             if isinstance(parsed, dict):
                 return self._from_json(parsed)
-        return [text], False
+        return [text], False, None
 
-    def _from_form(self, text: str) -> tuple[list[str], bool]:
+    def _from_form(self, text: str) -> tuple[list[str], bool, int | None]:
         """What ``curl -d`` sends: a form's one ``text`` field; any other body as raw."""
         if "=" in text and not text.lstrip().startswith("{"):
             from urllib.parse import parse_qsl  # only form requests pay for the import
@@ -237,7 +255,7 @@ class Api:
                 fields = []
             values = [value for name, value in fields if name == "text"]
             if len(values) == 1:
-                return values, False
+                return values, False, None
             if values:
                 raise HttpError(
                     400,
@@ -246,7 +264,7 @@ class Api:
                 )
         return self._from_raw(text)
 
-    def _from_json(self, document: object) -> tuple[list[str], bool]:
+    def _from_json(self, document: object) -> tuple[list[str], bool, int | None]:
         if not isinstance(document, dict):
             raise HttpError(
                 400,
@@ -261,9 +279,9 @@ class Api:
                 raise HttpError(
                     400, "invalid_request", f'"text" must be a string, got {_json_type(text)}'
                 )
-            return [text], False
+            return [text], False, _explain_top(document)
         if "texts" in document:
-            return self._batch(document["texts"]), True
+            return self._batch(document["texts"]), True, _explain_top(document)
         raise HttpError(
             400, "invalid_request", 'JSON body needs "text" (one message) or "texts" (a list)'
         )
@@ -290,6 +308,19 @@ class Api:
                     f'"texts"[{index}] must be a string, got {_json_type(text)}',
                 )
         return texts
+
+
+def _explain_top(document: dict[str, Any]) -> int | None:
+    """``top`` when the body asks for explanations (``"explain": true``), else None."""
+    if "explain" not in document and "top" not in document:
+        return None
+    from runtime.explain import explain_options  # only explaining requests import it
+
+    try:
+        explain, top = explain_options(document)
+    except ValueError as exc:
+        raise HttpError(400, "invalid_request", str(exc)) from None
+    return top if explain else None
 
 
 # Clients send the same few Content-Type values: parse each once (bounded: they are input).

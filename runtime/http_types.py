@@ -7,7 +7,7 @@ NamedTuples: class creation is part of every cold start, and one of each is made
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -66,7 +66,7 @@ class Request:
 class Response:
     """Mutable while the API fills it in (route, text count) before it is rendered."""
 
-    __slots__ = ("body", "error", "headers", "route", "status", "texts")
+    __slots__ = ("body", "error", "headers", "metrics", "route", "status", "texts")
 
     def __init__(
         self,
@@ -84,3 +84,6 @@ class Response:
         self.error = error
         self.texts = texts
         self.route = route
+        # /predict: a callable that formats the request's EMF metrics line given its
+        # latency (labels, scores and counts only: never message text).
+        self.metrics: Callable[[float], str] | None = None

@@ -9,6 +9,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
@@ -38,6 +39,7 @@ def request(
     started: float,
     model_id: str | None,
     error: str | None,
+    metrics: Callable[[float], str] | None = None,
 ) -> None:
     """The per-request line, formatted directly: it is on every request's path."""
     latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
@@ -49,8 +51,11 @@ def request(
     )
     if error is not None:
         line += f',"error":{_known(error)}'
+    line += "}\n"
     with contextlib.suppress(Exception):  # logging must never be why a request fails
-        sys.stdout.write(line + "}\n")
+        if metrics is not None:  # the EMF line beside it, in the same write
+            line += metrics(latency_ms) + "\n"
+        sys.stdout.write(line)
         sys.stdout.flush()
 
 

@@ -18,6 +18,8 @@ class FakeModel:
     model_id = "f" * 64
     classes = ("ham", "spam")
     metadata: dict[str, Any] = {"format": "fake", "format_version": 1}  # noqa: RUF012
+    family_name = "fake"
+    threshold = None
 
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
@@ -29,6 +31,25 @@ class FakeModel:
             {"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}
             if "prize" in text.lower()
             else {"label": "ham", "probabilities": {"ham": 0.8, "spam": 0.2}}
+            for text in texts
+        ]
+
+    def vocabulary_coverage(self, texts: Sequence[str]) -> tuple[int, int]:
+        """Every word is "known" except those containing a digit."""
+        words = [word for text in texts for word in text.split()]
+        return sum(not any(c.isdigit() for c in word) for word in words), len(words)
+
+    def explain(self, texts: Sequence[str], *, top: int) -> list[dict[str, Any]]:
+        """The word "prize" carries the whole decision."""
+        return [
+            {
+                "label": "spam" if "prize" in text.lower() else "ham",
+                "decision": 1.0 if "prize" in text.lower() else -1.0,
+                "baseline": -1.0,
+                "terms": [{"terms": ["prize"], "contribution": 2.0}][:top]
+                if "prize" in text.lower()
+                else [],
+            }
             for text in texts
         ]
 
