@@ -748,13 +748,15 @@ def build(options: BuildOptions) -> list[ZipReport]:
 
 
 def remove_stale_outputs(options: BuildOptions) -> list[Path]:
-    """Delete this target's zips that this build did not write (e.g. layer zips from an
-    earlier --layer build) and zips under the old target-less names; return what went."""
-    written = set(options.planned().values())
-    candidates = [options.out_dir / name for name in (*options.outputs.all(), *LEGACY_OUTPUTS)]
+    """Delete zips an earlier build left that could pass for this one's: the layer and
+    code-only zips of this target after a build without --layer (they would no longer match
+    the full zip), and zips under the old target-less names. Return what went."""
+    stale = [options.out_dir / name for name in LEGACY_OUTPUTS]
+    if not options.without_numpy and not options.layer:
+        stale += [options.out_dir / options.outputs.layer, options.out_dir / options.outputs.code]
     removed = []
-    for path in candidates:
-        if path not in written and path.is_file():
+    for path in stale:
+        if path.is_file():
             path.unlink()
             removed.append(path)
     return removed

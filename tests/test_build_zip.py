@@ -440,13 +440,16 @@ def test_show_outputs_names_the_zips_without_building(tmp_path: Path) -> None:
 
 def test_stale_outputs_of_the_same_target_and_old_names_are_removed(tmp_path: Path) -> None:
     other = build_zip.Outputs.for_target(Target("3.12", "arm64"))
-    for name in (NAMES.full, NAMES.layer, NAMES.code, other.full, *build_zip.LEGACY_OUTPUTS):
+    kept = {NAMES.full, NAMES.without_numpy, other.full, other.layer}
+    for name in (*kept, NAMES.layer, NAMES.code, *build_zip.LEGACY_OUTPUTS):
         (tmp_path / name).write_bytes(b"zip")
     options = build_zip.BuildOptions(target=TARGET, model=None, out_dir=tmp_path)
     removed = build_zip.remove_stale_outputs(options)
     assert {p.name for p in removed} == {NAMES.layer, NAMES.code, *build_zip.LEGACY_OUTPUTS}
-    # This build's own zip stays, and so does another target's, whose name says what it is.
-    assert {p.name for p in tmp_path.iterdir()} == {NAMES.full, other.full}
+    # This build's zip stays, and so do zips whose names say they are for something else.
+    assert {p.name for p in tmp_path.iterdir()} == kept
+    layered = build_zip.BuildOptions(target=TARGET, model=None, out_dir=tmp_path, layer=True)
+    assert build_zip.remove_stale_outputs(layered) == []
 
 
 def test_build_speaks_only_of_lambdas_limits(built: Built) -> None:
