@@ -80,12 +80,14 @@ fi
 
 # 3. The stack. samconfig.toml holds the settings that never change (capabilities, no
 # changeset prompt); everything that does is passed here.
+# `sam deploy` refuses "Name=" with an empty value: those are left out (their default is "").
+overrides=("PythonVersion=$TARGET_PYTHON" "Architecture=$ARCH" "CodeBucket=$BUCKET"
+    "CodeKey=$CODE_KEY" "ModelS3Uri=$MODEL_S3_URI" "ModelSha256=$MODEL_SHA256")
+[[ -z "$LAYER_ARN" ]] || overrides+=("NumpyLayerArn=$LAYER_ARN")
+[[ -z "$MODEL_S3_VERSION" ]] || overrides+=("ModelS3Version=$MODEL_S3_VERSION")
 cd "$ROOT"
-"$SAM" deploy --stack-name "$STACK" --region "$REGION" --parameter-overrides \
-    "PythonVersion=$TARGET_PYTHON" "Architecture=$ARCH" \
-    "CodeBucket=$BUCKET" "CodeKey=$CODE_KEY" "NumpyLayerArn=$LAYER_ARN" \
-    "ModelS3Uri=$MODEL_S3_URI" "ModelS3Version=$MODEL_S3_VERSION" "ModelSha256=$MODEL_SHA256" \
-    "${EXTRA[@]}" >&2
+"$SAM" deploy --stack-name "$STACK" --region "$REGION" \
+    --parameter-overrides "${overrides[@]}" "${EXTRA[@]}" >&2
 
 # 4. Where it answers.
 output_of() {

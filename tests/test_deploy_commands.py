@@ -2,8 +2,9 @@
 
 The real AWS CLI (pinned in requirements-dev.txt) and exporter/upload.py talk HTTP to moto
 with fake credentials; only `sam` is stood in for (moto cannot expand a SAM template): the
-stand-in checks the parameters it is given against template.yaml and creates a stack with
-the template's outputs, so `describe-stacks` has something real to read.
+stand-in checks the parameters it is given against template.yaml (and refuses an empty
+`Name=` as SAM CLI 1.170 does) and creates a stack with the template's outputs, so
+`describe-stacks` has something real to read.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ with open(os.environ["SAM_ARGS_LOG"], "a") as log:
 stack = args[args.index("--stack-name") + 1]
 overrides = dict(a.split("=", 1) for a in args[args.index("--parameter-overrides") + 1 :])
 declared = load_template()["Parameters"]
+empty = [name for name, value in overrides.items() if value == ""]
+if empty:  # as the real `sam deploy` does
+    sys.exit(f"Error: Invalid value for '--parameter-overrides': {{empty[0]}}= (empty)")
 unknown = set(overrides) - set(declared)
 missing = {{n for n, p in declared.items() if "Default" not in p}} - set(overrides)
 if unknown or missing:
@@ -281,7 +285,7 @@ def test_readme_deploy_block_deploys_and_rolls_out_a_new_model(
     assert overrides["ModelSha256"] == sha256_of(small_model_path)  # pinned by default
     assert overrides["PythonVersion"] == build_zip.DEFAULT_PYTHON
     assert overrides["Architecture"] == build_zip.DEFAULT_ARCH
-    assert overrides["NumpyLayerArn"] == ""
+    assert "NumpyLayerArn" not in overrides  # NumPy is in the zip
     bucket = overrides["CodeBucket"]
     assert_private_bucket_in(workplace.s3, bucket, "eu-west-1")
     built = (
