@@ -774,8 +774,8 @@ class HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, bool]:
-    """Command line -> (BuildOptions, whether to only show the output paths)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, every option with its meaning and default in --help."""
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=HelpWithDefaults,
@@ -830,7 +830,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, bool]:
         action="store_true",
         help="print KIND PATH for each zip these options write, then exit without building",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, bool]:
+    """Command line -> (BuildOptions, whether to only show the output paths)."""
+    args = build_parser().parse_args(argv)
     options = BuildOptions(
         target=Target(args.python, args.arch),
         model=None if args.no_model else args.model,

@@ -4,12 +4,14 @@ standard library on sys.path."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -627,3 +629,33 @@ def test_without_numpy_package_answers_like_the_numpy_package(
     assert labels_of(without["answers"]) == labels_of(with_numpy["answers"])
     assert labels_of(without["answers"])[0] == ["spam"]
     assert labels_of(without["answers"])[1][:2] == ["spam", "ham"]
+
+
+# --- --help ---------------------------------------------------------------------------------
+
+
+def _package_size_parser() -> argparse.ArgumentParser:
+    from benchmarks import package_size
+
+    return package_size.build_parser()
+
+
+@pytest.mark.parametrize(
+    "make_parser", [build_zip.build_parser, _package_size_parser], ids=["build_zip", "package_size"]
+)
+def test_help_gives_each_options_meaning_and_default(
+    make_parser: Callable[[], argparse.ArgumentParser],
+) -> None:
+    parser = make_parser()
+    text = " ".join(parser.format_help().split())
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        assert action.help, f"{action.option_strings} has no help"
+        if action.default not in (None, False):
+            shown = action.default
+            if isinstance(shown, Path):
+                shown = shown.relative_to(build_zip.ROOT)
+            assert f"(default: {shown})" in text, action.option_strings
+        elif action.default is None:
+            assert "default" in action.help, f"{action.option_strings}: say what happens unset"
