@@ -825,16 +825,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="Python of the target version that compiles the bytecode "
         "(default: found under pyenv or on PATH)",
     )
-    parser.add_argument(
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--show-outputs",
         action="store_true",
         help="print KIND PATH for each zip these options write, then exit without building",
     )
+    only.add_argument(
+        "--find-interpreter",
+        action="store_true",
+        help="print the path of the target-version Python the build would use, then exit "
+        "(2 if there is none); the quick start makes its venv with it",
+    )
     return parser
 
 
-def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, bool]:
-    """Command line -> (BuildOptions, whether to only show the output paths)."""
+def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, str]:
+    """Command line -> (BuildOptions, what to do: build, show-outputs or find-interpreter)."""
     args = build_parser().parse_args(argv)
     options = BuildOptions(
         target=Target(args.python, args.arch),
@@ -845,17 +852,27 @@ def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, bool]:
         layer=args.layer,
         without_numpy=args.without_numpy,
     )
-    return options, args.show_outputs
+    action = (
+        "show-outputs"
+        if args.show_outputs
+        else "find-interpreter"
+        if args.find_interpreter
+        else "build"
+    )
+    return options, action
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build, print the size table and SHA-256, and fail past Lambda's limits."""
-    options, show_outputs = parse_args(argv)
-    if show_outputs:
-        for kind, path in options.planned().items():
-            print(f"{kind} {path}")
-        return 0
+    options, action = parse_args(argv)
     try:
+        if action == "show-outputs":
+            for kind, path in options.planned().items():
+                print(f"{kind} {path}")
+            return 0
+        if action == "find-interpreter":
+            print(find_interpreter(options.target.python, options.interpreter))
+            return 0
         reports = build(options)
     except BuildError as error:
         print(f"build_zip: error: {error}", file=sys.stderr)

@@ -659,3 +659,15 @@ def test_help_gives_each_options_meaning_and_default(
             assert f"(default: {shown})" in text, action.option_strings
         elif action.default is None:
             assert "default" in action.help, f"{action.option_strings}: say what happens unset"
+
+
+def test_find_interpreter_prints_the_python_the_build_compiles_with(interpreter: Path) -> None:
+    command = [sys.executable, str(ROOT / "build_zip.py"), "--find-interpreter"]
+    found = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    assert build_zip._version_of(Path(found)) == build_zip.DEFAULT_PYTHON
+    missing = subprocess.run(
+        [*command, "--interpreter", "/nonexistent/python3.13"], capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert missing.stdout == ""
+    assert "Python 3.13 is needed" in missing.stderr
