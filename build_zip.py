@@ -650,6 +650,8 @@ class BuildOptions:
     interpreter: Path | None = None
     layer: bool = False
     without_numpy: bool = False
+    # With model=None: the model the function will load from S3, checked but not bundled.
+    check_model: Path | None = None
     runtime_dir: Path = RUNTIME_DIR
     requirements: Path = REQUIREMENTS
 
@@ -670,11 +672,12 @@ class BuildOptions:
 
 def stage(options: BuildOptions, staging: Path) -> list[Entry]:
     """Lay out code, model and (unless without_numpy) NumPy in `staging` with bytecode."""
-    if options.model is not None:
-        check_model(options.model)  # before the slow steps: a bad model fails in a second
+    served = options.model or options.check_model
+    if served is not None:
+        check_model(served)  # before the slow steps: a bad model fails in a second
     interpreter = find_interpreter(options.target.python, options.interpreter)
-    if options.model is not None:
-        warn_if_trained_elsewhere(options.model, interpreter)
+    if served is not None:
+        warn_if_trained_elsewhere(served, interpreter)
 
     code_root = staging / "runtime"
     for source in runtime_sources(options.runtime_dir):
@@ -804,6 +807,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="bundle no model: the function reads it from S3 (MODEL_S3_URI)",
     )
+    parser.add_argument(
+        "--check-model",
+        type=Path,
+        help="with --no-model: the model the function will load from S3, checked as a bundled "
+        "one would be (valid; trained with the target's Python and Unicode) but not bundled "
+        "(default: none)",
+    )
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument(
         "--layer",
@@ -842,7 +852,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, str]:
     """Command line -> (BuildOptions, what to do: build, show-outputs or find-interpreter)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.check_model and not args.no_model:
+        parser.error("--check-model goes with --no-model (a bundled model is checked anyway)")
     options = BuildOptions(
         target=Target(args.python, args.arch),
         model=None if args.no_model else args.model,
@@ -851,6 +864,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, str]:
         interpreter=args.interpreter,
         layer=args.layer,
         without_numpy=args.without_numpy,
+        check_model=args.check_model,
     )
     action = (
         "show-outputs"

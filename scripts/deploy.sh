@@ -53,7 +53,8 @@ export AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"
 
 # 2. The package for the target, named by the build, uploaded under its content's digest
 # (a new key is what makes CloudFormation update the function's code).
-build=(--no-model --python "$TARGET_PYTHON" --arch "$ARCH" --out-dir "${DIST_DIR:-$ROOT/dist}")
+build=(--no-model --check-model "$MODEL" --python "$TARGET_PYTHON" --arch "$ARCH"
+    --out-dir "${DIST_DIR:-$ROOT/dist}")
 [[ -z "$LAYER" ]] || build+=(--layer)
 "$PYTHON" "$ROOT/build_zip.py" "${build[@]}" >&2
 outputs="$("$PYTHON" "$ROOT/build_zip.py" "${build[@]}" --show-outputs)"

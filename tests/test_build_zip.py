@@ -671,3 +671,33 @@ def test_find_interpreter_prints_the_python_the_build_compiles_with(interpreter:
     assert missing.returncode == 2
     assert missing.stdout == ""
     assert "Python 3.13 is needed" in missing.stderr
+
+
+def test_no_model_build_checks_the_model_it_will_serve_without_bundling_it(
+    tmp_path: Path, interpreter: Path
+) -> None:
+    """What deploy.sh does: the S3 model is checked against the target, the zip has none."""
+    from exporter.emit import write_model
+    from tests.corpus import fit_parts
+
+    facts = build_zip.interpreter_facts(interpreter)
+    assert facts is not None
+    other = "3.11.7" if facts.minor != "3.11" else "3.12.1"
+    _, _, parts = fit_parts(sublinear_tf=True, max_df=0.5)
+    model = tmp_path / "model.npz"
+    write_model(parts, {"created_by": {"python": other, "unicode": facts.unicode}}, model)
+    command = [sys.executable, str(ROOT / "build_zip.py"), "--no-model", "--check-model"]
+    command += [str(model), "--out-dir", str(tmp_path / "dist"), "--interpreter", str(interpreter)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: the model was trained with Python {other}" in result.stderr
+    with zipfile.ZipFile(tmp_path / "dist" / NAMES.full) as archive:
+        assert build_zip.MODEL_ARCNAME not in archive.namelist()
+
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 not a model")
+    refused = subprocess.run(
+        [*command[:4], str(broken), *command[5:]], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
+    assert "not one the runtime accepts" in refused.stderr

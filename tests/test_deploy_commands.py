@@ -335,3 +335,25 @@ def test_readme_deploy_block_stops_when_sam_fails(
     assert result.returncode != 0
     assert "Failed to create changeset" in result.stderr
     assert "PREDICT_URL" not in result.stdout
+
+
+@pytest.mark.parametrize("script", ["deploy.sh", "publish-model.sh"])
+def test_scripts_help_gives_each_option_and_its_default(script: str) -> None:
+    result = subprocess.run(
+        ["bash", str(SCRIPTS / script), "--help"], capture_output=True, text=True, check=True
+    )
+    text = result.stdout
+    assert "set -euo pipefail" not in text  # the comment block only, not the code
+    if script == "deploy.sh":
+        for option, default in [
+            ("--model PATH", "artifacts/model.npz"),
+            ("--python X.Y", build_zip.DEFAULT_PYTHON),
+            ("--arch ARCH", build_zip.DEFAULT_ARCH),
+            ("--stack NAME", STACK),
+        ]:
+            line = next(line for line in text.splitlines() if option in line)
+            assert f"(default: {default})" in line
+        assert "--layer" in text
+    else:
+        assert "(default: artifacts/model.npz)" in text
+        assert "MODEL_BUCKET (default sms-spam-model-ACCOUNT-REGION)" in text
