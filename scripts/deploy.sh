@@ -88,7 +88,7 @@ overrides=("PythonVersion=$TARGET_PYTHON" "Architecture=$ARCH" "CodeBucket=$BUCK
 [[ -z "$MODEL_S3_VERSION" ]] || overrides+=("ModelS3Version=$MODEL_S3_VERSION")
 cd "$ROOT"
 "$SAM" deploy --stack-name "$STACK" --region "$REGION" \
-    --parameter-overrides "${overrides[@]}" "${EXTRA[@]}" >&2
+    --parameter-overrides "${overrides[@]}" ${EXTRA[@]+"${EXTRA[@]}"} >&2  # bash 3.2 too
 
 # 4. Where it answers.
 output_of() {
