@@ -16,8 +16,7 @@ from typing import Any
 import joblib
 
 from exporter.dataset import Dataset
-from exporter.emit import write_model
-from exporter.extract import extract
+from exporter.pipeline import export_pipeline
 from exporter.train import TrainedModel, TrainingConfig, train
 
 ONNX_INPUT = "text"
@@ -50,7 +49,7 @@ def prepare(dataset: Dataset, workdir: Path, *, with_onnx: bool = True) -> Conte
     workdir.mkdir(parents=True, exist_ok=True)
     npz = workdir / "model.npz"
     metadata = {"training": {"data_sha256": dataset.sha256, "n_train": trained.n_train}}
-    write_model(extract(trained.vectorizer, trained.classifier), metadata, npz)
+    export_pipeline(trained.model, npz, texts=trained.test_texts, metadata=metadata)
     vectorizer_pickle = workdir / "vectorizer.joblib"
     classifier_pickle = workdir / "classifier.joblib"
     joblib.dump(trained.vectorizer, vectorizer_pickle)

@@ -1,10 +1,11 @@
-"""Train the tutorial's spam model and export it for the NumPy runtime.
+"""Train a spam model with a built-in recipe and export it for the runtime.
 
-    python exporter/export.py --data ../shared/data/spam.csv
+    python exporter/export.py --data ../shared/data/spam.csv                 # the tutorial
+    python exporter/export.py --data ../shared/data/spam.csv --recipe best   # our pick
 
 Without --data (or SPAM_DATA) the public UCI collection is downloaded once into a user
-cache directory. The export only writes the artifact after the NumPy runtime has been
-checked against scikit-learn on the test split.
+cache directory. The artifact is written only after the runtime has been checked
+against scikit-learn on the test split.
 """
 
 from __future__ import annotations
@@ -17,68 +18,96 @@ import sys
 from pathlib import Path
 from typing import Any
 
-if not __package__:  # run as a script: make the project root importable
+if __package__ in (None, ""):  # run as a script: the project root holds the packages
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import numpy as np
-import sklearn
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file
-from exporter.emit import render_model, save
-from exporter.extract import UnsupportedModelError, extract
+from exporter.features import UnsupportedModelError, check_vectorizer
+from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
 from exporter.report import evaluate, format_report
-from exporter.train import TUTORIAL_VECTORIZER_PARAMS, TrainingConfig, train
-from runtime.model import Model
+from exporter.train import (
+    BEST_RECIPE,
+    DEFAULT_RECIPE,
+    RECIPES,
+    TrainingConfig,
+    build,
+    train,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "artifacts" / "model.npz"
 
 
+def _recipe_help() -> str:
+    lines = [f"{name}: {recipe.summary}" for name, recipe in RECIPES.items()]
+    return "built-in recipe; 'best' is " + BEST_RECIPE + ". Recipes: " + "; ".join(lines)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--data",
         type=Path,
         default=os.environ.get("SPAM_DATA") or None,
-        help="spam.csv (Kaggle), SMSSpamCollection (UCI) or the UCI zip; default: $SPAM_DATA, "
-        "else download",
+        help="spam.csv (Kaggle), SMSSpamCollection (UCI, tab-separated) or the UCI zip; "
+        "unset: $SPAM_DATA, else download --data-url",
     )
     parser.add_argument(
         "--data-url",
         default=os.environ.get("SPAM_DATA_URL", UCI_URL),
         help="where to download the collection when no --data is given",
     )
-    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
-    parser.add_argument("--output", "-o", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--test-size", type=float, default=0.1)
-    parser.add_argument("--random-state", type=int, default=42)
+    parser.add_argument(
+        "--cache-dir", type=Path, default=default_cache_dir(), help="download cache"
+    )
+    parser.add_argument("--output", "-o", type=Path, default=DEFAULT_OUTPUT, help="model file")
+    parser.add_argument("--recipe", default=DEFAULT_RECIPE, help=_recipe_help())
+    parser.add_argument(
+        "--test-size", type=float, default=0.1, help="share of messages held out for the report"
+    )
+    parser.add_argument("--random-state", type=int, default=42, help="seed of the train/test split")
     parser.add_argument(
         "--vectorizer-param",
         action="append",
         default=[],
-        metavar="NAME=JSON",
-        help='override a TfidfVectorizer parameter, e.g. ngram_range=[1,2] or stop_words="english"',
+        metavar="NAME=VALUE",
+        help="override a TfidfVectorizer parameter of a single-vectorizer recipe; VALUE is "
+        "JSON or a tuple, e.g. ngram_range=(1,2), stop_words=english, lowercase=false",
     )
     parser.add_argument(
         "--upload",
         metavar="S3_URI",
-        help="after exporting, upload the artifact to s3://bucket/key (see exporter/upload.py)",
+        help="after exporting, upload the file to s3://bucket/key (see exporter/upload.py)",
     )
     return parser.parse_args(argv)
 
 
 def vectorizer_params(overrides: list[str]) -> dict[str, Any]:
-    params = dict(TUTORIAL_VECTORIZER_PARAMS)
+    """NAME=VALUE pairs; VALUE is JSON, a Python-style tuple ``(1,2)``, or a bare word."""
+    params: dict[str, Any] = {}
     for item in overrides:
         name, sep, raw = item.partition("=")
-        if not sep:
-            raise ValueError(f"--vectorizer-param expects NAME=JSON, got {item!r}")
+        if not sep or not name.strip():
+            raise ValueError(f"--vectorizer-param expects NAME=VALUE, got {item!r}")
+        text = raw.strip()
+        if text.startswith("(") and text.endswith(")"):
+            text = "[" + text[1:-1].rstrip(", ") + "]"
         try:
-            value = json.loads(raw)
+            value = json.loads(text)
         except json.JSONDecodeError:
-            value = raw  # bare strings such as analyzer=char_wb
-        params[name] = tuple(value) if name == "ngram_range" else value
+            value = {"true": True, "false": False, "none": None}.get(text.lower(), raw)
+        if name == "ngram_range":
+            if not (isinstance(value, list) and len(value) == 2):
+                raise ValueError(
+                    f"--vectorizer-param ngram_range expects two integers such as (1,2) "
+                    f"or [1,2], got {raw!r}"
+                )
+            value = tuple(value)
+        params[name.strip()] = value
     return params
 
 
@@ -88,59 +117,81 @@ def load_data(args: argparse.Namespace) -> Dataset:
     return fetch_dataset(args.data_url, args.cache_dir)
 
 
-def run(args: argparse.Namespace) -> int:
-    dataset = load_data(args)
-    config = TrainingConfig(
-        test_size=args.test_size,
-        random_state=args.random_state,
-        vectorizer_params=vectorizer_params(args.vectorizer_param),
-    )
-    trained = train(dataset, config)
-    parts = extract(trained.vectorizer, trained.classifier)
+def check_settings(model: Any) -> None:
+    """Refuse unsupported vectorizer settings before any data is read or fitted."""
+    steps = list(model) if isinstance(model, tuple) else [s for _, s in model.steps]
+    for step in steps:
+        if hasattr(step, "build_analyzer"):
+            check_vectorizer(step)
 
-    sklearn_predicted = trained.classifier.predict(
-        trained.vectorizer.transform(trained.test_texts).toarray()
-    ).tolist()
-    metrics = evaluate(trained.test_labels, sklearn_predicted, parts.classes)
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        params = vectorizer_params(args.vectorizer_param)
+        config = TrainingConfig(
+            recipe=args.recipe,
+            test_size=args.test_size,
+            random_state=args.random_state,
+            vectorizer_params=params,
+        )
+        unfitted = build(config)
+    except TypeError as exc:  # an unknown keyword for TfidfVectorizer
+        raise ValueError(f"--vectorizer-param: {exc}") from None
+    check_settings(unfitted)
+    dataset = load_data(args)
+    print(f"training {config.recipe} on {len(dataset.texts)} messages ...", file=sys.stderr)
+    try:
+        trained = train(dataset, config, unfitted)
+    except ValueError as exc:  # scikit-learn's own refusal, e.g. an empty vocabulary
+        raise ValueError(
+            f"training failed: {type(exc).__name__} (check --vectorizer-param)"
+        ) from None
+    _, _, predicted = sklearn_outputs(trained.model, trained.test_texts)
+    classes = sorted(set(trained.test_labels) | set(predicted))
+    metrics = evaluate(trained.test_labels, predicted, classes)
     metadata = {
-        "created_by": {
-            "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
         "training": {
+            "recipe": trained.recipe,
             "data_sha256": dataset.sha256,
             "rows": len(dataset.texts),
             "n_train": trained.n_train,
             "n_test": len(trained.test_texts),
             "test_size": config.test_size,
             "random_state": config.random_state,
+            "python": platform.python_version(),
         },
         "metrics": metrics.as_dict(),
     }
-    data = render_model(parts, metadata)
-
-    model = Model.from_bytes(data)
-    runtime_predicted = model.predict(trained.test_texts)
-    differences = sum(a != b for a, b in zip(runtime_predicted, sklearn_predicted, strict=True))
+    print("checking the runtime against scikit-learn on the test split ...", file=sys.stderr)
+    parity_error = None
+    try:
+        exported = export_pipeline(trained.model, texts=trained.test_texts, metadata=metadata)
+    except ExportParityError as exc:
+        parity_error = str(exc)
     print(
         format_report(
             source=dataset.source,
+            recipe=trained.recipe,
             n_rows=len(dataset.texts),
             n_train=trained.n_train,
-            n_features=len(parts.vocabulary),
             metrics=metrics,
-            parity_differences=differences,
+            parity_error=parity_error,
             artifact=str(args.output),
-            size_bytes=len(data),
-            sha256=model.model_id,
+            size_bytes=None if parity_error else len(exported.data),
+            sha256=None if parity_error else exported.sha256,
         )
     )
-    if differences:
+    if parity_error:
         print("error: runtime disagrees with scikit-learn; artifact not written", file=sys.stderr)
         return 1
-    save(data, args.output)
-
+    majority = max(metrics.support.values()) / metrics.n_test
+    if metrics.accuracy <= majority:
+        print(
+            f"warning: test accuracy {metrics.accuracy:.4f} is not above always answering the "
+            f"most common label ({majority:.4f}); check the recipe's settings",
+            file=sys.stderr,
+        )
+    save(exported.data, args.output)
     if args.upload:
         return upload(args.output, args.upload)
     return 0
@@ -164,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return run(args)
-    except (DatasetError, UnsupportedModelError, ValueError, TypeError) as exc:
+    except (DatasetError, UnsupportedModelError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
+POSITIVE = "spam"
+
 
 @dataclass(frozen=True)
 class Metrics:
@@ -15,8 +17,10 @@ class Metrics:
     spam_precision: float
     spam_recall: float
     spam_f1: float
+    ham_flagged: float  # share of true ham predicted spam: the cost an operator sees
     confusion: list[list[int]]  # rows = true label, columns = predicted, in `labels` order
     labels: list[str]
+    support: dict[str, int]  # true messages per label
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -24,8 +28,9 @@ class Metrics:
 
 def evaluate(true_labels: list[str], predicted: list[str], classes: list[str]) -> Metrics:
     precision, recall, f1, _ = precision_recall_fscore_support(
-        true_labels, predicted, labels=["spam"], zero_division=0
+        true_labels, predicted, labels=[POSITIVE], zero_division=0
     )
+    ham = [p for t, p in zip(true_labels, predicted, strict=True) if t != POSITIVE]
     return Metrics(
         n_test=len(true_labels),
         accuracy=float(accuracy_score(true_labels, predicted)),
@@ -33,22 +38,24 @@ def evaluate(true_labels: list[str], predicted: list[str], classes: list[str]) -
         spam_precision=float(precision[0]),
         spam_recall=float(recall[0]),
         spam_f1=float(f1[0]),
+        ham_flagged=sum(p == POSITIVE for p in ham) / len(ham) if ham else 0.0,
         confusion=confusion_matrix(true_labels, predicted, labels=classes).tolist(),
         labels=classes,
+        support={label: true_labels.count(label) for label in classes},
     )
 
 
 def format_report(
     *,
     source: str,
+    recipe: str,
     n_rows: int,
     n_train: int,
-    n_features: int,
     metrics: Metrics,
-    parity_differences: int,
+    parity_error: str | None,
     artifact: str,
-    size_bytes: int,
-    sha256: str,
+    size_bytes: int | None,
+    sha256: str | None,
 ) -> str:
     width = max(len(label) for label in metrics.labels) + 2
     header = " " * (width + 7) + "".join(f"{'pred ' + lbl:>{width + 5}}" for lbl in metrics.labels)
@@ -56,23 +63,21 @@ def format_report(
         f"  true {label:<{width}}" + "".join(f"{n:>{width + 5}}" for n in row)
         for label, row in zip(metrics.labels, metrics.confusion, strict=True)
     ]
-    parity = (
-        "OK (0 label differences)"
-        if parity_differences == 0
-        else f"FAILED ({parity_differences} label differences)"
-    )
+    parity = "OK (0 label differences)" if parity_error is None else f"FAILED ({parity_error})"
     lines = [
         f"data            {source}",
+        f"recipe          {recipe}",
         f"rows            {n_rows} ({n_train} train, {metrics.n_test} test)",
-        f"vocabulary      {n_features} terms",
         f"test accuracy   {metrics.accuracy!r} ({metrics.n_correct} of {metrics.n_test})",
         f"spam precision  {metrics.spam_precision:.4f}",
         f"spam recall     {metrics.spam_recall:.4f}",
         f"spam F1         {metrics.spam_f1:.4f}",
+        f"ham flagged     {metrics.ham_flagged:.2%}",
         "confusion matrix",
         *matrix,
         f"runtime parity  {parity} on the test split vs scikit-learn",
-        f"artifact        {artifact} ({size_bytes / 1024:.1f} KiB)",
-        f"sha256          {sha256}",
     ]
+    if size_bytes is not None:
+        lines.append(f"artifact        {artifact} ({size_bytes / 1024:.1f} KiB)")
+        lines.append(f"sha256          {sha256}")
     return "\n".join(lines)

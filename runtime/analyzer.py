@@ -8,13 +8,30 @@ changes the prediction. Standard library only.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-Analyzer = Callable[[str], list[str]]
+Analyzer = Callable[[str], Iterable[str]]
 
 ANALYZERS = ("word", "char", "char_wb")
 ACCENT_STRIPPERS = ("ascii", "unicode")
+
+# A model file is untrusted until its SHA-256 matches a pin, so the settings it carries
+# must not let one request cost more than a small multiple of its length. The n-gram
+# span bounds the terms per character; token patterns come from a set whose matching
+# is linear in the text (no nested or overlapping quantifiers that could backtrack).
+MAX_NGRAM = 10
+SAFE_TOKEN_PATTERNS = (
+    r"(?u)\b\w\w+\b",  # scikit-learn's default
+    r"\b\w\w+\b",
+    r"(?u)\b\w+\b",
+    r"\b\w+\b",
+    r"(?u)\w+",
+    r"\w+",
+    r"\S+",
+    r"(\w)\w*",
+    r"(?u)\b\w\w+\b|[^\w\s]",
+)
 
 # scikit-learn collapses runs of two or more whitespace characters (a lone tab stays).
 # Left to re's own cache: only character analyzers need it, word models skip the compile.
@@ -42,15 +59,19 @@ def check_settings(settings: AnalyzerSettings) -> None:
             f"got {settings.strip_accents!r}"
         )
     low, high = settings.ngram_range
-    if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
-        raise ValueError(f"ngram_range must satisfy 1 <= min <= max, got {settings.ngram_range}")
-    if settings.analyzer == "word":
-        try:
-            groups = re.compile(settings.token_pattern).groups
-        except (re.error, TypeError) as exc:
-            raise ValueError(f"token_pattern is not a regular expression: {exc}") from None
-        if groups > 1:
-            raise ValueError("token_pattern has more than one capturing group")
+    if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high <= MAX_NGRAM):
+        raise ValueError(
+            f"ngram_range must satisfy 1 <= min <= max <= {MAX_NGRAM}, got {settings.ngram_range}"
+        )
+    if settings.analyzer == "word" and settings.token_pattern not in SAFE_TOKEN_PATTERNS:
+        raise ValueError(
+            f"token_pattern {settings.token_pattern!r} is not one of the patterns whose "
+            f"matching time is linear in the text: {', '.join(SAFE_TOKEN_PATTERNS)}"
+        )
+    if settings.stop_words is not None and not all(
+        isinstance(word, str) for word in settings.stop_words
+    ):
+        raise ValueError("stop_words must be strings")
 
 
 def strip_accents_ascii(text: str) -> str:
@@ -80,93 +101,86 @@ def _preprocessing(settings: AnalyzerSettings) -> list[Callable[[str], str]]:
     return steps
 
 
-def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
+def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> Iterator[str]:
     """Token n-grams in scikit-learn's order: all n-grams of the smallest n first."""
     min_n, max_n = ngram_range
-    if max_n == 1:
-        return tokens
     if min_n == 1:
-        ngrams = list(tokens)
+        yield from tokens
         min_n += 1
-    else:
-        ngrams = []
     n_tokens = len(tokens)
+    join = " ".join
     for n in range(min_n, min(max_n + 1, n_tokens + 1)):
         for i in range(n_tokens - n + 1):
-            ngrams.append(" ".join(tokens[i : i + n]))
-    return ngrams
+            yield join(tokens[i : i + n])
 
 
-def char_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+def char_ngrams(text: str, ngram_range: tuple[int, int]) -> Iterator[str]:
     """Character n-grams over the whole text, as ``_char_ngrams``."""
     text = re.sub(_WHITE_SPACES, " ", text)
     text_len = len(text)
     min_n, max_n = ngram_range
     if min_n == 1:
-        ngrams = list(text)
+        yield from text
         min_n += 1
-    else:
-        ngrams = []
     for n in range(min_n, min(max_n + 1, text_len + 1)):
         for i in range(text_len - n + 1):
-            ngrams.append(text[i : i + n])
-    return ngrams
+            yield text[i : i + n]
 
 
-def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> Iterator[str]:
     """Character n-grams inside space-padded words, as ``_char_wb_ngrams``."""
     text = re.sub(_WHITE_SPACES, " ", text)
     min_n, max_n = ngram_range
-    ngrams: list[str] = []
     for word in text.split():
         word = " " + word + " "
         word_len = len(word)
         for n in range(min_n, max_n + 1):
             offset = 0
-            ngrams.append(word[offset : offset + n])
+            yield word[offset : offset + n]
             while offset + n < word_len:
                 offset += 1
-                ngrams.append(word[offset : offset + n])
+                yield word[offset : offset + n]
             if offset == 0:  # a word shorter than n is counted once
                 break
-    return ngrams
 
 
-def analysis_steps(settings: AnalyzerSettings) -> list[Callable[[Any], Any]]:
+def analysis_steps(settings: AnalyzerSettings, *, lazy: bool = False) -> list[Callable[[Any], Any]]:
     """The analyzer as a chain of one-argument steps, each fed the previous one's output.
 
     Kept as separate steps (mostly C functions such as ``str.lower`` and a compiled
     pattern's ``findall``) so a batch can run each step over all texts with ``map``,
-    without a Python-level call per text.
+    without a Python-level call per text. ``lazy`` leaves n-grams as iterators, so
+    one long message is counted without holding all its n-grams at once.
     """
     check_settings(settings)
     steps: list[Callable[[Any], Any]] = _preprocessing(settings)
     ngram_range = settings.ngram_range
+    materialise: Callable[[Iterator[str]], Iterable[str]] = iter if lazy else list
     if settings.analyzer == "char":
-        steps.append(lambda text: char_ngrams(text, ngram_range))
+        steps.append(lambda text: materialise(char_ngrams(text, ngram_range)))
         return steps
     if settings.analyzer == "char_wb":
-        steps.append(lambda text: char_wb_ngrams(text, ngram_range))
+        steps.append(lambda text: materialise(char_wb_ngrams(text, ngram_range)))
         return steps
     steps.append(re.compile(settings.token_pattern).findall)
     stop_words = settings.stop_words
     if stop_words is not None:
         steps.append(lambda tokens: [token for token in tokens if token not in stop_words])
     if ngram_range != (1, 1):
-        steps.append(lambda tokens: word_ngrams(tokens, ngram_range))
+        steps.append(lambda tokens: materialise(word_ngrams(tokens, ngram_range)))
     return steps
 
 
-def build_analyzer(settings: AnalyzerSettings) -> Analyzer:
+def build_analyzer(settings: AnalyzerSettings, *, lazy: bool = False) -> Analyzer:
     """``text -> terms``; the default recipe is a single regex call on the lowercased text."""
-    steps = analysis_steps(settings)
+    steps = analysis_steps(settings, lazy=lazy)
     if len(steps) == 1:
         return steps[0]
     if len(steps) == 2:
         first, second = steps
         return lambda text: second(first(text))
 
-    def analyze(text: str) -> list[str]:
+    def analyze(text: str) -> Any:
         for step in steps:
             text = step(text)
         return text

@@ -1,20 +1,21 @@
-"""A small, strict reader for ``.npz`` archives that does not import ``zipfile``.
+"""A small, strict ``.npz`` reader on the standard library alone, bounded whatever the bytes.
 
-``np.load`` imports zipfile, which brings shutil, pathlib, bz2 and lzma with it: about
-5.5 ms of a Lambda cold start that is otherwise ~90 ms. An ``.npz`` is a plain zip of
-``.npy`` members, stored or deflated, so the central directory, the local headers, zlib
-and CRC-32 are all it takes. Anything outside that (encryption, other compression
-methods, multi-disk or ZIP64 archives, sizes that do not add up) is refused.
+``np.load`` imports zipfile (and with it shutil, pathlib, bz2, lzma) and NumPy itself,
+most of a cold start that needs neither. An ``.npz`` is a plain zip of ``.npy`` members,
+stored or deflated, so the central directory, the local headers, zlib and CRC-32 are all
+it takes. Everything a crafted file could use to exhaust memory or time is refused
+before it costs anything: too many members, members that overlap (one deflate stream
+shared by many entries), more inflated bytes than the cap, ``.npy`` headers that are not
+exactly what ``numpy.save`` writes, shapes the bytes do not back.
 """
 
 from __future__ import annotations
 
-import io
-import math
+import re
 import struct
+import sys
 import zlib
-
-import numpy as np
+from typing import Any, NamedTuple
 
 _END = struct.Struct("<4s4H2LH")  # end of central directory record
 _CENTRAL = struct.Struct("<4s6H3L5H2L")  # central directory file header
@@ -23,52 +24,79 @@ _END_SIGNATURE = b"PK\x05\x06"
 _CENTRAL_SIGNATURE = b"PK\x01\x02"
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _STORED, _DEFLATED = 0, 8
-_MAX_MEMBERS = 64
-_MAX_TOTAL_BYTES = 256 * 1024 * 1024  # far above any model; a bound against zip bombs
+
+MAX_MEMBERS = 256
+MAX_INFLATED_BYTES = 64 * 1024 * 1024  # all members together; the largest recipe is ~10 MB
+_MAX_NAME_BYTES = 128
+
+# The element types a model file may hold: UTF-8 text and float64, little-endian.
+DTYPES = {"|u1": ("B", 1), "<f8": ("d", 8)}
+_NPY_MAGIC = b"\x93NUMPY"
+# Exactly the header numpy.save writes: C order, a dtype above, a tuple of ints.
+_NPY_HEADER = re.compile(
+    r"\{'descr': '(\|u1|<f8)', 'fortran_order': False, "
+    r"'shape': \(((?:\d{1,10}, )*\d{1,10},?)?\), \} *\n"
+)
 
 
 class NpzError(ValueError):
     """The bytes are not an ``.npz`` this reader accepts; the message says why."""
 
 
-def load_arrays(data: bytes) -> dict[str, np.ndarray]:
-    """Every ``name.npy`` member as a read-only array over its bytes; nothing is unpickled."""
+class RawArray(NamedTuple):
+    """One ``.npy`` member: its element type, shape, and a zero-copy typed view."""
+
+    dtype: str  # a key of DTYPES
+    shape: tuple[int, ...]
+    values: memoryview[Any]  # cast to "B" or "d", flat, C order
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+
+def load_arrays(data: bytes) -> dict[str, RawArray]:
+    """Every ``name.npy`` member as a read-only typed view over its bytes; nothing unpickled."""
+    if sys.byteorder != "little":  # pragma: no cover - every Lambda architecture is little-endian
+        raise NpzError("this reader needs a little-endian machine")
     arrays = {}
     for name, raw in read_members(data).items():
         if not name.endswith(".npy"):
             raise NpzError(f"unexpected member {name!r} (only .npy arrays belong in an .npz)")
-        arrays[name[: -len(".npy")]] = _array(raw, name)
+        arrays[name[: -len(".npy")]] = parse_npy(raw, name)
     return arrays
 
 
-def _array(raw: bytes, name: str) -> np.ndarray:
-    """Parse one ``.npy``, refusing object dtypes and shapes its bytes do not back.
-
-    ``np.lib.format.read_array`` would allocate whatever shape the header declares
-    before reading (a few bytes can ask for petabytes), so the header is checked first.
-    """
-    stream = io.BytesIO(raw)
+def parse_npy(raw: bytes, name: str) -> RawArray:
+    """Parse one ``.npy`` (format 1.0), refusing any header ``numpy.save`` would not write."""
+    if raw[:8] != _NPY_MAGIC + b"\x01\x00" or len(raw) < 10:
+        raise NpzError(f"member {name!r} is not a version 1.0 .npy array")
+    (header_length,) = struct.unpack_from("<H", raw, 8)
+    start = 10 + header_length
     try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
-        else:
-            raise NpzError(f"member {name!r} uses .npy format version {version}")
-    except (ValueError, TypeError, SyntaxError) as exc:
-        raise NpzError(f"member {name!r} has a bad .npy header: {exc}") from None
-    if dtype.hasobject:
-        raise NpzError(f"member {name!r} holds Python objects, which are never unpickled")
-    count = math.prod(shape)
-    if count * dtype.itemsize != len(raw) - stream.tell():
+        header = raw[10:start].decode("latin-1")
+    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
+        header = ""
+    match = _NPY_HEADER.fullmatch(header)
+    if match is None or len(raw) < start:
+        raise NpzError(
+            f"member {name!r} has a .npy header this reader does not accept "
+            "(only C-ordered uint8 or little-endian float64 arrays)"
+        )
+    dtype, shape_text = match.group(1), match.group(2) or ""
+    shape = tuple(int(part) for part in shape_text.replace(",", " ").split())
+    code, itemsize = DTYPES[dtype]
+    count = 1
+    for dimension in shape:
+        count *= dimension
+    if count * itemsize != len(raw) - start:
         raise NpzError(f"member {name!r} declares shape {shape} but holds other data")
-    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=stream.tell())
-    return flat.reshape(shape, order="F" if fortran_order else "C")
+    view = memoryview(raw)[start:]
+    return RawArray(dtype, shape, view.cast("d") if code == "d" else view)
 
 
 def read_members(data: bytes) -> dict[str, bytes]:
-    """Member name -> uncompressed bytes, with sizes and CRC-32 checked."""
+    """Member name -> uncompressed bytes, with sizes, layout and CRC-32 checked."""
     end = data.rfind(_END_SIGNATURE, max(0, len(data) - _END.size - 0xFFFF))
     if end < 0 or end + _END.size > len(data):
         raise NpzError("no zip end-of-central-directory record (truncated?)")
@@ -77,11 +105,13 @@ def read_members(data: bytes) -> dict[str, bytes]:
         raise NpzError("multi-disk zip archives are not supported")
     if count == 0xFFFF or offset == 0xFFFFFFFF:
         raise NpzError("ZIP64 archives are not supported")
-    if count > _MAX_MEMBERS or offset + size > end:
+    if count > MAX_MEMBERS:
+        raise NpzError(f"archive has {count} members; at most {MAX_MEMBERS} are accepted")
+    if offset + size > end:
         raise NpzError("zip central directory is out of bounds")
 
-    members: dict[str, bytes] = {}
-    budget = _MAX_TOTAL_BYTES
+    entries = []
+    declared_total = 0
     position = offset
     for _ in range(count):
         if position + _CENTRAL.size > end:
@@ -93,47 +123,57 @@ def read_members(data: bytes) -> dict[str, bytes]:
         if signature != _CENTRAL_SIGNATURE:
             raise NpzError("bad zip central directory entry")
         name_bytes = data[position + _CENTRAL.size : position + _CENTRAL.size + name_length]
-        # ASCII first: decoding cp437 would load a codec at cold start for nothing.
-        ascii_name = name_bytes.isascii()
-        name = name_bytes.decode("ascii" if ascii_name else "utf-8" if flags & 0x800 else "cp437")
+        if len(name_bytes) > _MAX_NAME_BYTES or not name_bytes.isascii():
+            raise NpzError("zip member names must be short ASCII")
+        name = name_bytes.decode("ascii")
         position += _CENTRAL.size + name_length + extra_length + comment_length
         if flags & 0x1:
             raise NpzError(f"member {name!r} is encrypted")
+        if method not in (_STORED, _DEFLATED):
+            raise NpzError(f"member {name!r} uses unsupported compression method {method}")
+        declared_total += size
+        if declared_total > MAX_INFLATED_BYTES:
+            raise NpzError(f"archive inflates to more than {MAX_INFLATED_BYTES} bytes")
+        entries.append((local_offset, name, method, crc, compressed_size, size))
+
+    members: dict[str, bytes] = {}
+    previous_end = 0
+    for local_offset, name, method, crc, compressed_size, size in sorted(entries):
         if name in members:
             raise NpzError(f"member {name!r} appears twice")
-        if size > budget:
-            raise NpzError(f"archive inflates to more than {_MAX_TOTAL_BYTES} bytes")
-        budget -= size
-        raw = _member_data(data, local_offset, compressed_size, offset, name)
+        if local_offset < previous_end:
+            raise NpzError(f"member {name!r} overlaps another member")
+        raw, previous_end = _member_data(data, local_offset, compressed_size, offset, name)
         members[name] = _inflate(raw, method, size, crc, name)
     return members
 
 
-def _member_data(data: bytes, offset: int, compressed_size: int, limit: int, name: str) -> bytes:
+def _member_data(
+    data: bytes, offset: int, compressed_size: int, limit: int, name: str
+) -> tuple[bytes, int]:
     if offset + _LOCAL.size > limit:
         raise NpzError(f"member {name!r} starts outside the archive")
     header = _LOCAL.unpack_from(data, offset)
     if header[0] != _LOCAL_SIGNATURE:
         raise NpzError(f"member {name!r} has a bad local header")
     start = offset + _LOCAL.size + header[9] + header[10]
-    if start + compressed_size > limit:
+    stop = start + compressed_size
+    if stop > limit:
         raise NpzError(f"member {name!r} is truncated")
-    return data[start : start + compressed_size]
+    return data[start:stop], stop
 
 
 def _inflate(raw: bytes, method: int, size: int, crc: int, name: str) -> bytes:
     if method == _STORED:
         content = raw
-    elif method == _DEFLATED:
+    else:
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
-            content = inflater.decompress(raw, size + 1)
+            content = inflater.decompress(raw, size + 1)  # never more than declared (+1 to tell)
         except zlib.error as exc:
             raise NpzError(f"member {name!r} is corrupt: {exc}") from None
         if not inflater.eof:
             raise NpzError(f"member {name!r} is corrupt: incomplete deflate stream")
-    else:
-        raise NpzError(f"member {name!r} uses unsupported compression method {method}")
     if len(content) != size or zlib.crc32(content) != crc:
         raise NpzError(f"member {name!r} fails its size or CRC-32 check")
     return content

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.emit import write_model
-from tests.corpus import fit_parts
+from tests.corpus import tutorial_model_bytes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATASET_ENV = "SPAM_DATA"
@@ -37,7 +36,6 @@ def small_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Classes are ("ham", "spam"); tests.corpus.SPAM_EXAMPLE is spam, HAM_EXAMPLE is ham.
     """
-    _, _, parts = fit_parts(sublinear_tf=True, max_df=0.5)
     path = tmp_path_factory.mktemp("model") / "model.npz"
-    write_model(parts, {"training": {"source": "tests/corpus.py"}}, path)
+    path.write_bytes(tutorial_model_bytes(sublinear_tf=True, max_df=0.5))
     return path

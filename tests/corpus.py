@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import GaussianNB
 
-from exporter.extract import ModelParts, extract
+from exporter import export_pipeline
 
 SPAM_WORDS = [
     "free",
@@ -83,8 +84,15 @@ def make_corpus(n: int = 300, seed: int = 7) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def fit_parts(**vectorizer_params) -> tuple[TfidfVectorizer, GaussianNB, ModelParts]:
+def fit_tutorial(**vectorizer_params: Any) -> tuple[TfidfVectorizer, GaussianNB]:
+    """The tutorial's (vectorizer, GaussianNB) pair fitted on the synthetic corpus."""
     texts, labels = make_corpus()
     vectorizer = TfidfVectorizer(**vectorizer_params)
     classifier = GaussianNB().fit(vectorizer.fit_transform(texts).toarray(), labels)
-    return vectorizer, classifier, extract(vectorizer, classifier)
+    return vectorizer, classifier
+
+
+def tutorial_model_bytes(**vectorizer_params: Any) -> bytes:
+    """A real model file of the tutorial's recipe, checked against scikit-learn on export."""
+    texts, _ = make_corpus()
+    return export_pipeline(fit_tutorial(**vectorizer_params), texts=texts).data

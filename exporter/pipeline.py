@@ -1,0 +1,205 @@
+"""``export_pipeline``: a fitted scikit-learn text classifier -> a checked model file.
+
+    from exporter import export_pipeline
+    export_pipeline(pipeline, "model.npz")            # a fitted Pipeline
+    export_pipeline((vectorizer, gaussian_nb), "model.npz")  # GaussianNB needs dense input
+
+Reading the model ("read": ``exporter/features.py``, ``exporter/families.py``) is kept
+apart from writing it ("emit": ``runtime.modelfile.render_model_file``). Before anything
+is written, the runtime loads the rendered bytes and is compared with the fitted model
+on the texts given (or a built-in probe set): identical labels and feature rows, and
+the family's scores equal to scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import sklearn
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import Pipeline
+
+from exporter.families import ClassifierParts, extract_classifier
+from exporter.features import BlockParts, UnsupportedModelError, feature_blocks, log_table
+from exporter.probe import PROBE_TEXTS
+from runtime.features import LOG_TABLE
+from runtime.model import Model
+from runtime.modelfile import render_model_file
+
+# Scores that cannot be replayed in scikit-learn's summation order (GaussianNB's dense
+# sum) must agree to this, relative to the magnitude of the summed terms.
+SCORE_RTOL = 1e-12
+
+
+class ExportParityError(ValueError):
+    """The runtime would not predict exactly as the fitted model; nothing was written."""
+
+
+class Exported(NamedTuple):
+    data: bytes
+    sha256: str
+    model: Model
+
+
+def split_pipeline(model: Any) -> tuple[list[Any], Any]:
+    """(feature steps, classifier) of a Pipeline or a (vectorizer, classifier) pair."""
+    if isinstance(model, Pipeline):
+        steps = _flatten(model)
+        if any(step is None or step == "passthrough" for step in steps):
+            raise UnsupportedModelError("Pipeline: 'passthrough' steps are not supported")
+    elif isinstance(model, tuple | list) and len(model) == 2:
+        steps = list(model)
+    else:
+        raise UnsupportedModelError(
+            "expected a fitted Pipeline (feature steps, then a classifier) or a "
+            f"(vectorizer, classifier) pair, got {type(model).__name__}"
+        )
+    if len(steps) < 2:
+        raise UnsupportedModelError("the pipeline needs feature steps and a classifier")
+    return steps[:-1], steps[-1]
+
+
+def _flatten(pipeline: Pipeline) -> list[Any]:
+    """A Pipeline's steps, with nested Pipelines (``make_pipeline(make_pipeline(...))``) inlined."""
+    steps: list[Any] = []
+    for _, step in pipeline.steps:
+        steps.extend(_flatten(step) if isinstance(step, Pipeline) else [step])
+    return steps
+
+
+def export_pipeline(
+    model: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    texts: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Exported:
+    """Check, render and (if ``path``) atomically write the model file.
+
+    Raises UnsupportedModelError naming the step and option the runtime cannot
+    reproduce, or ExportParityError if the loaded file disagrees with ``model``.
+    """
+    feature_steps, classifier = split_pipeline(model)
+    blocks = feature_blocks(feature_steps)
+    parts = extract_classifier(classifier)
+    n_features = sum(b.block.n_features for b in blocks)
+    fitted_on = getattr(classifier, "n_features_in_", n_features)
+    if fitted_on != n_features:
+        raise UnsupportedModelError(
+            f"{type(classifier).__name__} was fitted on {fitted_on} features, "
+            f"the feature steps make {n_features}"
+        )
+    data = render(blocks, parts, _classes(classifier), metadata or {})
+    sha256 = hashlib.sha256(data).hexdigest()
+    loaded = Model.from_bytes(data)
+    check_parity(model, loaded, list(PROBE_TEXTS if texts is None else texts))
+    if path is not None:
+        save(data, Path(path))
+    return Exported(data, sha256, loaded)
+
+
+def render(
+    blocks: list[BlockParts],
+    parts: ClassifierParts,
+    classes: list[str | int],
+    extra: dict[str, Any],
+) -> bytes:
+    arrays: dict[str, np.ndarray] = dict(parts.arrays)
+    for index, (block, vocabulary, idf) in enumerate(blocks):
+        if vocabulary is not None:
+            assert block.separator is not None
+            blob = block.separator.join(vocabulary).encode("utf-8", "surrogatepass")
+            arrays[block.vocabulary_array(index)] = np.frombuffer(blob, dtype=np.uint8)
+        if idf is not None:
+            arrays[block.idf_array(index)] = idf
+    if any("sublinear_tf" in b.block.steps for b in blocks):
+        arrays[LOG_TABLE] = log_table()
+    metadata = {
+        "created_by": {
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+            "unicode": unicodedata.unidata_version,
+        },
+        **extra,
+        "classes": classes,
+        "n_features": sum(b.block.n_features for b in blocks),
+        "features": [b.block.to_json() for b in blocks],
+        "classifier": parts.spec,
+    }
+    return render_model_file(metadata, {name: _raw(array) for name, array in arrays.items()})
+
+
+def _raw(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
+    if array.dtype == np.uint8:
+        return "|u1", array.shape, array.tobytes()
+    contiguous = np.ascontiguousarray(array, dtype="<f8")
+    return "<f8", contiguous.shape, contiguous.tobytes()
+
+
+def _classes(classifier: Any) -> list[str | int]:
+    classes = classifier.classes_.tolist()
+    if all(isinstance(c, str) for c in classes):
+        return classes
+    if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
+        return classes
+    raise UnsupportedModelError(
+        f"{type(classifier).__name__}: class labels must be all strings or all integers "
+        f"(answered as JSON strings or numbers), got {classifier.classes_.dtype}"
+    )
+
+
+def sklearn_outputs(model: Any, texts: Sequence[str]) -> tuple[Any, dict[str, np.ndarray], list]:
+    """(feature matrix, {method: output}, labels) from the fitted scikit-learn model."""
+    feature_steps, classifier = split_pipeline(model)
+    features: Any = list(texts)
+    for step in feature_steps:
+        features = step.transform(features)
+    fed = features.toarray() if isinstance(classifier, GaussianNB) else features
+    outputs = {}
+    for method in ("decision_function", "predict_joint_log_proba", "predict_proba"):
+        if hasattr(classifier, method):
+            outputs[method] = getattr(classifier, method)(fed)
+    return features, outputs, classifier.predict(fed).tolist()
+
+
+def check_parity(model: Any, loaded: Model, texts: list[str]) -> None:
+    """Raise ExportParityError at the first way ``loaded`` differs from ``model``."""
+    if not texts:
+        return
+    features, expected, labels = sklearn_outputs(model, texts)
+    for vectorise in (False, True):
+        rows = loaded.transform(texts)
+        if not (
+            np.array_equal(rows.indptr, features.indptr)
+            and np.array_equal(rows.indices, features.indices)
+            and np.array_equal(rows.data, features.data)
+        ):
+            raise ExportParityError("feature rows differ from the pipeline's")
+        got_labels = loaded.predict(texts, vectorise=vectorise)
+        if got_labels != labels:
+            bad = sum(a != b for a, b in zip(got_labels, labels, strict=True))
+            raise ExportParityError(f"{bad} of {len(texts)} labels differ from scikit-learn's")
+        for method, want in expected.items():
+            got = getattr(loaded, method)(texts, vectorise=vectorise)
+            scale = np.maximum(np.abs(want), 1.0)
+            if method != "predict_proba" and loaded.family_name != "gaussian_nb":
+                if not np.array_equal(got, want):
+                    raise ExportParityError(f"{method} differs from scikit-learn's")
+            elif not np.all(np.abs(got - want) <= SCORE_RTOL * scale):
+                raise ExportParityError(f"{method} differs from scikit-learn's beyond 1e-12")
+
+
+def save(data: bytes, path: Path) -> None:
+    """Replace ``path`` atomically, so a reader never sees half a model."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

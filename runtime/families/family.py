@@ -1,0 +1,42 @@
+"""What a classifier family is to the runtime: scores per row, then labels and probabilities.
+
+``scores`` are the values scikit-learn's ``score_method`` returns for the family
+(``predict_joint_log_proba`` for naive Bayes, ``decision_function`` for linear models,
+``predict_proba`` for calibrated ones), one list per row; labels and probabilities are
+derived from them exactly as scikit-learn derives them. Every family has a plain-Python
+path for a few messages and a NumPy path for batches, and the two agree bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from runtime.families.common import Rows
+
+# Hands a family its arrays from the model file, checked: (name, dtype, shape) -> values.
+Take = Callable[[str, str, tuple[int, ...]], "memoryview[Any]"]
+
+
+class Family(Protocol):
+    score_method: str  # the scikit-learn method whose output ``scores`` is
+    has_proba: bool
+    n_classes: int
+
+    def scores(self, columns: list[int], values: list[float]) -> list[float]: ...
+
+    def scores_batch(self, rows: Rows) -> np.ndarray: ...
+
+    def label_index(self, scores: list[float]) -> int: ...
+
+    def label_index_batch(self, scores: np.ndarray) -> np.ndarray: ...
+
+    def proba(self, scores: list[float]) -> list[float] | None: ...
+
+    def proba_batch(self, scores: np.ndarray) -> np.ndarray | None: ...
+
+
+FamilyFactory = Callable[[dict[str, Any], Take, int, int], Family]

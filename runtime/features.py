@@ -1,0 +1,319 @@
+"""Text -> feature row, as scikit-learn's vectorizers compute it, on the standard library.
+
+A model's features are one or more *blocks*, each a vectorizer chain scikit-learn users
+write: ``TfidfVectorizer``, ``CountVectorizer``, ``HashingVectorizer``, either of the last
+two followed by ``TfidfTransformer``, or several of them in a ``FeatureUnion`` (whose
+columns are the blocks' columns side by side). ``FeatureBlock`` is the one definition of
+a block's settings: the exporter builds it from a fitted vectorizer, the model file
+stores its JSON, and the runtime validates and applies it. Rows are sparse, in
+scikit-learn's column order, with values computed by the same operations in the same
+order, so they are equal to the last bit. The vectorised batch path is
+``runtime/features_batch.py``; both must agree exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+from runtime.analyzer import (
+    AnalyzerSettings,
+    build_analyzer,
+    build_batch_analyzer,
+    check_settings,
+)
+from runtime.murmur import hashed_column
+
+TERM_SOURCES = ("vocabulary", "hashing")
+STEPS = ("l1", "l2", "sublinear_tf", "idf")  # applied to a block's values in this order
+MAX_STEPS = 5  # HashingVectorizer's norm, then TfidfTransformer's sublinear_tf, idf, norm
+MAX_VOCABULARY_TERMS = 2_000_000  # all blocks together: about 250 MB of Python strings
+MAX_HASHING_FEATURES = 1 << 24  # beyond it the weights alone pass the file's inflate cap
+LOG_TABLE_SIZE = 256  # log(n) + 1 for counts 1..256, computed by NumPy at export
+LOG_TABLE = "features.log_table"
+_ANALYZER_KEYS = ("analyzer", "lowercase", "strip_accents", "token_pattern", "ngram_range")
+
+
+class FeatureBlock(NamedTuple):
+    """One vectorizer chain: which terms, how they become columns, how values are scaled."""
+
+    analyzer: AnalyzerSettings
+    terms: str  # "vocabulary" (a fitted term -> column map) or "hashing" (MurmurHash3)
+    n_features: int
+    binary: bool = False
+    steps: tuple[str, ...] = ()  # scaling after counting, in order (see STEPS)
+    alternate_sign: bool = False  # hashing only: the hash's sign multiplies each count
+    separator: str | None = None  # vocabulary only: the character joining the stored terms
+
+    def vocabulary_array(self, index: int) -> str:
+        return f"features.{index}.vocabulary"
+
+    def idf_array(self, index: int) -> str:
+        return f"features.{index}.idf"
+
+    def to_json(self) -> dict[str, Any]:
+        analyzer = self.analyzer
+        return {
+            "analyzer": analyzer.analyzer,
+            "lowercase": analyzer.lowercase,
+            "strip_accents": analyzer.strip_accents,
+            "token_pattern": analyzer.token_pattern,
+            "ngram_range": list(analyzer.ngram_range),
+            "stop_words": None if analyzer.stop_words is None else sorted(analyzer.stop_words),
+            "terms": self.terms,
+            "n_features": self.n_features,
+            "binary": self.binary,
+            "steps": list(self.steps),
+            "alternate_sign": self.alternate_sign,
+            "separator": self.separator,
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> FeatureBlock:
+        """Validate a block read from a model file; ValueError names the bad setting."""
+        if not isinstance(value, dict):
+            raise ValueError("a feature block must be an object")
+        ngram = value.get("ngram_range")
+        stop_words = value.get("stop_words")
+        if not (isinstance(ngram, list) and len(ngram) == 2):
+            raise ValueError("ngram_range must be [min_n, max_n]")
+        if stop_words is not None and not isinstance(stop_words, list):
+            raise ValueError("stop_words must be a list of strings or null")
+        for key in ("lowercase", "binary", "alternate_sign"):
+            if not isinstance(value.get(key), bool):
+                raise ValueError(f"{key} must be a boolean")
+        analyzer = AnalyzerSettings(
+            analyzer=value.get("analyzer"),  # type: ignore[arg-type]
+            lowercase=value["lowercase"],
+            strip_accents=value.get("strip_accents"),
+            token_pattern=value.get("token_pattern"),  # type: ignore[arg-type]
+            ngram_range=(ngram[0], ngram[1]),
+            stop_words=None if stop_words is None else frozenset(stop_words),
+        )
+        check_settings(analyzer)
+        steps = value.get("steps")
+        if not (
+            isinstance(steps, list) and len(steps) <= MAX_STEPS and all(s in STEPS for s in steps)
+        ):
+            raise ValueError(f"steps must be a list of at most {MAX_STEPS} of {STEPS}")
+        if steps.count("idf") > 1 or steps.count("sublinear_tf") > 1:
+            raise ValueError("idf and sublinear_tf may each appear once in steps")
+        terms, n_features = value.get("terms"), value.get("n_features")
+        if terms not in TERM_SOURCES:
+            raise ValueError(f"terms must be one of {TERM_SOURCES}")
+        limit = MAX_VOCABULARY_TERMS if terms == "vocabulary" else MAX_HASHING_FEATURES
+        if not (isinstance(n_features, int) and 1 <= n_features <= limit):
+            raise ValueError(f"n_features must be an integer from 1 to {limit}")
+        separator = value.get("separator")
+        if terms == "vocabulary" and not (isinstance(separator, str) and len(separator) == 1):
+            raise ValueError("a vocabulary block needs a one-character separator")
+        if value["alternate_sign"] and terms != "hashing":
+            raise ValueError("alternate_sign applies to hashing blocks only")
+        if value["alternate_sign"] and "sublinear_tf" in steps:
+            raise ValueError("sublinear_tf of signed hashed counts is NaN in scikit-learn")
+        return cls(
+            analyzer=analyzer,
+            terms=terms,
+            n_features=n_features,
+            binary=value["binary"],
+            steps=tuple(steps),
+            alternate_sign=value["alternate_sign"],
+            separator=separator if terms == "vocabulary" else None,
+        )
+
+
+def encode_vocabulary(terms: Sequence[str]) -> tuple[str, bytes]:
+    """(separator, UTF-8 blob): the terms joined by a character none of them contains.
+
+    One ``str.split`` then rebuilds the list at load, far cheaper than slicing by offsets.
+    """
+    for code in (0x0A, 0x00, 0x1F, *range(0xE000, 0xF900)):
+        separator = chr(code)
+        if not any(separator in term for term in terms):
+            return separator, separator.join(terms).encode("utf-8", "surrogatepass")
+    raise ValueError("no character is free to separate the vocabulary's terms")
+
+
+def decode_vocabulary(blob: bytes | memoryview[Any], separator: str, n_features: int) -> list[str]:
+    try:
+        text = bytes(blob).decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"vocabulary is not valid UTF-8: {exc.reason}") from None
+    terms = text.split(separator)
+    if len(terms) != n_features:
+        raise ValueError(f"vocabulary holds {len(terms)} terms, the block declares {n_features}")
+    return terms
+
+
+class _Vocabulary(dict[str, int]):
+    """Term -> column; an unknown term maps to -1 (one C-level lookup per term, via map)."""
+
+    __slots__ = ()
+
+    def __missing__(self, term: str) -> int:
+        return -1
+
+
+class BlockRuntime:
+    """A validated block with its arrays, ready to turn texts into rows."""
+
+    def __init__(
+        self,
+        block: FeatureBlock,
+        offset: int,
+        vocabulary: list[str] | None,
+        idf: memoryview[Any] | None,
+        log_table: memoryview[Any] | None,
+    ) -> None:
+        self.block = block
+        self.offset = offset
+        self.analyze = build_analyzer(block.analyzer, lazy=True)
+        self.analyze_all = build_batch_analyzer(block.analyzer)
+        self.idf = idf
+        self.log_table = log_table
+        self.columns: _Vocabulary | None = None
+        if vocabulary is not None:
+            self.columns = _Vocabulary(zip(vocabulary, range(len(vocabulary)), strict=True))
+            if len(self.columns) != len(vocabulary):
+                raise ValueError("vocabulary has duplicate terms")
+        self._hashes: dict[str, tuple[int, int]] = {}
+
+    def hashed(self, term: str) -> tuple[int, int]:
+        """(column, sign), memoised: a term's hash is pure Python and costs ~1 us."""
+        found = self._hashes.get(term)
+        if found is None:
+            if len(self._hashes) >= 100_000:  # bounded, whatever clients send
+                self._hashes.clear()
+            found = self._hashes[term] = hashed_column(term, self.block.n_features)
+        return found
+
+    def counts(self, terms: Iterable[str]) -> dict[int, int]:
+        """Column -> summed count, as CountVectorizer (or FeatureHasher) accumulates them."""
+        counts: dict[int, int] = {}
+        get = counts.get
+        if self.columns is not None:
+            for column in map(self.columns.__getitem__, terms):
+                counts[column] = get(column, 0) + 1
+            counts.pop(-1, None)  # out-of-vocabulary terms
+        elif self.block.alternate_sign:
+            for column, sign in map(self.hashed, terms):
+                counts[column] = get(column, 0) + sign
+        else:
+            for column, _ in map(self.hashed, terms):
+                counts[column] = get(column, 0) + 1
+        return counts
+
+    def row(self, text: str) -> tuple[list[int], list[float]]:
+        counts = self.counts(self.analyze(text))
+        columns = sorted(counts)
+        # binary: also entries whose signed hashes cancelled, as X.data.fill(1) does.
+        values = [1.0] * len(columns) if self.block.binary else [float(counts[c]) for c in columns]
+        return columns, self.scale(columns, values, integral=True)
+
+    def scale(self, columns: list[int], values: list[float], *, integral: bool) -> list[float]:
+        """The block's steps on one row; ``integral`` while values are still raw counts."""
+        for step in self.block.steps:
+            if step == "sublinear_tf":
+                values = self._sublinear(values, integral)
+            elif step == "idf":
+                idf = self.idf
+                assert idf is not None
+                values = [v * idf[c] for v, c in zip(values, columns, strict=True)]
+            else:
+                values = normalize(values, step)
+            integral = False
+        return values
+
+    def _sublinear(self, values: list[float], integral: bool) -> list[float]:
+        table = self.log_table
+        assert table is not None
+        if integral and all(1.0 <= v <= LOG_TABLE_SIZE for v in values):
+            return [table[int(v) - 1] for v in values]
+        log = numpy_log()
+        if not integral:
+            return [log(v) + 1.0 for v in values]
+        return [table[int(v) - 1] if 1.0 <= v <= LOG_TABLE_SIZE else log(v) + 1.0 for v in values]
+
+
+def normalize(values: list[float], norm: str) -> list[float]:
+    """``sklearn.preprocessing.normalize`` of one CSR row: a sequential sum, then divide."""
+    total = 0.0
+    if norm == "l2":
+        for v in values:
+            total += v * v
+        total = math.sqrt(total)
+    else:
+        for v in values:
+            total += abs(v)
+    if total == 0.0:
+        return values
+    return [v / total for v in values]
+
+
+_log: Callable[[float], float] | None = None
+
+
+def numpy_log() -> Callable[[float], float]:
+    """NumPy's own log, which scikit-learn applies, for counts outside the stored table.
+
+    NumPy's SIMD log can differ from libm's in the last bit, so the rare count above
+    ``LOG_TABLE_SIZE`` imports NumPy; a build without NumPy falls back to ``math.log``.
+    """
+    global _log
+    if _log is None:
+        try:
+            import numpy as np
+
+            _log = lambda value: float(np.log(value))  # noqa: E731
+        except ImportError:
+            _log = math.log
+    return _log
+
+
+class Featurizer:
+    """All blocks of a model, their columns side by side as FeatureUnion stacks them."""
+
+    def __init__(self, blocks: list[BlockRuntime]) -> None:
+        self.blocks = blocks
+        self.n_features = sum(block.block.n_features for block in blocks)
+
+    @classmethod
+    def load(
+        cls, specs: object, take: Callable[[str, str, tuple[int, ...]], memoryview[Any]]
+    ) -> Featurizer:
+        """Blocks from the model file's ``features`` list; ``take`` hands over checked arrays."""
+        if not (isinstance(specs, list) and 1 <= len(specs) <= 16):
+            raise ValueError("features must be a list of 1 to 16 blocks")
+        blocks = [FeatureBlock.from_json(spec) for spec in specs]
+        vocabulary_terms = sum(b.n_features for b in blocks if b.terms == "vocabulary")
+        if vocabulary_terms > MAX_VOCABULARY_TERMS:
+            raise ValueError(f"more than {MAX_VOCABULARY_TERMS} vocabulary terms in all")
+        needs_table = any("sublinear_tf" in b.steps for b in blocks)
+        log_table = take(LOG_TABLE, "<f8", (LOG_TABLE_SIZE,)) if needs_table else None
+        runtimes, offset = [], 0
+        for index, block in enumerate(blocks):
+            vocabulary = None
+            if block.terms == "vocabulary":
+                blob = take(block.vocabulary_array(index), "|u1", (-1,))
+                assert block.separator is not None
+                vocabulary = decode_vocabulary(blob, block.separator, block.n_features)
+            idf = None
+            if "idf" in block.steps:
+                idf = take(block.idf_array(index), "<f8", (block.n_features,))
+            runtimes.append(BlockRuntime(block, offset, vocabulary, idf, log_table))
+            offset += block.n_features
+        return cls(runtimes)
+
+    def row(self, text: str) -> tuple[list[int], list[float]]:
+        """One row as (sorted columns, values), equal to the vectorizer's CSR row."""
+        if len(self.blocks) == 1:
+            return self.blocks[0].row(text)
+        columns: list[int] = []
+        values: list[float] = []
+        for block in self.blocks:
+            block_columns, block_values = block.row(text)
+            offset = block.offset
+            columns.extend([c + offset for c in block_columns] if offset else block_columns)
+            values.extend(block_values)
+        return columns, values

@@ -1,0 +1,239 @@
+"""The model file: one ``.npz`` of plain arrays plus a JSON metadata member, both directions.
+
+This module is the single definition of the container. The exporter renders files with
+``render_model_file`` and the runtime reads them with ``read_model_file``; what the
+``features`` and ``classifier`` sections mean is defined by ``runtime/features.py`` and
+``runtime/families/``, which take their arrays through ``ModelFile.take`` so that every
+array is checked (dtype, shape, finite values) and none is left unexplained.
+
+A file is untrusted input until its SHA-256 matches a pin, so every read is bounded:
+the archive by ``runtime/npz.py``, the metadata by size, nesting depth and number
+syntax. The content checksum detects corruption (truncation, flipped bits, a member
+from another file); it has no key, so it does not detect deliberate tampering: pinning
+the file's SHA-256 (``MODEL_SHA256``) does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+try:  # built in: hashlib would load OpenSSL (~2 ms and 3.7 MiB of a cold start)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - depends on the interpreter
+    from hashlib import blake2b
+
+try:  # the built-in SHA-256 spares the cold start loading OpenSSL through hashlib
+    from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # Python 3.12+
+except ImportError:  # pragma: no cover - depends on the interpreter
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
+
+from runtime.npz import DTYPES, NpzError, RawArray, load_arrays
+
+FORMAT_NAME = "sklearn-text-classifier"
+FORMAT_VERSION = 2
+METADATA = "metadata"  # UTF-8 JSON as a uint8 array
+CHECKSUM_KEY = "content_blake2b"  # metadata key sealing the metadata and the arrays
+MAX_METADATA_BYTES = 1 << 20
+MAX_METADATA_DEPTH = 32
+MAX_CLASSES = 1000
+
+
+class ModelError(ValueError):
+    """The model file is not one this runtime can trust; the message says why."""
+
+
+def sha256_hex(data: bytes) -> str:
+    return str(sha256(data).hexdigest())
+
+
+class ModelFile:
+    """A parsed, checksummed file whose arrays are handed out one checked name at a time."""
+
+    def __init__(self, metadata: dict[str, Any], arrays: dict[str, RawArray]) -> None:
+        self.metadata = metadata
+        self._arrays = arrays
+        self._taken: set[str] = set()
+
+    def has(self, name: str) -> bool:
+        return name in self._arrays
+
+    def take(self, name: str, dtype: str, shape: tuple[int, ...]) -> memoryview[Any]:
+        """The flat typed view of array ``name``; -1 in ``shape`` accepts any length there."""
+        array = self._arrays.get(name)
+        if array is None:
+            raise ModelError(f"missing array {name!r}")
+        if array.dtype != dtype:
+            raise ModelError(f"array {name!r} has dtype {array.dtype}, expected {dtype}")
+        if len(array.shape) != len(shape) or any(
+            want not in (-1, got) for want, got in zip(shape, array.shape, strict=True)
+        ):
+            raise ModelError(f"array {name!r} has shape {array.shape}, expected {shape}")
+        values = array.values
+        # A C-level sum: NaN or infinity anywhere makes it non-finite (as would a sum past
+        # 1e308, which no fitted model comes near). Non-finite values would reach clients.
+        if dtype == "<f8" and not math.isfinite(sum(values)):
+            raise ModelError(f"array {name!r} contains NaN or infinite values")
+        self._taken.add(name)
+        return values
+
+    def finish(self) -> None:
+        """Refuse arrays nobody asked for: a file must hold exactly what it describes."""
+        unknown = sorted(set(self._arrays) - self._taken)
+        if unknown:
+            raise ModelError(f"unexpected arrays {unknown}")
+
+
+def read_model_file(data: bytes, *, verify_content: bool = True) -> ModelFile:
+    """Parse the container and check the content checksum (skipped only for pinned files)."""
+    if not data.startswith(b"PK\x03\x04"):
+        raise ModelError("not a valid .npz archive (no zip header)")
+    try:
+        arrays = load_arrays(data)
+    except NpzError as exc:
+        raise ModelError(f"not a valid .npz archive: {exc}") from None
+    blob = arrays.pop(METADATA, None)
+    if blob is None:
+        raise ModelError(f"missing {METADATA!r} array")
+    if blob.dtype != "|u1" or len(blob.shape) != 1:
+        raise ModelError(f"{METADATA!r} must be a 1-D uint8 array of UTF-8 JSON")
+    metadata = parse_metadata(bytes(blob.values))
+    if verify_content and metadata.get(CHECKSUM_KEY) != content_digest(metadata, arrays):
+        raise ModelError("content checksum mismatch: the file was corrupted after export")
+    return ModelFile(metadata, arrays)
+
+
+def parse_metadata(blob: bytes) -> dict[str, Any]:
+    if len(blob) > MAX_METADATA_BYTES:
+        raise ModelError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+    try:
+        metadata = json.loads(blob.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"metadata is not valid UTF-8 (byte {exc.start})") from None
+    except RecursionError:
+        raise ModelError("metadata is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, integers past 4300 digits
+        raise ModelError(f"metadata is not valid JSON: {_json_problem(exc)}") from None
+    if not isinstance(metadata, dict):
+        raise ModelError("metadata must be a JSON object")
+    _check_plain(metadata)
+    if metadata.get("format") != FORMAT_NAME:
+        raise ModelError(f"not a {FORMAT_NAME} file (format={_short(metadata.get('format'))})")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"unsupported format_version {_short(metadata.get('format_version'))}; "
+            f"this runtime reads version {FORMAT_VERSION}"
+        )
+    return metadata
+
+
+def check_classes(classes: object) -> tuple[str | int, ...]:
+    """At least two distinct labels, all strings or all integers, as JSON carries them."""
+    if not (isinstance(classes, list) and 2 <= len(classes) <= MAX_CLASSES):
+        raise ModelError(f"metadata 'classes' must list 2 to {MAX_CLASSES} labels")
+    if not (
+        all(isinstance(c, str) for c in classes)
+        or all(isinstance(c, int) and not isinstance(c, bool) for c in classes)
+    ):
+        raise ModelError("metadata 'classes' must be all strings or all integers")
+    if len(set(classes)) != len(classes):
+        raise ModelError("metadata 'classes' must be distinct")
+    return tuple(classes)
+
+
+def content_digest(metadata: Mapping[str, Any], arrays: Mapping[str, RawArray | bytes]) -> str:
+    """BLAKE2b-256 over the metadata and every array member's name and ``.npy`` bytes.
+
+    The metadata is covered too: it holds the class labels and every vectorizer setting,
+    so an edited label order would change predictions as surely as an edited array.
+    BLAKE2b because it is built in and ~3x faster than the built-in SHA-256.
+    """
+    digest = blake2b(digest_size=32)
+    sealed = {key: value for key, value in metadata.items() if key != CHECKSUM_KEY}
+    digest.update(encode_metadata(sealed))
+    for name in sorted(arrays):
+        member = arrays[name]
+        raw = member.values.obj if isinstance(member, RawArray) else member
+        digest.update(f"\n{name}\n".encode())
+        digest.update(raw)  # the member's own bytes: no copy
+    return digest.hexdigest()
+
+
+def encode_metadata(metadata: Mapping[str, Any]) -> bytes:
+    return json.dumps(
+        metadata, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False
+    ).encode("utf-8")
+
+
+def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes) -> bytes:
+    """A ``.npy`` (format 1.0) exactly as ``numpy.save`` writes it."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
+    shape_text = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape_text}, }}"
+    padding = 64 - (10 + len(header) + 1) % 64
+    header += " " * padding + "\n"
+    return (
+        b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin-1") + data
+    )
+
+
+def render_model_file(
+    metadata: Mapping[str, Any], arrays: Mapping[str, tuple[str, tuple[int, ...], bytes]]
+) -> bytes:
+    """The whole file as bytes, sealed with the content checksum.
+
+    Fixed timestamps and member order make the file (and so its SHA-256, the model id)
+    a pure function of the model: ``np.savez`` would stamp the current time.
+    """
+    import io
+    import zipfile  # the writer runs at export only; the reader never imports zipfile
+
+    members = {name: npy_bytes(*array) for name, array in arrays.items()}
+    sealed = {**metadata, "format": FORMAT_NAME, "format_version": FORMAT_VERSION}
+    sealed[CHECKSUM_KEY] = content_digest(sealed, members)
+    blob = encode_metadata(sealed)
+    members[METADATA] = npy_bytes("|u1", (len(blob),), blob)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name], compresslevel=9)
+    return buffer.getvalue()
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _check_plain(value: Any) -> None:
+    """Depth-bounded walk: no float outside the finite range, no nesting past the cap."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_METADATA_DEPTH:
+            raise ModelError(f"metadata is nested deeper than {MAX_METADATA_DEPTH} levels")
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ModelError("metadata holds a number outside the float range")
+
+
+def _json_problem(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    return str(exc)[:120]
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
