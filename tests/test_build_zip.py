@@ -677,15 +677,16 @@ def test_no_model_build_checks_the_model_it_will_serve_without_bundling_it(
     tmp_path: Path, interpreter: Path
 ) -> None:
     """What deploy.sh does: the S3 model is checked against the target, the zip has none."""
-    from exporter.emit import write_model
-    from tests.corpus import fit_parts
+    from exporter.pipeline import export_pipeline
+    from tests.corpus import fit_tutorial, make_corpus
 
     facts = build_zip.interpreter_facts(interpreter)
     assert facts is not None
     other = "3.11.7" if facts.minor != "3.11" else "3.12.1"
-    _, _, parts = fit_parts(sublinear_tf=True, max_df=0.5)
     model = tmp_path / "model.npz"
-    write_model(parts, {"created_by": {"python": other, "unicode": facts.unicode}}, model)
+    texts, _ = make_corpus()
+    created_by = {"python": other, "unicode": facts.unicode}
+    export_pipeline(fit_tutorial(), model, texts=texts, metadata={"created_by": created_by})
     command = [sys.executable, str(ROOT / "build_zip.py"), "--no-model", "--check-model"]
     command += [str(model), "--out-dir", str(tmp_path / "dist"), "--interpreter", str(interpreter)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)

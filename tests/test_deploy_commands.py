@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 
 import build_zip
-from exporter.emit import write_model
-from tests.corpus import fit_parts
+from tests.corpus import tutorial_model_bytes
 from tests.s3server import MotoS3, closed_port_endpoint, moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,8 +264,7 @@ def run_readme_deploy(workplace: Workplace, model: Path) -> dict[str, str]:
 
 
 def other_model(path: Path) -> Path:
-    _, _, parts = fit_parts(sublinear_tf=False, max_df=0.8)
-    write_model(parts, {"training": {"source": "tests/corpus.py"}}, path)
+    path.write_bytes(tutorial_model_bytes(sublinear_tf=False, max_df=0.8))
     return path
 
 
@@ -313,10 +311,14 @@ def test_readme_deploy_block_deploys_and_rolls_out_a_new_model(
 def test_deploy_with_layer_publishes_numpy_and_deploys_the_code_only_zip(
     workplace: Workplace, small_model_path: Path, interpreter: Path
 ) -> None:
-    result = workplace.run(f"set -e; scripts/deploy.sh --model {small_model_path} --layer")
+    result = workplace.run(
+        f"set -e; scripts/deploy.sh --model {small_model_path} --layer -- "
+        "CorsAllowOrigin='*' MemorySize=1024"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     (call,) = workplace.sam_calls()
     overrides = dict(a.split("=", 1) for a in call[call.index("--parameter-overrides") + 1 :])
+    assert (overrides["CorsAllowOrigin"], overrides["MemorySize"]) == ("*", "1024")
     layer = overrides["NumpyLayerArn"]
     assert re.fullmatch(
         r"arn:aws:lambda:eu-west-1:123456789012:layer:sms-spam-lambda-numpy-py313-x86_64:\d+", layer
