@@ -13,7 +13,7 @@
 #     --layer          NumPy as a Lambda layer, the function as a code-only zip
 #     --stack NAME     CloudFormation stack (default: sms-spam-lambda)
 #     Name=Value ...   more template parameters, e.g. CorsAllowOrigin='*' MemorySize=1024
-#                      (give them at every deploy: a parameter left out takes its default)
+#                      (one left out keeps its value from the previous deploy)
 #
 # Run it again after a new export to roll the new model out: it is uploaded beside the old
 # one, and one stack update switches ModelS3Uri and ModelSha256 together.
@@ -81,11 +81,15 @@ fi
 
 # 3. The stack. samconfig.toml holds the settings that never change (capabilities, no
 # changeset prompt); everything that does is passed here.
-# `sam deploy` refuses "Name=" with an empty value: those are left out (their default is "").
-overrides=("PythonVersion=$TARGET_PYTHON" "Architecture=$ARCH" "CodeBucket=$BUCKET"
-    "CodeKey=$CODE_KEY" "ModelS3Uri=$MODEL_S3_URI" "ModelSha256=$MODEL_SHA256")
-[[ -z "$LAYER_ARN" ]] || overrides+=("NumpyLayerArn=$LAYER_ARN")
-[[ -z "$MODEL_S3_VERSION" ]] || overrides+=("ModelS3Version=$MODEL_S3_VERSION")
+# Every parameter this script owns is passed, empty ones too: one left out would keep its
+# value from the previous deploy (an old layer, an old version id). `sam deploy` refuses a
+# bare "Name=", so each value is given in double quotes, which SAM removes.
+overrides=()
+for pair in "PythonVersion=$TARGET_PYTHON" "Architecture=$ARCH" "CodeBucket=$BUCKET" \
+    "CodeKey=$CODE_KEY" "NumpyLayerArn=$LAYER_ARN" "ModelS3Uri=$MODEL_S3_URI" \
+    "ModelS3Version=$MODEL_S3_VERSION" "ModelSha256=$MODEL_SHA256"; do
+    overrides+=("${pair%%=*}=\"${pair#*=}\"")
+done
 cd "$ROOT"
 "$SAM" deploy --stack-name "$STACK" --region "$REGION" \
     --parameter-overrides "${overrides[@]}" ${EXTRA[@]+"${EXTRA[@]}"} >&2  # bash 3.2 too

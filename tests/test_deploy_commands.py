@@ -55,11 +55,12 @@ assert args[0] == "deploy", args
 with open(os.environ["SAM_ARGS_LOG"], "a") as log:
     log.write(json.dumps(args) + "\\n")
 stack = args[args.index("--stack-name") + 1]
-overrides = dict(a.split("=", 1) for a in args[args.index("--parameter-overrides") + 1 :])
+given = [a.split("=", 1) for a in args[args.index("--parameter-overrides") + 1 :]]
 declared = load_template()["Parameters"]
-empty = [name for name, value in overrides.items() if value == ""]
-if empty:  # as the real `sam deploy` does
+empty = [name for name, value in given if value == ""]
+if empty:  # the real `sam deploy` refuses a bare Name=; Name="" is how to give an empty value
     sys.exit(f"Error: Invalid value for '--parameter-overrides': {{empty[0]}}= (empty)")
+overrides = {{name: value.removeprefix('"').removesuffix('"') for name, value in given}}
 unknown = set(overrides) - set(declared)
 missing = {{n for n, p in declared.items() if "Default" not in p}} - set(overrides)
 if unknown or missing:
@@ -140,6 +141,12 @@ def workplace(tmp_path: Path) -> Iterator[Workplace]:
             "SAM_ARGS_LOG": str(tmp_path / "sam-calls.jsonl"),
         }
         yield Workplace(s3, env, tmp_path)
+
+
+def overrides_of(call: list[str]) -> dict[str, str]:
+    """--parameter-overrides as SAM reads them: Name=Value, a value's double quotes removed."""
+    pairs = (a.split("=", 1) for a in call[call.index("--parameter-overrides") + 1 :])
+    return {name: value.removeprefix('"').removesuffix('"') for name, value in pairs}
 
 
 def sha256_of(path: Path) -> str:
@@ -277,13 +284,13 @@ def test_readme_deploy_block_deploys_and_rolls_out_a_new_model(
     assert first["MODEL_SHA256"] == sha256_of(small_model_path)
 
     (call,) = workplace.sam_calls()
-    overrides = dict(a.split("=", 1) for a in call[call.index("--parameter-overrides") + 1 :])
+    overrides = overrides_of(call)
     assert call[call.index("--stack-name") + 1] == STACK
     assert call[call.index("--region") + 1] == "eu-west-1"
     assert overrides["ModelSha256"] == sha256_of(small_model_path)  # pinned by default
     assert overrides["PythonVersion"] == build_zip.DEFAULT_PYTHON
     assert overrides["Architecture"] == build_zip.DEFAULT_ARCH
-    assert "NumpyLayerArn" not in overrides  # NumPy is in the zip
+    assert overrides["NumpyLayerArn"] == ""  # NumPy in the zip: said, not left to the past
     bucket = overrides["CodeBucket"]
     assert_private_bucket_in(workplace.s3, bucket, "eu-west-1")
     built = (
@@ -301,7 +308,7 @@ def test_readme_deploy_block_deploys_and_rolls_out_a_new_model(
     second = run_readme_deploy(workplace, newer)
     assert second["MODEL_SHA256"] == sha256_of(newer) != first["MODEL_SHA256"]
     _, call = workplace.sam_calls()
-    overrides = dict(a.split("=", 1) for a in call[call.index("--parameter-overrides") + 1 :])
+    overrides = overrides_of(call)
     assert overrides["ModelSha256"] == sha256_of(newer)
     assert overrides["ModelS3Uri"].endswith(f"/models/{sha256_of(newer)}.npz")
     keys = {o["Key"] for o in workplace.s3.client.list_objects_v2(Bucket=bucket)["Contents"]}
@@ -317,7 +324,7 @@ def test_deploy_with_layer_publishes_numpy_and_deploys_the_code_only_zip(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     (call,) = workplace.sam_calls()
-    overrides = dict(a.split("=", 1) for a in call[call.index("--parameter-overrides") + 1 :])
+    overrides = overrides_of(call)
     assert (overrides["CorsAllowOrigin"], overrides["MemorySize"]) == ("*", "1024")
     layer = overrides["NumpyLayerArn"]
     assert re.fullmatch(
