@@ -20,6 +20,7 @@
 # Environment: PYTHON (default .venv/bin/python), SAM (default sam), MODEL_BUCKET,
 # DIST_DIR (where the zips are built, default dist/).
 set -euo pipefail
+# shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
 
 MODEL="$ROOT/artifacts/model.npz" TARGET_PYTHON=3.13 ARCH=x86_64 LAYER="" STACK=sms-spam-lambda

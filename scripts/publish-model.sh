@@ -9,6 +9,7 @@
 # Settings from the environment: MODEL_BUCKET (default sms-spam-model-ACCOUNT-REGION),
 # PYTHON (default .venv/bin/python). Credentials and region are the AWS CLI's own.
 set -euo pipefail
+# shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
 
 case "${1:-}" in -h|--help) usage; exit 0;; esac
