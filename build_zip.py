@@ -593,9 +593,6 @@ def check_limits(reports: Sequence[ZipReport]) -> list[str]:
     return problems
 
 
-# --- build --------------------------------------------------------------------------------
-
-
 # --- training vs target ------------------------------------------------------------------
 
 
@@ -637,6 +634,9 @@ def training_mismatch(created_by: dict[str, str], facts: InterpreterFacts) -> st
         f"Unicode data differs between the two may be tokenised differently than at training. "
         f"Train with python{facts.minor} (see the README's quick start) to match the target."
     )
+
+
+# --- build --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
