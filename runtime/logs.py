@@ -43,12 +43,27 @@ def request(
     latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
     line = (
         f'{{"level":"{"ERROR" if status >= 500 else "INFO"}","msg":"request",'
-        f'"request_id":{_string(request_id)},"event":{_string(event_kind)},'
-        f'"route":{_string(route)},"status":{int(status)},"texts":{int(texts)},'
-        f'"latency_ms":{latency_ms!r},"model":{_string(model_id)}'
+        f'"request_id":{_string(request_id)},"event":{_known(event_kind)},'
+        f'"route":{_known(route)},"status":{int(status)},"texts":{int(texts)},'
+        f'"latency_ms":{latency_ms!r},"model":{_known(model_id)}'
     )
     if error is not None:
-        line += f',"error":{_string(error)}'
+        line += f',"error":{_known(error)}'
     with contextlib.suppress(Exception):  # logging must never be why a request fails
         sys.stdout.write(line + "}\n")
         sys.stdout.flush()
+
+
+# Event kinds, routes, error codes and the model id come from small fixed sets: each is
+# quoted once. Bounded all the same, as a route holds the client's method and path.
+_QUOTED: dict[str | None, str] = {None: "null"}
+_QUOTED_KEPT = 256
+
+
+def _known(value: str | None) -> str:
+    quoted = _QUOTED.get(value)
+    if quoted is None:
+        quoted = _string(value)
+        if len(_QUOTED) < _QUOTED_KEPT:
+            _QUOTED[value] = quoted
+    return quoted

@@ -26,6 +26,9 @@ import build_zip
 from tests.corpus import tutorial_model_bytes
 from tests.s3server import MotoS3, closed_port_endpoint, moto_server
 
+# Left out of the fast loop (`-m "not slow"`): S3 servers, the AWS CLI and builds.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SCRIPTS = ROOT / "scripts"

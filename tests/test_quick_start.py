@@ -13,6 +13,9 @@ import pytest
 
 import build_zip
 
+# Left out of the fast loop (`-m "not slow"`): interpreters started in subprocesses.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 # The part of both quick-start commands that picks the venv's interpreter.
 PICK = re.compile(r"^(PY=\$\(.*?\)) && ")
