@@ -551,8 +551,7 @@ print({RESULT_MARK!r} + json.dumps({{
 
 
 class NumpyMissingInPackage(Exception):
-    """The runtime in the NumPy-free zip still imports NumPy (until the NumPy-free runtime
-    lands): the one failure the xfail below accepts."""
+    """The runtime in the NumPy-free zip imported NumPy: the package cannot work."""
 
 
 def answer_without_numpy(
@@ -609,11 +608,6 @@ def test_without_numpy_zip_holds_only_code_and_model(built_without_numpy: Built)
 BATCH = [SPAM_EXAMPLE, HAM_EXAMPLE, "free prize txt now", "lunch tomorrow?"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    raises=NumpyMissingInPackage,
-    reason="the runtime on main still imports NumPy; remove once the NumPy-free runtime lands",
-)
 def test_without_numpy_package_answers_like_the_numpy_package(
     built: Built, built_without_numpy: Built, tmp_path: Path, interpreter: Path
 ) -> None:
