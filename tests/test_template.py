@@ -269,3 +269,18 @@ def test_sam_expands_to_a_lint_clean_cloudformation_stack(
     path.write_text(json.dumps(expanded))
     result = run_cfn_lint(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_example_alarm_watches_the_metrics_the_function_logs() -> None:
+    """The alarm's namespace, metric names and dimension are the ones runtime/metrics.py writes."""
+    from runtime import metrics
+
+    template = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+    alarm = template["Resources"]["SpamShareAlarm"]["Properties"]
+    stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert {s["Namespace"] for s in stats} == {metrics.NAMESPACE}
+    assert {s["MetricName"] for s in stats} == {
+        "Messages",
+        metrics.metric_name("Predicted", "spam"),
+    }
+    assert {d["Name"] for s in stats for d in s["Dimensions"]} == {metrics.DIMENSION}
