@@ -239,6 +239,7 @@ def test_a_recipe_no_better_than_the_majority_is_flagged(full_dataset_path, tmp_
     assert out.exists()
 
 
+@pytest.mark.slow
 def test_download_validate_and_cache(file_server, tmp_path) -> None:
     url, files = file_server
     files["/sms.zip"] = uci_zip(5200)
@@ -265,6 +266,7 @@ def test_download_of_something_else_is_refused_and_not_cached(file_server, tmp_p
     assert not cache.exists() or not any(cache.iterdir())
 
 
+@pytest.mark.slow
 def test_no_data_and_no_network_is_one_clear_line(file_server, tmp_path) -> None:
     url, _ = file_server
     result = run_export("--data-url", f"{url}/missing.zip", "--cache-dir", str(tmp_path))
@@ -281,6 +283,7 @@ def test_no_data_and_no_network_is_one_clear_line(file_server, tmp_path) -> None
     assert "--data" in closed.stderr
 
 
+@pytest.mark.slow
 def test_export_then_upload_prints_the_function_settings(tmp_path) -> None:
     from tests.s3server import moto_server
 
