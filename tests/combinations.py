@@ -42,6 +42,7 @@ FEATURES: dict[str, Callable[[], list[Any]]] = {
         TfidfTransformer(sublinear_tf=True),
     ],
     "hashing_signed_l2": lambda: [HashingVectorizer(n_features=HASHED_COLUMNS)],
+    "hashing_signed_l1": lambda: [HashingVectorizer(n_features=HASHED_COLUMNS, norm="l1")],
     "hashing_unsigned_l1": lambda: [
         HashingVectorizer(n_features=HASHED_COLUMNS, alternate_sign=False, norm="l1")
     ],
