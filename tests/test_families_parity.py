@@ -121,3 +121,20 @@ def test_arbitrary_texts_more_examples(classifier: str, data: st.DataObject) -> 
     assume(isinstance(result, Fitted))  # the invalid ones are pinned above
     reference, model = result
     assert_same_as_sklearn(model, reference, data.draw(texts_lists, label="texts"))
+
+
+@pytest.mark.parametrize(
+    ("features", "classifier", "labels"),
+    [c for c in COMBINATIONS if c[1].endswith("_isotonic")],
+)
+def test_isotonic_probabilities_are_bit_exact(features: str, classifier: str, labels: str) -> None:
+    """No exp or log on this path (np.interp, a division, a mean): nothing may differ.
+
+    tests/reference.py allows 1e-12 for probabilities in general, as exp's last bit
+    may differ between libm and NumPy's SIMD code; calibrated isotonic has no excuse.
+    """
+    reference, model = fitted_or_skip(features, classifier, labels)
+    _, outputs, _ = sklearn_outputs(reference, TRICKY)
+    for vectorise in (False, True):
+        got = model.predict_proba(TRICKY, vectorise=vectorise)
+        np.testing.assert_array_equal(got, outputs["predict_proba"])
