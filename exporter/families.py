@@ -168,4 +168,12 @@ def extract_classifier(clf: Any) -> ClassifierParts:
     if not hasattr(clf, "classes_"):
         raise UnsupportedModelError(f"{type(clf).__name__} is not fitted")
     family, extractor = entry
-    return extractor(clf, family)
+    parts = extractor(clf, family)
+    for name, array in parts.arrays.items():
+        if not np.isfinite(array).all():
+            raise UnsupportedModelError(
+                f"{type(clf).__name__}: the fitted parameters in {name} are NaN or infinite, "
+                "so scikit-learn's own predictions are undefined (BernoulliNB(binarize=None) "
+                "on negative features, for example); refit on non-negative features"
+            )
+    return parts

@@ -91,10 +91,15 @@ def _chain_block(chain: Sequence[Any], where: str) -> BlockParts:
             f"{where}: {type(rest[0]).__name__} after {type(vectorizer).__name__} is not "
             "supported (only a TfidfTransformer after CountVectorizer or HashingVectorizer)"
         )
-    check_vectorizer(vectorizer)
-    if transformer is not None:
-        _check_norm(transformer.norm, "TfidfTransformer")
-    return _block(vectorizer, transformer)
+    try:
+        check_vectorizer(vectorizer)
+        if transformer is not None:
+            _check_norm(transformer.norm, "TfidfTransformer")
+        return _block(vectorizer, transformer)
+    except UnsupportedModelError as exc:
+        if where == "features":  # a single chain: the class name says which step
+            raise
+        raise UnsupportedModelError(f"{where}: {exc}") from None
 
 
 def check_vectorizer(vectorizer: Any) -> None:

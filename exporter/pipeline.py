@@ -55,7 +55,10 @@ def split_pipeline(model: Any) -> tuple[list[Any], Any]:
         if any(step is None or step == "passthrough" for step in steps):
             raise UnsupportedModelError("Pipeline: 'passthrough' steps are not supported")
     elif isinstance(model, tuple | list) and len(model) == 2:
-        steps = list(model)
+        features, classifier = model
+        # The pair's features may themselves be a chain (CountVectorizer + TfidfTransformer).
+        chain = _flatten(features) if isinstance(features, Pipeline) else [features]
+        steps = [*chain, classifier]
     else:
         raise UnsupportedModelError(
             "expected a fitted Pipeline (feature steps, then a classifier) or a "

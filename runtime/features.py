@@ -103,7 +103,11 @@ class FeatureBlock(NamedTuple):
         if terms not in TERM_SOURCES:
             raise ValueError(f"terms must be one of {TERM_SOURCES}")
         limit = MAX_VOCABULARY_TERMS if terms == "vocabulary" else MAX_HASHING_FEATURES
-        if not (isinstance(n_features, int) and 1 <= n_features <= limit):
+        if not (
+            isinstance(n_features, int)
+            and not isinstance(n_features, bool)
+            and 1 <= n_features <= limit
+        ):
             raise ValueError(f"n_features must be an integer from 1 to {limit}")
         separator = value.get("separator")
         if terms == "vocabulary" and not (isinstance(separator, str) and len(separator) == 1):

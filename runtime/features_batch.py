@@ -55,6 +55,7 @@ def _block_rows(block: BlockRuntime, texts: Sequence[str]) -> tuple[np.ndarray, 
         signs = hashed[:, 1] if spec.alternate_sign else np.ones(total, dtype=np.int64)
         # Signed sums of +-1 are exact integers whatever the order (sum_duplicates keeps zeros).
         values = np.bincount(inverse, weights=signs.astype(np.float64), minlength=len(keys))
+        values = values.astype(np.float64, copy=False)  # bincount of nothing is int64
     row_of, indices = np.divmod(keys, n_features)
     if spec.binary:
         values.fill(1.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -16,8 +17,10 @@ from typing import ClassVar
 
 import pytest
 
+from exporter.train import BEST_RECIPE, RECIPES
 from runtime.model import Model
 from tests.conftest import PROJECT_ROOT
+from tests.corpus import make_corpus
 from tests.datafiles import kaggle_csv, uci_zip
 
 EXPORT = PROJECT_ROOT / "exporter" / "export.py"
@@ -61,10 +64,19 @@ def file_server() -> Iterator[tuple[str, dict[str, bytes]]]:
     server.server_close()
 
 
+def report_value(stdout: str, name: str) -> float:
+    """A number from the printed report, e.g. ``test accuracy   0.99 (555 of 558)``."""
+    match = re.search(rf"^{name}\s+([0-9.]+)", stdout, re.MULTILINE)
+    assert match, stdout
+    return float(match.group(1))
+
+
+@pytest.mark.slow
 def test_full_dataset_report_and_reproducible_artifact(full_dataset_path, tmp_path) -> None:
     first, second = tmp_path / "a.npz", tmp_path / "b.npz"
     result = run_export("--data", str(full_dataset_path), "-o", str(first))
     assert result.returncode == 0, result.stderr
+    assert "recipe          tutorial" in result.stdout
     assert "test accuracy   0.9032258064516129 (504 of 558)" in result.stdout
     assert "runtime parity  OK (0 label differences)" in result.stdout
     assert run_export("--data", str(full_dataset_path), "-o", str(second)).returncode == 0
@@ -78,10 +90,63 @@ def test_full_dataset_report_and_reproducible_artifact(full_dataset_path, tmp_pa
         meta["training"]["data_sha256"]
         == hashlib.sha256(full_dataset_path.read_bytes()).hexdigest()
     )
-    assert meta["vectorizer"]["sublinear_tf"] is True
-    assert meta["vectorizer"]["fit_params"]["max_df"] == 0.5
+    assert meta["training"]["recipe"] == "tutorial"
+    assert model.family_name == "gaussian_nb"
+    [block] = meta["features"]
+    assert block["steps"] == ["sublinear_tf", "idf", "l2"]
     assert meta["metrics"]["accuracy"] == 0.9032258064516129
     assert meta["created_by"]["scikit-learn"]
+
+
+@pytest.mark.slow
+def test_best_recipe_beats_the_tutorial(full_dataset_path, tmp_path) -> None:
+    out = tmp_path / "best.npz"
+    result = run_export("--data", str(full_dataset_path), "--recipe", "best", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"recipe          {BEST_RECIPE}" in result.stdout
+    assert report_value(result.stdout, "test accuracy") >= 0.985
+    assert report_value(result.stdout, "spam F1") >= 0.94
+    assert "runtime parity  OK (0 label differences)" in result.stdout
+    model = Model.from_path(out)
+    assert model.metadata["training"]["recipe"] == BEST_RECIPE
+    assert model.metadata["metrics"]["accuracy"] >= 0.985
+    assert model.metadata["metrics"]["spam_f1"] >= 0.94
+
+
+def test_help_lists_every_recipe_and_the_defaults() -> None:
+    result = run_export("--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())  # argparse wraps lines
+    for name in RECIPES:
+        assert f"{name}:" in text, name
+    assert f"'best' is {BEST_RECIPE}" in text
+    assert "(default: tutorial)" in text
+    assert "(default: 0.1)" in text
+    assert "(default: 42)" in text
+
+
+def test_unknown_recipe_names_the_choices(tmp_path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    result = run_export("--data", str(data), "-o", str(tmp_path / "m.npz"), "--recipe", "nope")
+    assert result.returncode == 2
+    assert "'nope'" in result.stderr
+    for name in ("best", *RECIPES):
+        assert name in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_recipe_is_written_and_reported(tmp_path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    out = tmp_path / "m.npz"
+    result = run_export("--data", str(data), "-o", str(out), "--recipe", "multinomial_nb")
+    assert result.returncode == 0, result.stderr
+    assert "recipe          multinomial_nb" in result.stdout
+    model = Model.from_path(out)
+    assert model.family_name == "multinomial_nb"
+    assert model.metadata["training"]["recipe"] == "multinomial_nb"
 
 
 def test_spam_data_environment_variable(tmp_path) -> None:
@@ -103,22 +168,78 @@ def test_vectorizer_options(tmp_path) -> None:
         "--test-size", "0.2", "--random-state", "1",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    settings = Model.from_path(out).metadata["vectorizer"]
-    assert (settings["analyzer"], settings["ngram_range"]) == ("char_wb", [2, 4])
+    [block] = Model.from_path(out).metadata["features"]
+    assert (block["analyzer"], block["ngram_range"]) == ("char_wb", [2, 4])
 
 
-def test_unsupported_option_is_refused_by_name(tmp_path) -> None:
+def test_ngram_range_as_a_tuple_is_accepted(tmp_path) -> None:
     data = tmp_path / "spam.csv"
     data.write_bytes(kaggle_csv(300))
+    out = tmp_path / "m.npz"
     result = run_export(
-        "--data", str(data), "-o", str(tmp_path / "m.npz"), "--vectorizer-param", "dtype=float32"
+        "--data", str(data), "-o", str(out), "--vectorizer-param", "ngram_range=(1,2)"
+    )
+    assert result.returncode == 0, result.stderr
+    [block] = Model.from_path(out).metadata["features"]
+    assert block["ngram_range"] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("param", "named"),
+    [
+        ("dtype=float32", "dtype"),
+        ("token_pattern=null", "token_pattern"),
+        ('input="filename"', "input"),
+        ("ngram_range=(1,99)", "ngram_range"),
+    ],
+)
+def test_unsupported_option_is_refused_by_name(param: str, named: str, tmp_path) -> None:
+    """Refused before the data is read: no message of the dataset can be echoed."""
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    texts, _ = make_corpus(300)
+    result = run_export(
+        "--data", str(data), "-o", str(tmp_path / "m.npz"), "--vectorizer-param", param
     )
     assert result.returncode == 2
-    assert "dtype" in result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: TfidfVectorizer: ")
+    assert f"{named}:" in line
     assert "Traceback" not in result.stderr
+    assert not any(text in result.stderr for text in texts if len(text) > 8)
     assert not (tmp_path / "m.npz").exists()
 
 
+def test_vectorizer_param_on_a_union_recipe_is_refused(tmp_path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    result = run_export(
+        "--data", str(data), "--recipe", "linear_svc", "--vectorizer-param", "min_df=2"
+    )
+    assert result.returncode == 2
+    assert "linear_svc" in result.stderr
+    assert "--vectorizer-param" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_recipe_no_better_than_the_majority_is_flagged(full_dataset_path, tmp_path) -> None:
+    """Single characters lose the words: the tutorial's GaussianNB then flags most ham."""
+    out = tmp_path / "m.npz"
+    result = run_export(
+        "--data", str(full_dataset_path), "-o", str(out), "--vectorizer-param", "analyzer=char_wb"
+    )
+    assert result.returncode == 0, result.stderr
+    accuracy = report_value(result.stdout, "test accuracy")
+    assert accuracy < 0.8799
+    assert (
+        f"warning: test accuracy {accuracy:.4f} is not above always answering the most "
+        "common label (0.8799); check the recipe's settings"
+    ) in result.stderr
+    assert out.exists()
+
+
+@pytest.mark.slow
 def test_download_validate_and_cache(file_server, tmp_path) -> None:
     url, files = file_server
     files["/sms.zip"] = uci_zip(5200)
@@ -145,6 +266,7 @@ def test_download_of_something_else_is_refused_and_not_cached(file_server, tmp_p
     assert not cache.exists() or not any(cache.iterdir())
 
 
+@pytest.mark.slow
 def test_no_data_and_no_network_is_one_clear_line(file_server, tmp_path) -> None:
     url, _ = file_server
     result = run_export("--data-url", f"{url}/missing.zip", "--cache-dir", str(tmp_path))
@@ -161,6 +283,7 @@ def test_no_data_and_no_network_is_one_clear_line(file_server, tmp_path) -> None
     assert "--data" in closed.stderr
 
 
+@pytest.mark.slow
 def test_export_then_upload_prints_the_function_settings(tmp_path) -> None:
     from tests.s3server import moto_server
 

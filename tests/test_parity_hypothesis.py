@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runtime.model import VECTORISE_FROM, Model
-from tests.corpus import HAM_WORDS, SPAM_WORDS, UNICODE_WORDS, fit_tutorial, tutorial_model_bytes
+from tests.corpus import fit_tutorial, tutorial_model_bytes
 from tests.reference import assert_same_as_sklearn
+from tests.texts import TRICKY, any_texts, word_texts
 
 # Each supported TfidfVectorizer option appears at least once, combined sensibly.
 SETTINGS_MATRIX: list[dict] = [
@@ -30,31 +31,6 @@ SETTINGS_MATRIX: list[dict] = [
     {"max_df": 0.9, "min_df": 3, "max_features": 40, "sublinear_tf": True},
     {"vocabulary": ["zebra", "free", "lunch", "prize", "café", "東京"], "norm": "l2"},
 ]
-
-TRICKY = [
-    "",
-    " ",
-    "\t\n  \r",
-    "İstanbul İI ı",  # Turkish dotted/dotless I lowercases to two code points
-    "STRASSE Straße ß ẞ",
-    "cafe\u0301 café ﬁle ½ ①",  # combining accent, ligature, compatibility forms
-    "😀😀 free 😀prize",
-    "東京 タワー 北京",
-    "ctrl\x00\x07\x1bchars free",
-    "free " * 2000,
-    "a  b\t\tc\u00a0\u00a0d \u2028e",
-]
-
-vocabulary_words = st.sampled_from(SPAM_WORDS + HAM_WORDS + UNICODE_WORDS + ["the", "a"])
-word_texts = st.lists(
-    st.tuples(
-        vocabulary_words,
-        st.sampled_from(["lower", "upper", "title"]),
-        st.sampled_from(["", " ", "  ", "!", ",", ".", "\t", "-", "0", "42", "'", "\n"]),
-    ),
-    max_size=30,
-).map(lambda items: "".join(getattr(w, case)() + sep for w, case, sep in items))
-any_texts = st.text(max_size=200)
 
 
 @functools.cache
