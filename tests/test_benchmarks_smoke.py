@@ -19,7 +19,9 @@ from tests.conftest import PROJECT_ROOT
 from tests.datafiles import kaggle_csv
 
 RUN = PROJECT_ROOT / "benchmarks" / "run.py"
-COMMITTED = [PROJECT_ROOT / "benchmarks" / name for name in ("results.md", "chart.png", "crossover.md")]
+COMMITTED = [
+    PROJECT_ROOT / "benchmarks" / name for name in ("results.md", "chart.png", "crossover.md")
+]
 
 
 def _fingerprints() -> dict[Path, str | None]:
@@ -64,7 +66,7 @@ def test_smoke_run_prints_the_table_and_writes_only_to_out(tmp_path: Path) -> No
     assert _fingerprints() == before
 
 
-@pytest.mark.parametrize("script", ["run", "crossover"])
+@pytest.mark.parametrize("script", ["run", "crossover", "breakdown"])
 def test_every_option_says_what_it_does_and_its_default(script: str) -> None:
     module = importlib.import_module(f"benchmarks.{script}")
     parser = module.build_parser()
