@@ -106,6 +106,6 @@ def test_crossover_smoke_compares_both_rules_and_writes_only_to_out(tmp_path: Pa
     assert result.returncode == 0, result.stderr[-3000:]
     report = (out / "crossover.md").read_text()
     assert "| recipes | best n |" in report
-    assert "| all together |" in report
+    assert "| all, each recipe weighted alike |" in report
     assert "`import numpy`" in report
     assert _fingerprints() == before
