@@ -73,7 +73,8 @@ def build_numpy_free(model: Path, interpreter: Path, root: Path) -> Package:
     return Package(root, archive.stat().st_size, sum(p.stat().st_size for p in files))
 
 
-NUMPY_FREE_BATCH = """\
+# argv: package root, texts (JSON), repeats, "numpy" or "plain" (the path it must take).
+PACKAGE_BATCH = """\
 import json
 import sys
 import time
@@ -90,25 +91,35 @@ for _ in range(repeats):
     start = time.perf_counter()
     labels = model.predict(texts)
     seconds.append(time.perf_counter() - start)
-if "numpy" in sys.modules:
-    sys.exit("the NumPy-free build imported NumPy")
+if ("numpy" in sys.modules) != (sys.argv[4] == "numpy"):
+    sys.exit("took the wrong path: NumPy loaded: " + str("numpy" in sys.modules))
 print(json.dumps({"seconds": seconds, "labels": [str(label) for label in labels]}))
 """
 
 
-def numpy_free_batch(
-    package: Package, interpreter: Path, texts: list[str], repeats: int, workdir: Path
+def package_batch(
+    package: Package,
+    argv: list[str],
+    label: str,
+    texts: list[str],
+    repeats: int,
+    workdir: Path,
+    *,
+    numpy: bool,
 ) -> tuple[Batch, list[str]]:
-    """Every message in one ``Model.predict`` call, in the NumPy-free interpreter."""
-    script, data = workdir / "numpy_free_batch.py", workdir / "texts.json"
-    script.write_text(NUMPY_FREE_BATCH)
+    """Every message in one ``Model.predict`` call, in the package's own interpreter.
+
+    ``argv`` is the interpreter and its flags; ``numpy`` says which path it must have taken.
+    """
+    script, data = workdir / "package_batch.py", workdir / "texts.json"
+    script.write_text(PACKAGE_BATCH)
     data.write_text(json.dumps(texts), encoding="utf-8")
+    path = "numpy" if numpy else "plain"
     done = subprocess.run(
-        [str(interpreter), "-I", "-S", str(script), str(package.root), str(data), str(repeats)],
+        [*argv, str(script), str(package.root), str(data), str(repeats), path],
         capture_output=True,
         text=True,
         check=True,
     )
     result = json.loads(done.stdout.splitlines()[-1])  # after any log lines of the load
-    label = f"NumPy-free build: model.predict(texts), {interpreter.name} -I -S"
-    return Batch("numpy-free", label, len(texts), result["seconds"]), result["labels"]
+    return Batch(label, label, len(texts), result["seconds"]), result["labels"]

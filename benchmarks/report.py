@@ -14,16 +14,14 @@ from typing import Any
 from benchmarks.coldstart import ColdResult, ColdStats, summary
 from benchmarks.warm import Batch, Latency
 
-CONTENDERS = ("ours", "tutorial", "onnx", "numpy-free")
+# The summary compares these on one interpreter (this venv's); the Lambda packages run on
+# the Lambda runtime's Python and have their own table.
+CONTENDERS = ("ours", "tutorial", "onnx")
 NAMES = {
     "ours": "ours (.npz + NumPy runtime)",
     "tutorial": "tutorial (joblib + scikit-learn)",
     "onnx": "ONNX (skl2onnx + onnxruntime)",
-    "numpy-free": "ours, NumPy-free build",
 }
-# Compared across interpreters only where that is fair: the first cold-start rows all run
-# on this venv's Python, the NumPy-free build on the Lambda runtime's (its own table).
-SAME_INTERPRETER_COLD = ("ours", "tutorial", "onnx")
 # NumPy batch throughput of the previous committed results.md (before the plain-Python
 # path existed); the rewrite promised not to lose it.
 PREVIOUS_BATCH_PER_SECOND = 200_979
@@ -118,7 +116,7 @@ def spread(values: Sequence[float], show: Callable[[float], str]) -> str:
 
 
 def _cold_metrics(cold: ColdResult) -> list[Metric]:
-    stats = {k: v for k, v in cold.stats.items() if k in SAME_INTERPRETER_COLD}
+    stats = {k: v for k, v in cold.stats.items() if k in CONTENDERS}
 
     def med(attr: str) -> dict[str, float]:
         return {k: summary(getattr(s, attr))["median"] for k, s in stats.items()}
@@ -238,7 +236,7 @@ def lambda_table(results: Results) -> str:
     rows = []
     for key, package, batch in (
         ("zip-floor-pass", None, None),
-        ("zip-ours", "ours", "ours"),
+        ("zip-ours", "ours", "zip-ours"),
         ("numpy-free", "numpy-free", "numpy-free"),
     ):
         s, pinned = cold.stats.get(key), cold.stats.get(f"{key}@cpu0")

@@ -13,6 +13,7 @@ committed copies in benchmarks/ only with --update-committed).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -430,6 +431,34 @@ def measure_packages(
     )
 
 
+def measure_package_batches(
+    c: Contenders,
+    default: packages.Package | None,
+    numpy_free: packages.Package,
+    interpreter: Path,
+    texts: list[str],
+    repeats: int,
+    workdir: Path,
+    results: Results,
+) -> None:
+    """Both packages' batch throughput under the Lambda Python, labels checked."""
+    reference = [
+        str(label)
+        for label in c.trained.classifier.predict(c.trained.vectorizer.transform(texts).toarray())
+    ]
+    py, name = str(interpreter), interpreter.name
+    runs = [("numpy-free", numpy_free, [py, "-I", "-S"], "NumPy-free build", False)]
+    if default is not None:
+        runs.append(("zip-ours", default, [py, "-I"], "default package", True))
+    for key, package, argv, what, numpy in runs:
+        label = f"{what}: model.predict(texts), {name} {' '.join(argv[1:])}"
+        batch, labels = packages.package_batch(
+            package, argv, label, texts, repeats, workdir, numpy=numpy
+        )
+        results.batches[key] = dataclasses.replace(batch, key=key)
+        results.parity[key] = str(warm.disagreements(labels, reference))
+
+
 def ours_target() -> Any:
     import build_zip
 
@@ -599,15 +628,10 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> Results:
         log("batch throughput and parity")
         measure_batches(c, dataset.texts, args, results, handler_labels)
         if numpy_free is not None and interpreter is not None:
-            log("batch throughput of the NumPy-free build")
-            batch, labels = packages.numpy_free_batch(
-                numpy_free, interpreter, dataset.texts, args.repeats, workdir
+            log("batch throughput of the Lambda packages, in their own interpreter")
+            measure_package_batches(
+                c, default, numpy_free, interpreter, dataset.texts, args.repeats, workdir, results
             )
-            results.batches["numpy-free"] = batch
-            reference = c.trained.classifier.predict(
-                c.trained.vectorizer.transform(dataset.texts).toarray()
-            )
-            results.parity["numpy-free"] = str(warm.disagreements(labels, list(reference)))
         if recipe_models:
             log(f"recipes: warm and batch figures for {len(recipe_models)} recipes")
             results.recipes = recipes.measure(
