@@ -487,14 +487,18 @@ def recipes_section(results: Results) -> str:
     body = recipes_table(results.recipes, results.cold)
     if not body:
         return ""
-    from benchmarks.recipes import BASELINE, slower_than_baseline
+    from benchmarks.recipes import BASELINE, NOISE, slower_than_baseline
 
     slower = slower_than_baseline(results.recipes, recipe_cold_walls(results.cold))
-    verdict = (
-        f"Slower than {BASELINE} (GaussianNB), time ratio: " + "; ".join(slower) + "."
-        if slower
-        else f"No recipe is slower than {BASELINE} (GaussianNB) on any of these measures."
-    )
+    base = next((r for r in results.recipes if r.model.name == BASELINE), None)
+    features = f" (features: {base.model.features})" if base else ""
+    if slower:
+        verdict = (
+            f"Slower than {BASELINE} (GaussianNB){features} by more than "
+            f"{NOISE - 1:.0%}, time ratios:\n\n" + "\n".join(f"- {line}" for line in slower)
+        )
+    else:
+        verdict = f"No recipe is more than {NOISE - 1:.0%} slower than {BASELINE} (GaussianNB)."
     return body + "\n\n" + verdict
 
 
