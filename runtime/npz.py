@@ -15,7 +15,7 @@ import re
 import struct
 import sys
 import zlib
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 _END = struct.Struct("<4s4H2LH")  # end of central directory record
 _CENTRAL = struct.Struct("<4s6H3L5H2L")  # central directory file header
@@ -48,7 +48,7 @@ class RawArray(NamedTuple):
 
     dtype: str  # a key of DTYPES
     shape: tuple[int, ...]
-    values: memoryview  # cast to "B" or "d", flat, C order
+    values: memoryview[Any]  # cast to "B" or "d", flat, C order
 
     @property
     def size(self) -> int:
@@ -92,7 +92,7 @@ def parse_npy(raw: bytes, name: str) -> RawArray:
     if count * itemsize != len(raw) - start:
         raise NpzError(f"member {name!r} declares shape {shape} but holds other data")
     view = memoryview(raw)[start:]
-    return RawArray(dtype, shape, view.cast(code) if code != "B" else view)
+    return RawArray(dtype, shape, view.cast("d") if code == "d" else view)
 
 
 def read_members(data: bytes) -> dict[str, bytes]:

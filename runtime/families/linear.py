@@ -24,7 +24,7 @@ from runtime.families.common import (
     softmax,
     softmax_batch,
 )
-from runtime.families.family import Take
+from runtime.families.family import Contributions, Take
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,12 +46,21 @@ class LinearScores:
         totals = dot_one(columns, values, self._weights, self.n_outputs)
         return [t + o for t, o in zip(totals, self._offsets, strict=True)]
 
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        """weight x feature value per term and output; the intercepts are the base."""
+        weights, n = self._weights, self.n_outputs
+        per_term = [
+            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
+        ]
+        return Contributions(list(self._offsets), list(columns), per_term)
+
     def batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
 
         if self._matrix is None:
             self._matrix = as_matrix(self._weights, self._n_features, self.n_outputs)
-        return dot_batch(rows, self._matrix) + np.array(self._offsets)
+        scores: np.ndarray = dot_batch(rows, self._matrix) + np.array(self._offsets)
+        return scores
 
 
 def n_outputs_for(n_classes: int) -> int:
@@ -68,7 +77,8 @@ def labels_from_decision(scores: np.ndarray) -> np.ndarray:
 
     if scores.shape[1] == 1:
         return (scores[:, 0] > 0).astype(np.int64)
-    return np.argmax(scores, axis=1)
+    labels: np.ndarray = np.argmax(scores, axis=1)
+    return labels
 
 
 class Linear:
@@ -90,6 +100,12 @@ class Linear:
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         return self._linear.batch(rows)
+
+    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
+        return self._linear.one(columns, values)
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        return self._linear.contributions(columns, values)
 
     def label_index(self, scores: list[float]) -> int:
         return label_from_decision(scores)
@@ -149,4 +165,5 @@ def _normalise_batch(prob: np.ndarray) -> np.ndarray:
     if all_zero.any():
         prob[all_zero, :] = 1
         total[all_zero] = prob.shape[1]
-    return prob / total.reshape((prob.shape[0], -1))
+    normalised: np.ndarray = prob / total.reshape((prob.shape[0], -1))
+    return normalised

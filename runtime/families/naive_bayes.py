@@ -23,7 +23,7 @@ from runtime.families.common import (
     logsumexp_proba,
     logsumexp_proba_batch,
 )
-from runtime.families.family import Take
+from runtime.families.family import Contributions, Take
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,13 +44,18 @@ class _NaiveBayes:
     def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        return np.argmax(scores, axis=1)
+        labels: np.ndarray = np.argmax(scores, axis=1)
+        return labels
 
     def proba(self, scores: list[float]) -> list[float]:
         return logsumexp_proba(scores)
 
     def proba_batch(self, scores: np.ndarray) -> np.ndarray:
         return logsumexp_proba_batch(scores)
+
+    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
+        scores: list[float] = self.scores(columns, values)  # type: ignore[attr-defined]
+        return scores
 
 
 class DiscreteNB(_NaiveBayes):
@@ -75,13 +80,26 @@ class DiscreteNB(_NaiveBayes):
         self._binarize: float | None = None if binarize is None else float(binarize)
         self._matrix: np.ndarray | None = None
 
+    def _binarized(self, columns: list[int], values: list[float]) -> tuple[list[int], list[float]]:
+        if self._binarize is None:
+            return columns, values
+        threshold = self._binarize
+        kept = [c for c, v in zip(columns, values, strict=True) if v > threshold]
+        return kept, [1.0] * len(kept)
+
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
-        if self._binarize is not None:
-            threshold = self._binarize
-            kept = [(c, 1.0) for c, v in zip(columns, values, strict=True) if v > threshold]
-            columns, values = [c for c, _ in kept], [v for _, v in kept]
+        columns, values = self._binarized(columns, values)
         totals = dot_one(columns, values, self._weights, self.n_classes)
         return [t + o for t, o in zip(totals, self._offsets, strict=True)]
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        """x * log P(term | class) per term (Bernoulli: presence against absence)."""
+        columns, values = self._binarized(columns, values)
+        weights, n = self._weights, self.n_classes
+        per_term = [
+            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
+        ]
+        return Contributions(list(self._offsets), columns, per_term)
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
@@ -94,7 +112,8 @@ class DiscreteNB(_NaiveBayes):
             indptr = np.zeros_like(rows.indptr)
             np.cumsum(np.bincount(rows.row_of()[keep], minlength=n_rows), out=indptr[1:])
             rows = Rows(indptr, rows.indices[keep], np.ones(int(keep.sum())), rows.n_features)
-        return dot_batch(rows, self._matrix) + np.array(self._offsets)
+        scores: np.ndarray = dot_batch(rows, self._matrix) + np.array(self._offsets)
+        return scores
 
 
 class GaussianNB(_NaiveBayes):
@@ -131,6 +150,23 @@ class GaussianNB(_NaiveBayes):
                 correction += d * d / v - t * t / v
             jll.append(log_prior + (log_norm - 0.5 * (zero_doc_distance + correction)))
         return jll
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        """-(x - theta)^2 / 2 var + theta^2 / 2 var per term: its move from the empty message."""
+        theta, var, n_features = self._theta, self._var, self._n_features
+        base = [
+            log_prior + (log_norm - 0.5 * zero_doc_distance)
+            for log_prior, log_norm, zero_doc_distance in self._constants
+        ]
+        per_term = []
+        for column, x in zip(columns, values, strict=True):
+            shares = []
+            for k in range(self.n_classes):
+                t, v = theta[k * n_features + column], var[k * n_features + column]
+                d = x - t
+                shares.append(-0.5 * (d * d / v - t * t / v))
+            per_term.append(shares)
+        return Contributions(base, list(columns), per_term)
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
