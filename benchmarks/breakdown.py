@@ -70,8 +70,8 @@ from runtime.features import Featurizer
 from runtime.families import load_family
 from runtime.model import Model
 mark("import runtime.model (features, analyzer, families)")
-from runtime import api, config, events, logs, model_source
-mark("import the request path (api, events, config, logs, model_source)")
+from runtime import adapter, api, config, events, logs, model_source
+mark("import the request path (adapter, api, events, config, logs, model_source)")
 path = {root!r} + "/artifacts/model.npz"
 with open(path, "rb") as f:
     data = f.read()

@@ -108,13 +108,13 @@ def measure_one(
     repeats: int,
 ) -> RecipeRow:
     from runtime.config import ModelSource, Settings
-    from runtime.handler import create_app
+    from runtime.adapter import create_adapter
     from runtime.model import Model
 
     path = m.package.root / "artifacts" / "model.npz"
     model = Model.from_path(path)
     with warm.quiet_stdout():
-        app = create_app(Settings(source=ModelSource("path", str(path))))
+        app = create_adapter(Settings(source=ModelSource("path", str(path))))
         classify = warm.measure_latency(
             "classify", "", lambda t: model.classify([t]), texts, calls, warmup
         )

@@ -688,8 +688,8 @@ def standing_notes(results: Results) -> list[str]:
         "own floor.",
         "The NumPy-free build is a folder with runtime/ (compiled) and the model only, run "
         "with -I -S so that only the standard library and that folder can be imported.",
-        "Warm handler calls include the handler's JSON log line (benchmarks/warm.py says "
-        "where it is written).",
+        "Warm handler calls include the handler's log lines, written to a pipe that another "
+        "process drains, as Lambda's runtime does (benchmarks/warm.py).",
         "The handler sets OPENBLAS_NUM_THREADS=1 before NumPy loads, so the like-for-like "
         "NumPy floor is the 1-thread import.",
     ]
