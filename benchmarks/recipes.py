@@ -107,8 +107,8 @@ def measure_one(
     warmup: int,
     repeats: int,
 ) -> RecipeRow:
-    from runtime.config import ModelSource, Settings
     from runtime.adapter import create_adapter
+    from runtime.config import ModelSource, Settings
     from runtime.model import Model
 
     path = m.package.root / "artifacts" / "model.npz"
