@@ -7,6 +7,7 @@ alternating schedule, so slow drift of the machine hits every contender alike.
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 import os
 import statistics
@@ -27,7 +28,28 @@ sys.path.insert(0, {code_root!r})
 from runtime.handler import lambda_handler
 
 response = lambda_handler({event!r}, None)
-print(json.loads(response["body"])["label"])
+label = json.loads(response["body"])["label"]
+if "numpy" in sys.modules:
+    sys.exit("one message imported NumPy")
+print(label)
+"""
+
+# Run with ``-I -S``: the standard library and code_root are all it can import from.
+NUMPY_FREE_SCRIPT = """\
+import json
+import sys
+
+sys.path.insert(0, {code_root!r})
+from runtime.handler import lambda_handler
+
+response = lambda_handler({event!r}, None)
+label = json.loads(response["body"])["label"]
+try:
+    import numpy
+except ImportError:
+    print(label)
+else:
+    sys.exit("NumPy is importable: " + numpy.__file__)
 """
 
 TUTORIAL_SCRIPT = """\
@@ -76,7 +98,25 @@ class Variant:
     argv: tuple[str, ...]
     env: dict[str, str]
     expected: str | None = None  # floors answer nothing
-    group: str = "primary"  # "primary" (dev venv interpreter) or "zip" (Lambda package)
+    group: str = "primary"  # "primary" (dev venv interpreter), "zip" (Lambda packages), ...
+    cpus: tuple[int, ...] = ()  # pinned to these CPUs; empty: unpinned
+
+    def pinned(self, cpus: tuple[int, ...] = (0,)) -> Variant:
+        """The same start confined to ``cpus``, as a fraction-of-a-vCPU Lambda function is."""
+        where = ",".join(map(str, cpus))
+        return Variant(
+            f"{self.key}@cpu{where}",
+            f"{self.label}, pinned to CPU {where}",
+            self.argv,
+            self.env,
+            self.expected,
+            self.group,
+            cpus,
+        )
+
+
+def replace_group(variant: Variant, group: str) -> Variant:
+    return dataclasses.replace(variant, group=group)
 
 
 @dataclass
@@ -123,7 +163,16 @@ def run_cold_starts(
     for i, key in enumerate(order):
         variant = by_key[key]
         stdout, stderr = out_dir / f"{i:04d}-{key}.out", out_dir / f"{i:04d}-{key}.err"
-        jobs.append((list(variant.argv), variant.env, str(workdir), str(stdout), str(stderr)))
+        jobs.append(
+            (
+                list(variant.argv),
+                variant.env,
+                str(workdir),
+                str(stdout),
+                str(stderr),
+                list(variant.cpus),
+            )
+        )
     schedule_path, results_path = workdir / "schedule.marshal", workdir / "results.marshal"
     schedule_path.write_bytes(marshal.dumps(jobs))
     subprocess.run(

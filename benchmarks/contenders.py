@@ -112,3 +112,10 @@ def rest_event(text: str) -> dict[str, Any]:
             "requestId": "benchmark-request",
         },
     }
+
+
+def export_recipe(dataset: Dataset, recipe: str, path: Path) -> Any:
+    """Train a built-in recipe on the tutorial's split and export it (parity checked)."""
+    trained = train(dataset, TrainingConfig(recipe=recipe))
+    metadata = {"training": {"data_sha256": dataset.sha256, "n_train": trained.n_train}}
+    return export_pipeline(trained.model, path, texts=trained.test_texts, metadata=metadata)

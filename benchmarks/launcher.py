@@ -6,7 +6,8 @@ benchmark process, so every child would report the parent's hundreds of MB as it
 Run as ``python -I -S launcher.py SCHEDULE RESULTS``; it imports only built-in modules and
 stays at a few MB, below any Python child, so ``ru_maxrss`` from ``wait4`` is the child's.
 
-SCHEDULE (``marshal``) is a list of ``(argv, env, cwd, stdout_path, stderr_path)``; RESULTS
+SCHEDULE (``marshal``) is a list of ``(argv, env, cwd, stdout_path, stderr_path, cpus)``,
+``cpus`` a list of CPU numbers to pin the child to (empty: any CPU, as inherited); RESULTS
 (``marshal``) gets, per run, ``(wall_s, cpu_s, maxrss_kib, wait_status)``, then the launcher's
 own peak RSS in KiB as the last item.
 """
@@ -19,9 +20,16 @@ import time
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 
 
-def _exec_child(argv: list, env: dict, cwd: str, stdout_path: str, stderr_path: str) -> None:
-    """In the forked child: redirect output and become the measured program."""
+def _exec_child(
+    argv: list, env: dict, cwd: str, stdout_path: str, stderr_path: str, cpus: list
+) -> None:
+    """In the forked child: pin, redirect output and become the measured program.
+
+    Pinning here rather than with ``taskset`` keeps an extra exec out of the timing.
+    """
     try:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
         os.chdir(cwd)
         os.dup2(os.open(stdout_path, _WRITE_FLAGS, 0o644), 1)
         os.dup2(os.open(stderr_path, _WRITE_FLAGS, 0o644), 2)

@@ -4,13 +4,16 @@
     python benchmarks/run.py --smoke --data SMALL.csv            # CI: seconds, writes to a tmp dir
 
 Trains the tutorial model once, writes it in each contender's format, then measures cold
-start (fresh processes, alternating), warm single-message latency, batch throughput,
-package size and parity in one run, and writes ``results.md`` and ``chart.png``.
+start (fresh processes, interleaved, unpinned and pinned to one CPU), warm single-message
+latency, batch throughput, package size and parity in one run; then the same figures for
+every built-in recipe. Writes ``results.md`` and ``chart.png`` to benchmarks/out/ (the
+committed copies in benchmarks/ only with --update-committed).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -20,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
@@ -32,13 +34,15 @@ if not __package__:  # run as a script: make the project root importable
 
 import numpy as np
 
-from benchmarks import coldstart, report, warm
+from benchmarks import coldstart, packages, recipes, report, warm
 from benchmarks.contenders import ONNX_INPUT, Contenders, onnx_session, prepare, rest_event
+from benchmarks.output import add_output_options, log, output_dir, publish
 from benchmarks.report import PackageRow, Results
 from exporter.dataset import Dataset, DatasetError, load_dataset
+from exporter.train import RECIPES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = PROJECT_ROOT / "benchmarks"
+SMOKE_RECIPES = ("tutorial", "multinomial_nb")
 LIBRARIES = (
     "numpy",
     "scipy",
@@ -60,45 +64,69 @@ ENV_RECORDED = (
 ZIP_PYTHON = "3.13"  # the Lambda runtime build_zip.py targets by default
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument(
         "--data",
         type=Path,
         default=os.environ.get("SPAM_DATA") or PROJECT_ROOT.parent / "shared/data/spam.csv",
         help="spam.csv or SMSSpamCollection (default: $SPAM_DATA, else ../shared/data/spam.csv)",
     )
+    add_output_options(parser, "results.md, chart.png")
     parser.add_argument(
-        "--out",
-        type=Path,
-        help="where results.md and chart.png go "
-        "(default: benchmarks/; with --smoke a new temporary directory)",
-    )
-    parser.add_argument("--smoke", action="store_true", help="a handful of runs, to check it works")
-    parser.add_argument(
-        "--runs", type=int, help="cold-start runs per process (default 20; smoke 2)"
+        "--smoke",
+        action="store_true",
+        help="a handful of runs, to check that it works; figures mean nothing (default: off)",
     )
     parser.add_argument(
-        "--calls", type=int, help="warm calls per contender (default 10000; smoke 200)"
+        "--runs", type=int, help="cold-start runs per process (default: 20; with --smoke 1)"
     )
     parser.add_argument(
-        "--repeats", type=int, help="timed batch calls per contender (default 5; smoke 1)"
+        "--calls",
+        type=int,
+        help="warm single-message calls per contender (default: 10000; with --smoke 200)",
     )
-    parser.add_argument("--no-onnx", action="store_true", help="skip ONNX even when installed")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="timed whole-dataset calls per contender (default: 5; with --smoke 1)",
+    )
+    parser.add_argument(
+        "--recipes",
+        help="comma-separated built-in recipes for the per-recipe table, or 'none' "
+        f"(default: all: {','.join(RECIPES)}; with --smoke {','.join(SMOKE_RECIPES)})",
+    )
+    parser.add_argument(
+        "--no-onnx", action="store_true", help="skip ONNX even when installed (default: off)"
+    )
     parser.add_argument(
         "--no-zip",
         action="store_true",
-        help="skip build_zip.py: no package-size section and no Lambda-package cold start "
-        "(implied by --smoke unless --zip)",
+        help="skip build_zip.py: no package sizes and no default-package cold start "
+        "(default: off; --smoke implies it unless --zip)",
     )
-    parser.add_argument("--zip", action="store_true", help="with --smoke, still build the zip")
+    parser.add_argument(
+        "--zip", action="store_true", help="with --smoke, still build the zip (default: off)"
+    )
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     smoke = args.smoke
-    args.runs = args.runs or (2 if smoke else 20)
+    args.runs = args.runs or (1 if smoke else 20)
     args.calls = args.calls or (200 if smoke else 10_000)
     args.repeats = args.repeats or (1 if smoke else 5)
     args.warmup_calls = 20 if smoke else 500
     args.build_zip = not args.no_zip and (args.zip or not smoke)
+    chosen = args.recipes or ",".join(SMOKE_RECIPES if smoke else RECIPES)
+    args.recipe_names = [] if chosen == "none" else [r for r in chosen.split(",") if r]
+    unknown = [r for r in args.recipe_names if r not in RECIPES]
+    if unknown:
+        parser.error(f"unknown recipe(s) {', '.join(unknown)}; choose from {', '.join(RECIPES)}")
     return args
 
 
@@ -111,8 +139,14 @@ def primary_variants(
     event: dict[str, Any],
     expected: dict[str, str],
     env: dict[str, str],
+    *,
+    pin_tutorial: bool = True,
 ) -> list[coldstart.Variant]:
-    """Floors and contenders, all with this (the dev venv's) interpreter, from the source tree."""
+    """Floors and contenders, all with this (the dev venv's) interpreter, from the source tree.
+
+    The tutorial also runs pinned to one CPU (``pin_tutorial``; its import spreads over
+    threads), which costs about a second per run.
+    """
     py = sys.executable
     code_root = compiled_runtime_copy(workdir / "src")
     ours = coldstart.write_script(
@@ -126,14 +160,18 @@ def primary_variants(
         event=event,
     )
     env_1t = {**env, "OPENBLAS_NUM_THREADS": "1"}
+    tutorial_variant = coldstart.Variant(
+        "tutorial",
+        "tutorial: joblib.load + sklearn",
+        (py, str(tutorial)),
+        env,
+        expected["tutorial"],
+    )
     variants = [
         coldstart.Variant("floor-pass", "python -c pass", (py, "-c", "pass"), env),
         coldstart.Variant(
-            "floor-numpy", 'python -c "import numpy"', (py, "-c", "import numpy"), env
-        ),
-        coldstart.Variant(
             "floor-numpy-1t",
-            'OPENBLAS_NUM_THREADS=1 python -c "import numpy" (the handler\'s thread setting)',
+            'OPENBLAS_NUM_THREADS=1 python -c "import numpy"',
             (py, "-c", "import numpy"),
             env_1t,
         ),
@@ -144,14 +182,10 @@ def primary_variants(
             {**env, "MODEL_PATH": str(c.npz)},
             expected["ours"],
         ),
-        coldstart.Variant(
-            "tutorial",
-            "tutorial: joblib.load + sklearn",
-            (py, str(tutorial)),
-            env,
-            expected["tutorial"],
-        ),
+        tutorial_variant,
     ]
+    if pin_tutorial:
+        variants.append(tutorial_variant.pinned())
     if c.onnx is not None:
         script = coldstart.write_script(
             workdir / "cold_onnx.py",
@@ -181,65 +215,64 @@ def compiled_runtime_copy(dest: Path) -> Path:
     return dest
 
 
-def zip_variants(
-    package: Path,
+def package_variants(
+    default: packages.Package | None,
+    numpy_free: packages.Package,
     interpreter: Path,
     workdir: Path,
     event: dict[str, Any],
     expected: str,
     env: dict[str, str],
 ) -> list[coldstart.Variant]:
-    """The unzipped Lambda package under the target interpreter in isolated mode, with floors."""
+    """The Lambda packages under the target interpreter in isolated mode, with floors.
+
+    Each is also run pinned to one CPU: a 128-512 MB function gets a fraction of one vCPU,
+    so work on other threads (BLAS, the kernel's page-ins) no longer hides on a second core.
+    """
     py = str(interpreter)
     env = {k: v for k, v in env.items() if k != "MODEL_PATH"}  # the bundled model, as deployed
-    ours = coldstart.write_script(
-        workdir / "cold_zip_ours.py", coldstart.OURS_SCRIPT, code_root=str(package), event=event
+    name = f"{interpreter.name} -I"
+    floor = coldstart.Variant("zip-floor-pass", f"{name} -c pass", (py, "-I", "-c", "pass"), env)
+    free_script = coldstart.write_script(
+        workdir / "cold_numpy_free.py",
+        coldstart.NUMPY_FREE_SCRIPT,
+        code_root=str(numpy_free.root),
+        event=event,
     )
-    numpy_floor = f"import sys; sys.path.insert(0, {str(package)!r}); import numpy"
-    name = f"python{ZIP_PYTHON} -I"
-    return [
-        coldstart.Variant(
-            "zip-floor-pass", f"{name} -c pass", (py, "-I", "-c", "pass"), env, group="zip"
-        ),
-        coldstart.Variant(
-            "zip-floor-numpy-1t",
-            f'OPENBLAS_NUM_THREADS=1 {name} -c "import numpy" (the zip\'s NumPy)',
-            (py, "-I", "-c", numpy_floor),
-            {**env, "OPENBLAS_NUM_THREADS": "1"},
-            group="zip",
-        ),
-        coldstart.Variant(
-            "zip-floor-numpy",
-            f'{name} -c "import numpy" (the zip\'s NumPy)',
-            (py, "-I", "-c", numpy_floor),
-            env,
-            group="zip",
-        ),
-        coldstart.Variant(
+    free = coldstart.Variant(
+        "numpy-free",
+        f"NumPy-free build: runtime/ + model only, {name} -S",
+        (py, "-I", "-S", str(free_script)),
+        env,
+        expected,
+    )
+    variants = [floor, floor.pinned(), free, free.pinned()]
+    if default is not None:
+        script = coldstart.write_script(
+            workdir / "cold_zip_ours.py",
+            coldstart.OURS_SCRIPT,
+            code_root=str(default.root),
+            event=event,
+        )
+        numpy_floor = f"import sys; sys.path.insert(0, {str(default.root)!r}); import numpy"
+        ours = coldstart.Variant(
             "zip-ours",
-            f"ours: lambda_handler from the unzipped package, {name}",
-            (py, "-I", str(ours)),
+            f"default package (build_zip.py), {name}",
+            (py, "-I", str(script)),
             env,
             expected,
-            group="zip",
-        ),
-    ]
-
-
-def build_package(c: Contenders, workdir: Path) -> tuple[Any, Path, Path]:
-    """Build our Lambda zip as build_zip.py does; return (its report, unpacked dir, interpreter).
-
-    The same call as ``package_size.measure_ours``, kept here so the zip outlives the call:
-    the cold start runs from its unpacked copy.
-    """
-    import build_zip
-
-    options = build_zip.BuildOptions(target=ours_target(), model=c.npz, out_dir=workdir / "dist")
-    (report,) = build_zip.build(options)
-    unpacked = workdir / "lambda-package"
-    with zipfile.ZipFile(report.path) as z:
-        z.extractall(unpacked)
-    return report, unpacked, build_zip.find_interpreter(ZIP_PYTHON)
+        )
+        variants += [
+            coldstart.Variant(
+                "zip-floor-numpy-1t",
+                f'OPENBLAS_NUM_THREADS=1 {name} -c "import numpy" (the package\'s NumPy)',
+                (py, "-I", "-c", numpy_floor),
+                {**env, "OPENBLAS_NUM_THREADS": "1"},
+            ),
+            ours,
+            ours.pinned(),
+        ]
+    return [coldstart.replace_group(v, "zip") for v in variants]
 
 
 # --- in-process measurements ---------------------------------------------------------------
@@ -348,14 +381,29 @@ def record_parity(results: Results, outputs: dict[str, Any], handler_labels: lis
 # --- package size --------------------------------------------------------------------------
 
 
-def measure_packages(ours: Any, results: Results) -> None:
-    """Our zip next to the tutorial stack as ``benchmarks/package_size.py`` builds it.
+def measure_packages(
+    default: packages.Package | None, numpy_free: packages.Package | None, results: Results
+) -> None:
+    """Our packages next to the tutorial stack as ``benchmarks/package_size.py`` builds it.
 
-    Both are the same Lambda target, compiled to bytecode and zipped by build_zip's writer.
+    All are the same Lambda target, compiled to bytecode and zipped.
     """
-    results.packages["ours"] = PackageRow(
-        "ours", "ours: lambda.zip (runtime + slimmed NumPy + model)", ours.size, ours.total_unpacked
-    )
+    if default is not None:
+        results.packages["ours"] = PackageRow(
+            "ours",
+            "ours: default package (build_zip.py: runtime + slimmed NumPy + model)",
+            default.zipped,
+            default.unpacked,
+        )
+    if numpy_free is not None:
+        results.packages["numpy-free"] = PackageRow(
+            "numpy-free",
+            "ours: NumPy-free build (runtime + model)",
+            numpy_free.zipped,
+            numpy_free.unpacked,
+        )
+    if default is None:
+        return
     from benchmarks.package_size import measure_stack
 
     try:
@@ -383,10 +431,48 @@ def measure_packages(ours: Any, results: Results) -> None:
     )
 
 
+def measure_package_batches(
+    c: Contenders,
+    default: packages.Package | None,
+    numpy_free: packages.Package,
+    interpreter: Path,
+    texts: list[str],
+    repeats: int,
+    workdir: Path,
+    results: Results,
+) -> None:
+    """Both packages' batch throughput under the Lambda Python, labels checked."""
+    reference = [
+        str(label)
+        for label in c.trained.classifier.predict(c.trained.vectorizer.transform(texts).toarray())
+    ]
+    py, name = str(interpreter), interpreter.name
+    runs = [("numpy-free", numpy_free, [py, "-I", "-S"], "NumPy-free build", False)]
+    if default is not None:
+        runs.append(("zip-ours", default, [py, "-I"], "default package", True))
+    for key, package, argv, what, numpy in runs:
+        label = f"{what}: model.predict(texts), {name} {' '.join(argv[1:])}"
+        batch, labels = packages.package_batch(
+            package, argv, label, texts, repeats, workdir, numpy=numpy
+        )
+        results.batches[key] = dataclasses.replace(batch, key=key)
+        results.parity[key] = str(warm.disagreements(labels, reference))
+
+
 def ours_target() -> Any:
     import build_zip
 
     return build_zip.Target(ZIP_PYTHON, build_zip.DEFAULT_ARCH)
+
+
+def target_interpreter() -> Path | None:
+    """The Lambda runtime's Python (3.13) on this machine, or None when it is missing."""
+    import build_zip
+
+    try:
+        return Path(build_zip.find_interpreter(ZIP_PYTHON))
+    except build_zip.BuildError:
+        return None
 
 
 # --- run -----------------------------------------------------------------------------------
@@ -435,8 +521,8 @@ def git_revision() -> str:
             text=True,
             check=True,
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "runtime", "benchmarks"],
+        dirty = subprocess.run(  # the reports themselves do not make the code "modified"
+            ["git", "status", "--porcelain", "--", "runtime", "benchmarks/*.py"],
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
@@ -500,7 +586,7 @@ def cold_start_text(dataset: Dataset) -> str:
     )
 
 
-def run(args: argparse.Namespace, env: dict[str, str], out_dir: Path) -> Results:
+def run(args: argparse.Namespace, env: dict[str, str]) -> Results:
     started = time.perf_counter()
     dataset = load_dataset(args.data)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -510,37 +596,63 @@ def run(args: argparse.Namespace, env: dict[str, str], out_dir: Path) -> Results
         text = cold_start_text(dataset)
         event = rest_event(text)
         expected = expected_labels(c, text)
-        variants = primary_variants(c, workdir, event, expected, env)
+        variants = primary_variants(c, workdir, event, expected, env, pin_tutorial=not args.smoke)
 
-        zip_report, zip_python, notes = None, None, [f"ONNX: {c.onnx_note}"]
-        if args.build_zip:
-            log("building the Lambda zip (build_zip.py)")
-            try:
-                zip_report, package, zip_python = build_package(c, workdir)
-            except Exception as exc:  # build_zip.BuildError, no network, no python3.13...
-                notes.append(f"no Lambda zip, so no zip rows: {type(exc).__name__}: {exc}")
-            else:
-                variants += zip_variants(package, zip_python, workdir, event, expected["ours"], env)
+        notes = [f"ONNX: {c.onnx_note}"]
+        interpreter = target_interpreter()
+        default, numpy_free, recipe_models = None, None, []
+        if interpreter is None:
+            notes.append(f"no python{ZIP_PYTHON} found: no Lambda-package or recipe rows")
         else:
-            notes.append("zip not built (--smoke or --no-zip): no package-size section")
+            if args.build_zip:
+                log("building the default package (build_zip.py)")
+                default = packages.build_default(c.npz, ZIP_PYTHON, workdir / "default")
+            else:
+                notes.append("default package not built (--smoke or --no-zip)")
+            numpy_free = packages.build_numpy_free(c.npz, interpreter, workdir / "numpy-free")
+            variants += package_variants(
+                default, numpy_free, interpreter, workdir, event, expected["ours"], env
+            )
+            if args.recipe_names:
+                log(f"training and exporting {len(args.recipe_names)} recipes")
+                recipe_models = recipes.prepare(
+                    args.recipe_names, dataset, interpreter, workdir / "recipes", text
+                )
+                variants += recipes.cold_variants(recipe_models, interpreter, workdir, event)
 
-        results = Results(machine=machine_info(env, zip_python), settings={}, notes=notes)
-        log(f"cold start: {len(variants)} processes x {args.runs} runs, alternating")
+        results = Results(machine=machine_info(env, interpreter), settings={}, notes=notes)
+        log(f"cold start: {len(variants)} processes x {args.runs} runs, interleaved")
         results.cold = coldstart.run_cold_starts(variants, args.runs, workdir)
         log(f"warm latency: {args.calls:,} calls per contender")
         handler_labels = measure_warm(c, dataset.texts, args, results)
         log("batch throughput and parity")
         measure_batches(c, dataset.texts, args, results, handler_labels)
-        if zip_report is not None:
+        if numpy_free is not None and interpreter is not None:
+            log("batch throughput of the Lambda packages, in their own interpreter")
+            measure_package_batches(
+                c, default, numpy_free, interpreter, dataset.texts, args.repeats, workdir, results
+            )
+        if recipe_models:
+            log(f"recipes: warm and batch figures for {len(recipe_models)} recipes")
+            results.recipes = recipes.measure(
+                recipe_models,
+                dataset.texts,
+                max(args.calls // 5, 100),
+                args.warmup_calls,
+                args.repeats,
+            )
+        if default is not None:
             log("package size of the scikit-learn stack (benchmarks/package_size.py)")
-            measure_packages(zip_report, results)
+        measure_packages(default, numpy_free, results)
     results.notes += standing_notes(results)
     results.settings = {
         "command": shlex.join(["python", "benchmarks/run.py", *recorded_arguments(sys.argv[1:])]),
         "dataset": f"{args.data.name}, {len(dataset.texts):,} messages, "
         f"sha256 {dataset.sha256[:16]}...",
-        "cold start": f"{args.runs} measured runs per process after 1 discarded warm-up round",
-        "warm": f"{args.calls:,} calls per contender after {args.warmup_calls} warm-up calls",
+        "cold start": f"{args.runs} measured runs per process after 1 discarded warm-up round, "
+        "all processes interleaved",
+        "warm": f"{args.calls:,} calls per contender after {args.warmup_calls} warm-up calls "
+        f"(recipes: {max(args.calls // 5, 100):,})",
         "batch": f"{args.repeats} timed calls per contender after 1 untimed call",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "duration": f"{time.perf_counter() - started:.0f} s",
@@ -566,46 +678,48 @@ def standing_notes(results: Results) -> list[str]:
     notes = [
         "Cold start: each run is a new process started by a small launcher "
         "(benchmarks/launcher.py) with fork+exec; wall = fork to exit as seen by the launcher, "
-        "CPU = user+system and peak RSS = ru_maxrss, both from wait4.",
-        "Every cold-start run's printed label was checked; a wrong answer fails the benchmark.",
-        "The primary comparison uses one interpreter (this venv's) for every row; the zip rows "
-        "use the Lambda target interpreter and have their own floors.",
-        "Warm handler calls include the handler's JSON log line, written to /dev/null.",
-        "The handler sets OPENBLAS_NUM_THREADS=1 before NumPy loads, so the like-for-like floor "
-        "is the 1-thread import; the plain `import numpy` starts one OpenBLAS thread per core "
-        "and on this machine took ~68 ms when idle but ~120 ms when other work shared the cores.",
+        "CPU = user+system and peak RSS = ru_maxrss, both from wait4. Pinned runs are "
+        "confined to CPU 0 (sched_setaffinity in the child before exec).",
+        "Every cold-start run's printed label was checked; a wrong answer fails the benchmark. "
+        "Our runs also check that answering one message did not import NumPy, and the "
+        "NumPy-free build's that NumPy cannot be imported at all.",
+        "The first comparison uses one interpreter (this venv's) for every row; the Lambda "
+        "package and recipe rows use the Lambda runtime's Python version and have their "
+        "own floor.",
+        "The NumPy-free build is a folder with runtime/ (compiled) and the model only, run "
+        "with -I -S so that only the standard library and that folder can be imported.",
+        "Warm handler calls include the handler's log lines, written to a pipe that another "
+        "process drains, as Lambda's runtime does (benchmarks/warm.py).",
+        "The handler sets OPENBLAS_NUM_THREADS=1 before NumPy loads, so the like-for-like "
+        "NumPy floor is the 1-thread import.",
     ]
     if results.cold is not None:
         notes.append(f"Launcher's own peak RSS: {report.fmt_kib(results.cold.launcher_rss_kib)}.")
     return notes
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)  # before the handler's import sets OPENBLAS_NUM_THREADS here
     args = parse_args(argv)
-    out_dir = args.out or (
-        Path(tempfile.mkdtemp(prefix="bench-smoke-")) if args.smoke else DEFAULT_OUT
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        results = run(args, env, out_dir)
+        results = run(args, env)
     except DatasetError as exc:
         print(f"error: {exc} (pass --data PATH or set SPAM_DATA)", file=sys.stderr)
         return 2
+    out_dir = output_dir(args)
     chart = out_dir / "chart.png"
     has_chart = report.render_chart(results, chart)
     if not has_chart:
         results.notes.append("no chart: matplotlib is not installed")
     markdown = report.render_markdown(results, chart.name if has_chart else None)
-    (out_dir / "results.md").write_text(markdown)
+    files = {"results.md": markdown.encode()}
+    if has_chart:
+        files["chart.png"] = chart.read_bytes()
+    written = publish(args, out_dir, files)
     print(report.summary_table(results))
     print()
-    print(report.targets_table(report.all_targets(results)))
-    print(f"\nwrote {out_dir / 'results.md'}" + (f" and {chart}" if has_chart else ""))
+    print(report.goals_table(report.all_goals(results)))
+    print("\nwrote " + ", ".join(str(p) for p in written))
     if not results.parity.get("ours", "").startswith("0 batch, 0 "):
         print("error: ours disagrees with scikit-learn; the figures are void", file=sys.stderr)
         return 1

@@ -28,9 +28,13 @@ if TYPE_CHECKING:
 __all__ = ["Model", "ModelError", "Rows"]
 
 # Requests of fewer messages are scored in plain Python; from this many on, NumPy.
-# Chosen from benchmarks/crossover.py: below it NumPy's per-call overhead outweighs its
-# speed (and importing it costs a cold start ~50 ms).
-VECTORISE_FROM = 16
+# Measured by benchmarks/crossover.py (benchmarks/crossover.md): NumPy overtakes plain
+# Python at 7-8 messages for the single-TF-IDF recipes and at 2 for the char n-gram ones;
+# 8 loses least with every recipe weighted alike (16 was 3% slower in all; its requests of
+# 8-15 took 1.1-1.6x as long, 2.2-4.3x with char n-grams). The first vectorised request
+# of a container also imports NumPy (~70 ms on a quiet core): the best recipe earns that
+# back in 20-30 requests of 8-15 messages, the naive Bayes ones in 1,000-1,500.
+VECTORISE_FROM = 8
 # Batches are scored in chunks of at most this many characters, which bounds the memory
 # a request's tokens take; a longer single message is counted as a stream, in plain Python.
 CHUNK_CHARS = 64 * 1024

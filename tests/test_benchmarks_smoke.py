@@ -7,16 +7,21 @@ where it was told to, leaving the committed results alone.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT
 from tests.datafiles import kaggle_csv
 
 RUN = PROJECT_ROOT / "benchmarks" / "run.py"
-COMMITTED = [PROJECT_ROOT / "benchmarks" / name for name in ("results.md", "chart.png")]
+COMMITTED = [
+    PROJECT_ROOT / "benchmarks" / name for name in ("results.md", "chart.png", "crossover.md")
+]
 
 
 def _fingerprints() -> dict[Path, str | None]:
@@ -46,10 +51,61 @@ def test_smoke_run_prints_the_table_and_writes_only_to_out(tmp_path: Path) -> No
     assert "cold start, wall" in result.stdout
     assert "label disagreements with scikit-learn" in result.stdout
     assert "0 batch, 0 via handler" in result.stdout  # ours agrees on every message
-    assert "| target (issue 5) |" in result.stdout
+    assert "| goal | measured |" in result.stdout
+    assert "NumPy-free build's batch throughput" in result.stdout
+    assert "[bench]" in result.stderr  # progress goes to stderr...
+    assert "[bench]" not in result.stdout  # ...so stdout is the report alone
     report = (out / "results.md").read_text()
     assert "## Cold start" in report
     assert "## Machine" in report
+    assert "NumPy-free build: runtime/ + model only" in report  # ran, answered, no NumPy
+    assert "pinned to CPU 0" in report
+    assert "## Built-in recipes" in report
     has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     assert (out / "chart.png").is_file() == has_matplotlib
+    assert _fingerprints() == before
+
+
+@pytest.mark.parametrize("script", ["run", "crossover", "breakdown"])
+def test_every_option_says_what_it_does_and_its_default(script: str) -> None:
+    module = importlib.import_module(f"benchmarks.{script}")
+    parser = module.build_parser()
+    options = [a for a in parser._actions if a.option_strings and a.dest != "help"]
+    assert options
+    vague = [a.option_strings[0] for a in options if "default" not in (a.help or "")]
+    assert vague == []
+
+
+def test_crossover_smoke_compares_both_rules_and_writes_only_to_out(tmp_path: Path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    out = tmp_path / "out"
+    before = _fingerprints()
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "benchmarks" / "crossover.py"),
+            "--smoke",
+            "--max-n",
+            "3",
+            "--recipes",
+            "tutorial",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (out / "crossover.md").read_text()
+    assert "| recipes | best n |" in report
+    assert "| all, each recipe weighted alike |" in report
+    assert "`import numpy`" in report
     assert _fingerprints() == before
