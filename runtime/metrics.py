@@ -20,6 +20,7 @@ enters the line: the builder takes labels, scores and counts, not texts.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -35,9 +36,25 @@ SCORE_BANDS = ("Dneg2", "Dneg1", "Dpos1", "Dpos2")
 PROBABILITY_BUCKETS = tuple(f"P{i}" for i in range(10))
 
 
+@functools.lru_cache(maxsize=1024)  # a model's few labels and buckets, on every request
 def metric_name(prefix: str, label: object) -> str:
     """``<prefix>_<label>`` with characters CloudWatch consoles mangle replaced by ``_``."""
     return f"{prefix}_{_UNSAFE.sub('_', str(label))}"[:255]
+
+
+@functools.lru_cache(maxsize=64)
+def _directive(namespace: str, metrics: tuple[tuple[str, str], ...]) -> str:
+    """The ``CloudWatchMetrics`` JSON, the same for every request of a container."""
+    return json.dumps(
+        [
+            {
+                "Namespace": namespace,
+                "Dimensions": [[DIMENSION]],
+                "Metrics": [{"Name": name, "Unit": unit} for name, unit in metrics],
+            }
+        ],
+        separators=(",", ":"),
+    )
 
 
 def score_bucket(prediction: Mapping[str, Any], classes: Sequence[object]) -> str | None:
@@ -96,20 +113,13 @@ def emf_line(
             if found is not None:
                 values[metric_name("ScoreBucket", found)] += 1
     names = list(values)[:MAX_METRICS]
-    document: dict[str, Any] = {
-        "_aws": {
-            "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [[DIMENSION]],
-                    "Metrics": [{"Name": name, "Unit": units[name]} for name in names],
-                }
-            ],
-        },
+    directive = _directive(namespace, tuple((name, units[name]) for name in names))
+    timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    members: dict[str, Any] = {
         DIMENSION: service,
         "msg": "metrics",
         "model": model_id,
         **{name: values[name] for name in names},
     }
-    return json.dumps(document, separators=(",", ":"), allow_nan=False)
+    rest = json.dumps(members, separators=(",", ":"), allow_nan=False)
+    return f'{{"_aws":{{"Timestamp":{int(timestamp)},"CloudWatchMetrics":{directive}}},{rest[1:]}'

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from runtime import logs
 from runtime.decision import THRESHOLD_KEY, Threshold, binary_score, parse_threshold
-from runtime.explain import DEFAULT_TOP, Explainer, check_top
 from runtime.families import load_family
 from runtime.families.common import Rows, finite_or_none
 from runtime.families.family import Family
@@ -24,6 +23,8 @@ from runtime.modelfile import ModelError, ModelFile, check_classes, read_model_f
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from runtime.explain import Explainer
 
 __all__ = ["Model", "ModelError", "Rows"]
 
@@ -39,6 +40,9 @@ VECTORISE_FROM = 8
 # a request's tokens take; a longer single message is counted as a stream, in plain Python.
 CHUNK_CHARS = 64 * 1024
 CHUNK_TEXTS = 1024
+
+
+_DEFAULT_TOP = object()  # explain's default, resolved where it is defined (runtime/explain.py)
 
 
 class Model:
@@ -148,17 +152,19 @@ class Model:
             predictions.append(prediction)
         return predictions
 
-    def explain(self, texts: Sequence[str], *, top: int = DEFAULT_TOP) -> list[dict[str, Any]]:
+    def explain(self, texts: Sequence[str], *, top: object = _DEFAULT_TOP) -> list[dict[str, Any]]:
         """Per text, the ``top`` terms that moved the decision, with exact contributions.
 
         See runtime/explain.py for what is explained. The answer contains the message's
         words: never log it. ``top`` outside 1..MAX_TOP raises ValueError.
         """
-        top = check_top(top)
+        from runtime.explain import DEFAULT_TOP, Explainer, check_top  # only when explaining
+
+        count = check_top(DEFAULT_TOP if top is _DEFAULT_TOP else top)
         if self._explainer is None:
             self._explainer = Explainer(self)
         explainer = self._explainer
-        return [explainer.explain(text, top) for text in _checked(texts)]
+        return [explainer.explain(text, count) for text in _checked(texts)]
 
     def decide(self, scores: list[float]) -> int:
         """The class index ``classify`` answers for one row's scores: threshold applied."""
