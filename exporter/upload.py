@@ -4,8 +4,10 @@
 
 The object carries its SHA-256 twice: as S3's own ChecksumSHA256 (S3 rejects a corrupted
 upload, and boto3 verifies it again on download) and as ``sha256`` user metadata, which
-the function checks against the bytes it loads. The printed MODEL_SHA256 pins the exact
-file: a function configured with it refuses any other model.
+the function checks against the bytes it loads and uses to verify its /tmp copy. Neither
+stops someone who can write the object: the printed MODEL_SHA256 (ModelSha256 in the
+template) does, since a function pinned to it refuses any other file. So the output leads
+with the deploy command that sets the pin.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if not __package__:  # run as a script: make the project root importable
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from runtime.config import ConfigError, parse_s3_uri
+from runtime.config import DEFAULT_MODEL_MAX_BYTES, ConfigError, parse_s3_uri
 from runtime.model import Model, ModelError
 
 
@@ -50,14 +52,37 @@ class UploadResult:
     def env_lines(self) -> str:
         return "\n".join(f"{name}={value}" for name, value in self.environment().items())
 
+    def deploy_command(self) -> str:
+        """``sam deploy`` with the template's parameters for this object, the pin included."""
+        parameters = [f"ModelS3Uri={self.uri}"]
+        if self.version_id:
+            parameters.append(f"ModelS3Version={self.version_id}")
+        parameters.append(f"ModelSha256={self.sha256}")
+        return "sam deploy --parameter-overrides " + " ".join(parameters)
 
-def upload_model(path: Path, s3_uri: str, *, endpoint_url: str | None = None) -> UploadResult:
-    """Upload a valid model file to ``s3_uri`` with its SHA-256 recorded; raises UploadError."""
+
+def upload_model(
+    path: Path,
+    s3_uri: str,
+    *,
+    endpoint_url: str | None = None,
+    max_bytes: int = DEFAULT_MODEL_MAX_BYTES,
+) -> UploadResult:
+    """Upload a valid model file to ``s3_uri`` with its SHA-256 recorded; raises UploadError.
+
+    ``max_bytes`` is the function's MODEL_MAX_BYTES: a larger file would only be refused.
+    """
     try:
         bucket, key = parse_s3_uri(s3_uri)
     except ConfigError as exc:
         raise UploadError(str(exc)) from None
     try:
+        size = os.stat(path).st_size
+        if size > max_bytes:
+            raise UploadError(
+                f"{os.fspath(path)} is {size} bytes, more than the function's "
+                f"MODEL_MAX_BYTES ({max_bytes}); raise it for this function first"
+            )
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UploadError(f"cannot read {os.fspath(path)}: {exc.strerror}") from None
@@ -102,16 +127,28 @@ def main(argv: list[str] | None = None) -> int:
         help="S3 endpoint (default: $MODEL_S3_ENDPOINT_URL, else boto3's own resolution, "
         "which honours AWS_ENDPOINT_URL_S3)",
     )
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=os.environ.get("MODEL_MAX_BYTES") or str(DEFAULT_MODEL_MAX_BYTES),
+        help="refuse a larger file: the function's MODEL_MAX_BYTES "
+        f"(default: $MODEL_MAX_BYTES, else {DEFAULT_MODEL_MAX_BYTES})",
+    )
     args = parser.parse_args(argv)
     try:
-        result = upload_model(args.artifact, args.s3_uri, endpoint_url=args.endpoint_url)
+        result = upload_model(
+            args.artifact, args.s3_uri, endpoint_url=args.endpoint_url, max_bytes=args.max_bytes
+        )
     except UploadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     version = f" (version {result.version_id})" if result.version_id else ""
     print(
-        f"Uploaded {args.artifact} ({result.size} bytes) to {result.uri}{version}.\n"
-        "Configure the function with:",
+        f"Uploaded {args.artifact} ({result.size} bytes) to {result.uri}{version}.\n\n"
+        "Deploy pinned to exactly this file (the function refuses any other):\n\n"
+        f"    {result.deploy_command()}\n\n"
+        "or configure the function with (keep MODEL_SHA256: it is what stops a replaced "
+        "object\nfrom being served; the object's own checksums only detect corruption):",
         file=sys.stderr,
     )
     print(result.env_lines())

@@ -23,6 +23,18 @@ LAMBDA_MAX_BODY_BYTES = 6_000_000
 # Each prediction is at most ~90 bytes of response JSON: 50,000 stay well under the same
 # 6 MB limit on responses (beyond it API Gateway would answer 502).
 LAMBDA_MAX_BATCH_SIZE = 50_000
+# The largest model object read from S3 (or from the /tmp cache), checked against S3's
+# Content-Length before any of the body is read. The tutorial's model is 0.16 MiB; 32 MiB
+# leaves room for far larger vocabularies while a download (held once: a 30 MiB object
+# measured 33 MiB over boto3's own ~62 MiB cold start) stays a small share of the memory.
+DEFAULT_MODEL_MAX_BYTES = 32 * 1024 * 1024
+# Lambda's default /tmp is 512 MiB: a larger object could not even be cached.
+LAMBDA_MAX_MODEL_BYTES = 512 * 1024 * 1024
+# S3's own limits (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+S3_MAX_KEY_BYTES = 1024
+_BUCKET_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+_HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")  # what boto3 itself reads
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -54,6 +66,7 @@ class Settings(NamedTuple):
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     cors_origins: tuple[str, ...] = ()
+    model_max_bytes: int = DEFAULT_MODEL_MAX_BYTES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,10 +76,20 @@ class Settings(NamedTuple):
             value = env.get(name, "").strip()
             return value or None
 
+        source = _model_source(get("MODEL_S3_URI"), get("MODEL_S3_VERSION"), get("MODEL_PATH"))
+        endpoint_url = get("MODEL_S3_ENDPOINT_URL")
+        if endpoint_url is not None:
+            _check_endpoint_url(endpoint_url, "MODEL_S3_ENDPOINT_URL")
+        elif source.kind == "s3":
+            # boto3 would read these itself; a bad one must not pass for a network failure.
+            for name in _ENDPOINT_VARIABLES:
+                if (value := get(name)) is not None:
+                    _check_endpoint_url(value, name)
+                    break
         return cls(
-            source=_model_source(get("MODEL_S3_URI"), get("MODEL_S3_VERSION"), get("MODEL_PATH")),
+            source=source,
             model_sha256=_sha256(get("MODEL_SHA256")),
-            s3_endpoint_url=get("MODEL_S3_ENDPOINT_URL"),
+            s3_endpoint_url=endpoint_url,
             cache_dir=get("MODEL_CACHE_DIR") or _default_cache_dir(env),
             max_batch_size=_int(
                 get("MAX_BATCH_SIZE"),
@@ -81,6 +104,12 @@ class Settings(NamedTuple):
                 upper=LAMBDA_MAX_BODY_BYTES,
             ),
             cors_origins=_origins(get("CORS_ALLOW_ORIGIN")),
+            model_max_bytes=_int(
+                get("MODEL_MAX_BYTES"),
+                "MODEL_MAX_BYTES",
+                DEFAULT_MODEL_MAX_BYTES,
+                upper=LAMBDA_MAX_MODEL_BYTES,
+            ),
         )
 
 
@@ -91,7 +120,59 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     bucket, _, key = uri[len("s3://") :].partition("/")
     if not bucket or not key or key.endswith("/"):
         raise ConfigError(f"expected s3://bucket/key naming one object, got {uri!r}")
+    problem = _bucket_name_problem(bucket)
+    if problem:
+        raise ConfigError(f"{bucket!r} is not a valid S3 bucket name: {problem}")
+    if len(key.encode("utf-8", "surrogatepass")) > S3_MAX_KEY_BYTES:
+        raise ConfigError(f"the object key is longer than S3's {S3_MAX_KEY_BYTES} bytes")
     return bucket, key
+
+
+def _bucket_name_problem(bucket: str) -> str | None:
+    """Why S3 would refuse this bucket name (its current naming rules), or None.
+
+    Checked at cold start so that a typo answers ``misconfigured`` at once instead of
+    looking like an S3 outage that later requests keep retrying.
+    """
+    if not 3 <= len(bucket) <= 63:
+        return f"it has {len(bucket)} characters; S3 allows 3 to 63"
+    if not _BUCKET_CHARACTERS.issuperset(bucket):
+        return "only lowercase letters, digits, dots and hyphens are allowed"
+    if not (bucket[0].isalnum() and bucket[-1].isalnum()):
+        return "it must begin and end with a letter or a digit"
+    if ".." in bucket:
+        return "it has two adjacent dots"
+    parts = bucket.split(".")
+    if len(parts) == 4 and all(part.isdigit() for part in parts):
+        return "it is formatted as an IP address"
+    return None
+
+
+def _check_endpoint_url(url: str, name: str) -> None:
+    """Refuse what botocore would refuse (and anything that is not an http(s) URL)."""
+    from urllib.parse import urlsplit  # boto3 imports it anyway once the URL is used
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a valid URL: {exc}") from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{name} must be an http:// or https:// URL with a host, got {url!r}")
+    if any(char.isspace() for char in url) or parts.query or parts.fragment:
+        raise ConfigError(f"{name} must be a plain endpoint URL, got {url!r}")
+    if ":" not in host and not all(_is_host_label(label) for label in host.split(".")):
+        raise ConfigError(f"{name} has an invalid host name {host!r}")
+
+
+def _is_host_label(label: str) -> bool:
+    return (
+        0 < len(label) <= 63
+        and label[0] != "-"
+        and label[-1] != "-"
+        and _HOST_CHARACTERS.issuperset(label)
+    )
 
 
 def _model_source(s3_uri: str | None, version: str | None, path: str | None) -> ModelSource:

@@ -135,7 +135,7 @@ def encode_vocabulary(terms: Sequence[str]) -> tuple[str, bytes]:
     raise ValueError("no character is free to separate the vocabulary's terms")
 
 
-def decode_vocabulary(blob: bytes | memoryview, separator: str, n_features: int) -> list[str]:
+def decode_vocabulary(blob: bytes | memoryview[Any], separator: str, n_features: int) -> list[str]:
     try:
         text = bytes(blob).decode("utf-8", "surrogatepass")
     except UnicodeDecodeError as exc:
@@ -163,8 +163,8 @@ class BlockRuntime:
         block: FeatureBlock,
         offset: int,
         vocabulary: list[str] | None,
-        idf: memoryview | None,
-        log_table: memoryview | None,
+        idf: memoryview[Any] | None,
+        log_table: memoryview[Any] | None,
     ) -> None:
         self.block = block
         self.offset = offset
@@ -280,7 +280,7 @@ class Featurizer:
 
     @classmethod
     def load(
-        cls, specs: object, take: Callable[[str, str, tuple[int, ...]], memoryview]
+        cls, specs: object, take: Callable[[str, str, tuple[int, ...]], memoryview[Any]]
     ) -> Featurizer:
         """Blocks from the model file's ``features`` list; ``take`` hands over checked arrays."""
         if not (isinstance(specs, list) and 1 <= len(specs) <= 16):

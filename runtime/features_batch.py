@@ -78,7 +78,7 @@ def _block_rows(block: BlockRuntime, texts: Sequence[str]) -> tuple[np.ndarray, 
 
 def _sublinear(values: np.ndarray, block: BlockRuntime, integral: bool) -> np.ndarray:
     """log(tf) + 1: from the exported table for small counts (as the plain path), else NumPy."""
-    result = np.log(values) + 1.0
+    result: np.ndarray = np.log(values) + 1.0
     if integral and block.log_table is not None:
         table = np.frombuffer(block.log_table, dtype=np.float64)
         small = (values >= 1.0) & (values <= LOG_TABLE_SIZE)

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from runtime import logs
-from runtime.families import Family, load_family
+from runtime.families import load_family
 from runtime.families.common import Rows, finite_or_none
+from runtime.families.family import Family
 from runtime.features import Featurizer
 from runtime.modelfile import ModelError, ModelFile, check_classes, read_model_file, sha256_hex
 from runtime.npz import MAX_FILE_BYTES
@@ -160,7 +161,7 @@ class Model:
         if self._use_numpy(texts, vectorise):
             return np.concatenate(
                 [
-                    self.family.proba_batch(self.family.scores_batch(self.transform(chunk)))  # type: ignore[misc]
+                    self.family.proba_batch(self.family.scores_batch(self.transform(chunk)))
                     for chunk in _chunks(texts)
                 ]
             ).reshape(len(texts), len(self.classes))
@@ -209,9 +210,9 @@ class Model:
                 scores_one = self.scores_one(chunk[0])
                 results.append((family.label_index(scores_one), scores_one))
                 continue
-            scores = family.scores_batch(self.transform(chunk))
-            labels = family.label_index_batch(scores).tolist()
-            results.extend(zip(labels, scores.tolist(), strict=True))
+            batch = family.scores_batch(self.transform(chunk))
+            labels = family.label_index_batch(batch).tolist()
+            results.extend(zip(labels, batch.tolist(), strict=True))
         return results
 
     def _use_numpy(self, texts: Sequence[str], vectorise: bool | None) -> bool:

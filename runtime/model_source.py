@@ -8,11 +8,9 @@ backoff until the load succeeds.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
-from _thread import allocate_lock, get_ident  # threading's own primitives, without its import
+from _thread import allocate_lock  # threading's own primitive, without its import
 from collections.abc import Callable
 from typing import Any
 
@@ -20,12 +18,6 @@ from runtime import logs
 from runtime.config import ModelSource, Settings
 from runtime.model import Model, ModelError
 from runtime.modelfile import sha256_hex
-
-# Worst case at cold start is about MAX_ATTEMPTS * (CONNECT + READ) plus ~1 s of retry
-# backoff: ~7 s, inside Lambda's 10 s init limit with room for the imports.
-S3_CONNECT_TIMEOUT = 1.0
-S3_READ_TIMEOUT = 2.0
-S3_MAX_ATTEMPTS = 2
 
 FIRST_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 60.0
@@ -45,9 +37,12 @@ class ModelUnavailable(Exception):
 
 def make_loader(settings: Settings) -> Callable[[], Model]:
     if settings.source.kind == "s3":
+        from runtime.s3_loader import S3Loader  # only S3-configured functions import it
+
         return S3Loader(settings)
     path, expected = settings.source.location, settings.model_sha256
-    return lambda: Model.from_path(path, expected_sha256=expected)
+    limit = settings.model_max_bytes
+    return lambda: Model.from_path(path, expected_sha256=expected, max_bytes=limit)
 
 
 class ModelHolder:
@@ -135,111 +130,3 @@ class ModelHolder:
             }
         )
         self._delay = min(self._delay * 2.0, self._max_delay)
-
-
-class S3Loader:
-    """Read the model object with boto3 and keep a copy in the /tmp cache.
-
-    A cached copy is used without asking S3 when the version or digest is pinned (it
-    cannot have changed); otherwise a conditional GET (If-None-Match) revalidates it.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        source = settings.source
-        assert source.bucket is not None
-        assert source.key is not None
-        self._source = source
-        self._expected = settings.model_sha256
-        self._endpoint_url = settings.s3_endpoint_url
-        identity = f"{settings.s3_endpoint_url}|{source.bucket}|{source.key}|{source.version_id}"
-        name = sha256_hex(identity.encode())[:32]
-        self._data_path = os.path.join(settings.cache_dir, name + ".npz")
-        self._meta_path = os.path.join(settings.cache_dir, name + ".json")
-        self._client: Any = None
-
-    def __call__(self) -> Model:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        cached = self._read_cache()
-        if cached is not None and (self._source.version_id or self._expected):
-            return cached[0]
-        request: dict[str, Any] = {
-            "Bucket": self._source.bucket,
-            "Key": self._source.key,
-            "ChecksumMode": "ENABLED",  # botocore then verifies S3's stored checksum
-        }
-        if self._source.version_id:
-            request["VersionId"] = self._source.version_id
-        if cached is not None:
-            request["IfNoneMatch"] = cached[1]
-        where = self._source.describe()
-        try:
-            response = self._s3().get_object(**request)
-            data = response["Body"].read()
-        except ClientError as exc:
-            if cached is not None and _status(exc) == 304:
-                return cached[0]
-            raise ModelUnavailable(f"cannot read {where}: {_reason(exc)}") from None
-        except BotoCoreError as exc:
-            raise ModelUnavailable(f"cannot read {where}: {exc}") from None
-
-        model = Model.from_bytes(data, expected_sha256=self._expected)
-        recorded = (response.get("Metadata") or {}).get("sha256")
-        if recorded and recorded.strip().lower() != model.model_id:
-            raise ModelError(
-                f"object metadata says sha256 {recorded}, but its content has {model.model_id}"
-            )
-        self._write_cache(data, response.get("ETag"), model.model_id)
-        return model
-
-    def _s3(self) -> Any:
-        if self._client is None:
-            import boto3  # only S3-configured functions pay for importing boto3
-            from botocore.config import Config
-
-            config = Config(
-                connect_timeout=S3_CONNECT_TIMEOUT,
-                read_timeout=S3_READ_TIMEOUT,
-                retries={"mode": "standard", "max_attempts": S3_MAX_ATTEMPTS},
-            )
-            self._client = boto3.client("s3", endpoint_url=self._endpoint_url, config=config)
-        return self._client
-
-    def _read_cache(self) -> tuple[Model, str] | None:
-        try:
-            with open(self._meta_path, encoding="utf-8") as meta_file:
-                meta = json.load(meta_file)
-            sha256, etag = meta["sha256"], meta["etag"]
-            if self._expected and sha256 != self._expected:
-                return None
-            with open(self._data_path, "rb") as data_file:
-                return Model.from_bytes(data_file.read(), expected_sha256=sha256), etag
-        except Exception:  # a missing or damaged cache is only a cache miss
-            return None
-
-    def _write_cache(self, data: bytes, etag: str | None, sha256: str) -> None:
-        if not etag:
-            return
-        try:
-            os.makedirs(os.path.dirname(self._data_path), exist_ok=True)
-            suffix = f".{os.getpid()}.{get_ident()}.tmp"
-            for path, content in (
-                (self._data_path, data),
-                (self._meta_path, json.dumps({"etag": etag, "sha256": sha256}).encode()),
-            ):
-                with open(path + suffix, "wb") as tmp:
-                    tmp.write(content)
-                os.replace(path + suffix, path)
-        except OSError as exc:
-            logs.emit({"level": "WARNING", "msg": "model_cache_unwritable", "error": str(exc)})
-
-
-def _status(exc: Any) -> int | None:
-    return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-
-
-def _reason(exc: Any) -> str:
-    error = exc.response.get("Error", {})
-    code = error.get("Code") or _status(exc)
-    message = error.get("Message")
-    return f"{code} ({message})" if message else str(code)

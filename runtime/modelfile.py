@@ -26,12 +26,12 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     from hashlib import blake2b
 
 try:  # the built-in SHA-256 spares the cold start loading OpenSSL through hashlib
-    from _sha2 import sha256  # Python 3.12+
+    from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # Python 3.12+
 except ImportError:  # pragma: no cover - depends on the interpreter
     try:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # Python 3.11
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
     except ImportError:
-        from hashlib import sha256  # type: ignore[assignment]
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 from runtime.npz import DTYPES, NpzError, RawArray, load_arrays
 
@@ -52,7 +52,7 @@ class ModelError(ValueError):
 
 
 def sha256_hex(data: bytes) -> str:
-    return sha256(data).hexdigest()
+    return str(sha256(data).hexdigest())
 
 
 class ModelFile:
@@ -66,7 +66,7 @@ class ModelFile:
     def has(self, name: str) -> bool:
         return name in self._arrays
 
-    def take(self, name: str, dtype: str, shape: tuple[int, ...]) -> memoryview:
+    def take(self, name: str, dtype: str, shape: tuple[int, ...]) -> memoryview[Any]:
         """The flat typed view of array ``name``; -1 in ``shape`` accepts any length there."""
         array = self._arrays.get(name)
         if array is None:

@@ -16,7 +16,7 @@ import struct
 import sys
 import zlib
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 _END = struct.Struct("<4s4H2LH")  # end of central directory record
 _CENTRAL = struct.Struct("<4s6H3L5H2L")  # central directory file header
@@ -50,7 +50,7 @@ class NpzError(ValueError):
 
 
 # A member's bytes: a view into the file when stored, its own buffer when deflated.
-Member = bytes | bytearray | memoryview
+Member: TypeAlias = "bytes | bytearray | memoryview[Any]"
 
 
 class RawArray(NamedTuple):
@@ -58,7 +58,7 @@ class RawArray(NamedTuple):
 
     dtype: str  # a key of DTYPES
     shape: tuple[int, ...]
-    values: memoryview  # read-only, cast to "B" or "d", flat, C order
+    values: memoryview[Any]  # read-only, cast to "B" or "d", flat, C order
     member: Member  # the whole .npy member (header and data), e.g. to hash it
 
     @property
@@ -110,7 +110,7 @@ def parse_npy(raw: Member, name: str) -> RawArray:
     if count * itemsize != len(raw) - start:
         raise NpzError(f"member {name!r} declares shape {shape} but holds other data")
     view = memoryview(raw).toreadonly()[start:]
-    return RawArray(dtype, shape, view.cast(code) if code != "B" else view, raw)
+    return RawArray(dtype, shape, view.cast("d") if code == "d" else view, raw)
 
 
 def read_members(data: bytes, limits: Mapping[str, int] | None = None) -> dict[str, Member]:
@@ -179,7 +179,7 @@ def read_members(data: bytes, limits: Mapping[str, int] | None = None) -> dict[s
 
 def _member_data(
     data: bytes, offset: int, compressed_size: int, limit: int, name: str
-) -> tuple[memoryview, int]:
+) -> tuple[memoryview[Any], int]:
     if offset + _LOCAL.size > limit:
         raise NpzError(f"member {name!r} starts outside the archive")
     header = _LOCAL.unpack_from(data, offset)
@@ -192,7 +192,7 @@ def _member_data(
     return memoryview(data)[start:stop], stop  # a view: the file is never copied
 
 
-def _inflate(raw: memoryview, method: int, size: int, crc: int, name: str) -> Member:
+def _inflate(raw: memoryview[Any], method: int, size: int, crc: int, name: str) -> Member:
     if method == _STORED:
         content: Member = raw
     else:
@@ -202,7 +202,7 @@ def _inflate(raw: memoryview, method: int, size: int, crc: int, name: str) -> Me
     return content
 
 
-def _inflate_into(content: bytearray, raw: memoryview, name: str) -> bytearray:
+def _inflate_into(content: bytearray, raw: memoryview[Any], name: str) -> bytearray:
     """Inflate into a buffer of the declared size, a bounded piece at a time.
 
     One ``decompress`` call would build its output in blocks and then join them: twice
@@ -212,7 +212,7 @@ def _inflate_into(content: bytearray, raw: memoryview, name: str) -> bytearray:
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
         for start in range(0, len(raw), _INFLATE_PIECE):
-            pending: bytes | memoryview = raw[start : start + _INFLATE_PIECE]
+            pending: bytes | memoryview[Any] = raw[start : start + _INFLATE_PIECE]
             while True:
                 room = min(size - filled + 1, _INFLATE_PIECE)  # +1 to tell a longer stream
                 piece = inflater.decompress(pending, room)

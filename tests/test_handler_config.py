@@ -14,6 +14,7 @@ from runtime.config import BUNDLED_MODEL_PATH, ConfigError, ModelSource, Setting
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHA = "ab" * 32
+S3 = {"MODEL_S3_URI": "s3://bucket/model.npz"}
 
 
 def test_defaults():
@@ -26,6 +27,7 @@ def test_defaults():
     assert settings.cors_origins == ()
     assert settings.s3_endpoint_url is None
     assert settings.cache_dir == "/tmp/sms-spam-model"
+    assert settings.model_max_bytes == 32 * 1024 * 1024
 
 
 def test_s3_source():
@@ -36,6 +38,7 @@ def test_s3_source():
             "MODEL_SHA256": SHA.upper(),
             "MODEL_S3_ENDPOINT_URL": "http://127.0.0.1:5000",
             "MODEL_CACHE_DIR": "/var/cache/x",
+            "MODEL_MAX_BYTES": "1000000",
         }
     )
     source = settings.source
@@ -45,6 +48,30 @@ def test_s3_source():
     assert settings.model_sha256 == SHA
     assert settings.s3_endpoint_url == "http://127.0.0.1:5000"
     assert settings.cache_dir == "/var/cache/x"
+    assert settings.model_max_bytes == 1_000_000
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:5000",
+        "https://s3.eu-west-1.amazonaws.com",
+        "http://[::1]:9000",
+        "http://minio.internal:9000/",
+    ],
+)
+def test_valid_endpoint_urls(endpoint):
+    settings = Settings.from_env(
+        {"MODEL_S3_URI": "s3://bucket/k", "MODEL_S3_ENDPOINT_URL": endpoint}
+    )
+    assert settings.s3_endpoint_url == endpoint
+
+
+@pytest.mark.parametrize(
+    "bucket", ["abc", "my-bucket.v1", "a" * 63, "ap-alias-1a2b3c-s3alias", "1.2.3.com"]
+)
+def test_valid_bucket_names(bucket):
+    assert Settings.from_env({"MODEL_S3_URI": f"s3://{bucket}/k"}).source.bucket == bucket
 
 
 def test_path_source_and_limits():
@@ -85,6 +112,25 @@ def test_blank_values_mean_unset():
         ({"MAX_BODY_BYTES": "6000001"}, "at most 6000000"),
         ({"MAX_BATCH_SIZE": "50001"}, "at most 50000"),
         ({"CORS_ALLOW_ORIGIN": "*, https://a.example"}, "CORS_ALLOW_ORIGIN"),
+        ({"MODEL_MAX_BYTES": "0"}, "MODEL_MAX_BYTES must be at least 1"),
+        ({"MODEL_MAX_BYTES": str(512 * 1024 * 1024 + 1)}, "MODEL_MAX_BYTES must be at most"),
+        # Endpoints and bucket names: refused at cold start, not retried as outages.
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "not a url"}, "MODEL_S3_ENDPOINT_URL must be an http"),
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "ftp://host"}, "MODEL_S3_ENDPOINT_URL must be an http"),
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "http://h:99999"}, "MODEL_S3_ENDPOINT_URL is not a valid"),
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "http://h:port"}, "MODEL_S3_ENDPOINT_URL is not a valid"),
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "http://a b"}, "MODEL_S3_ENDPOINT_URL"),
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "http://x/?q=1"}, "MODEL_S3_ENDPOINT_URL must be a plain"),
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "http://bad_host"}, "invalid host name 'bad_host'"),
+        (S3 | {"AWS_ENDPOINT_URL_S3": "localhost:9000"}, "AWS_ENDPOINT_URL_S3 must be an http"),
+        (S3 | {"AWS_ENDPOINT_URL": "nonsense"}, "AWS_ENDPOINT_URL must be an http"),
+        ({"MODEL_S3_URI": "s3://ab/k"}, "'ab' is not a valid S3 bucket name: it has 2 characters"),
+        ({"MODEL_S3_URI": f"s3://{'a' * 64}/k"}, "S3 allows 3 to 63"),
+        ({"MODEL_S3_URI": "s3://My_Bucket/k"}, "MODEL_S3_URI: 'My_Bucket' is not a valid S3"),
+        ({"MODEL_S3_URI": "s3://-bucket/k"}, "begin and end with a letter or a digit"),
+        ({"MODEL_S3_URI": "s3://my..bucket/k"}, "two adjacent dots"),
+        ({"MODEL_S3_URI": "s3://192.168.5.4/k"}, "formatted as an IP address"),
+        ({"MODEL_S3_URI": "s3://bucket/" + "k" * 1025}, "longer than S3's 1024 bytes"),
     ],
 )
 def test_invalid_settings_are_refused_with_the_variable_named(env, fragment):
@@ -159,6 +205,23 @@ def test_cold_start_with_invalid_configuration_answers_503_not_a_crash():
     assert report["retry_after"] is None  # retrying cannot fix the environment
     logged = [record["msg"] for record in report["log"]]
     assert logged == ["misconfigured", "model_unavailable", "request"]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        (S3 | {"MODEL_S3_ENDPOINT_URL": "not a url"}, "MODEL_S3_ENDPOINT_URL"),
+        ({"MODEL_S3_URI": "s3://Not A Bucket/model.npz"}, "MODEL_S3_URI"),
+    ],
+)
+def test_cold_start_with_a_bad_endpoint_or_bucket_answers_misconfigured(env, variable):
+    """Not model_unavailable retried for ever: nothing but a new configuration can help."""
+    report = run_cold_start(env, COLD_START)
+    assert report["status"] == 503
+    assert report["body"]["error"]["code"] == "misconfigured"
+    assert variable in report["body"]["error"]["message"]
+    assert report["retry_after"] is None
+    assert report["boto3"] is False  # refused before any S3 client exists
 
 
 def test_cold_start_with_a_missing_model_file_answers_503(tmp_path):

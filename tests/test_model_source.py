@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from exporter.emit import write_model
 from runtime.config import ModelSource, Settings
 from runtime.handler import create_app
 from runtime.model import Model
 from runtime.model_source import ModelHolder, ModelUnavailable
 from tests import events
-from tests.corpus import SPAM_EXAMPLE, fit_parts
+from tests.corpus import SPAM_EXAMPLE, tutorial_model_bytes
 from tests.events import check_response
 from tests.fakes import FakeClock, FakeModel
 from tests.s3server import closed_port_endpoint, moto_server
@@ -34,9 +33,8 @@ def s3():
 @pytest.fixture(scope="module")
 def other_model_path(tmp_path_factory) -> Path:
     """A second valid model with a different id, to tell the two apart."""
-    _, _, parts = fit_parts(sublinear_tf=False)
     path = tmp_path_factory.mktemp("other") / "model.npz"
-    write_model(parts, {"training": {"source": "tests/corpus.py", "variant": "other"}}, path)
+    path.write_bytes(tutorial_model_bytes(sublinear_tf=False))
     return path
 
 
@@ -197,18 +195,21 @@ def test_standard_aws_endpoint_variable_is_honoured(s3, small_model_path, tmp_pa
     assert predict(create_app(settings))[0] == 200
 
 
-def test_pinned_version_is_served_from_the_tmp_cache_without_s3(s3, small_model_path, tmp_path):
+def test_pinned_version_alone_does_not_make_the_tmp_copy_trusted(s3, small_model_path, tmp_path):
+    """/tmp can be rewritten: a version id says which object, not that the copy is it."""
     bucket = s3.bucket(versioned=True)
-    version = s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())[
-        "VersionId"
-    ]
+    data = small_model_path.read_bytes()
+    version = s3.client.put_object(
+        Bucket=bucket, Key=KEY, Body=data, Metadata={"sha256": sha256_of(small_model_path)}
+    )["VersionId"]
     settings = s3_settings(s3, bucket, tmp_path, MODEL_S3_VERSION=version)
     assert predict(create_app(settings))[0] == 200
+    assert [path.read_bytes() for path in tmp_path.iterdir()] == [data]  # the cached copy
     s3.client.delete_object(Bucket=bucket, Key=KEY, VersionId=version)
-    # A new container in the same execution environment finds the copy in /tmp.
+    # A new container finds the copy in /tmp, but nothing can vouch for it any more.
     status, _, body = predict(create_app(settings))
-    assert status == 200
-    assert body["model"] == sha256_of(small_model_path)
+    assert status == 503
+    assert "NoSuchVersion" in body["error"]["message"] or "404" in body["error"]["message"]
 
 
 def test_pinned_sha256_is_served_from_the_tmp_cache_without_s3(s3, small_model_path, tmp_path):
@@ -220,28 +221,45 @@ def test_pinned_sha256_is_served_from_the_tmp_cache_without_s3(s3, small_model_p
     assert predict(create_app(settings))[0] == 200
 
 
-def test_unchanged_object_revalidates_the_cache_instead_of_downloading(
+def put_recorded(s3, bucket: str, path: Path) -> None:
+    """Upload as exporter/upload.py does: the SHA-256 recorded as object metadata."""
+    s3.client.put_object(
+        Bucket=bucket, Key=KEY, Body=path.read_bytes(), Metadata={"sha256": sha256_of(path)}
+    )
+
+
+def test_copy_the_recorded_sha256_vouches_for_is_used_without_downloading(
     s3, small_model_path, tmp_path
 ):
     bucket = s3.bucket()
-    s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
+    put_recorded(s3, bucket, small_model_path)
     settings = s3_settings(s3, bucket, tmp_path)
     assert predict(create_app(settings))[0] == 200
     (cached,) = tmp_path.glob("*.npz")
     inode = cached.stat().st_ino
     assert predict(create_app(settings))[0] == 200
-    assert cached.stat().st_ino == inode  # 304 Not Modified: the file was not rewritten
+    assert cached.stat().st_ino == inode  # HEAD said the copy is the object: not rewritten
+
+
+def test_object_without_a_recorded_sha256_is_not_cached(s3, small_model_path, tmp_path):
+    """Unpinned and unrecorded, a copy could never be verified, so none is kept."""
+    bucket = s3.bucket()
+    s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
+    assert predict(create_app(s3_settings(s3, bucket, tmp_path)))[0] == 200
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_replaced_object_is_not_served_stale_from_the_cache(
     s3, small_model_path, other_model_path, tmp_path
 ):
     bucket = s3.bucket()
-    s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
+    put_recorded(s3, bucket, small_model_path)
     settings = s3_settings(s3, bucket, tmp_path)
     assert predict(create_app(settings))[2]["model"] == sha256_of(small_model_path)
-    s3.client.put_object(Bucket=bucket, Key=KEY, Body=other_model_path.read_bytes())
+    put_recorded(s3, bucket, other_model_path)
     assert predict(create_app(settings))[2]["model"] == sha256_of(other_model_path)
+    (cached,) = tmp_path.glob("*.npz")
+    assert cached.read_bytes() == other_model_path.read_bytes()  # the copy follows
 
 
 def test_damaged_cache_is_ignored(s3, small_model_path, tmp_path):

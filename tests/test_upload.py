@@ -92,6 +92,35 @@ def test_bad_destination_is_refused(small_model_path, uri, fragment):
         upload_model(small_model_path, uri)
 
 
+def test_deploy_command_names_the_version_when_there_is_one():
+    result = UploadResult(uri="s3://b-1/m.npz", version_id="v7", sha256="ab" * 32, size=1)
+    assert result.deploy_command() == (
+        "sam deploy --parameter-overrides ModelS3Uri=s3://b-1/m.npz ModelS3Version=v7 "
+        f"ModelSha256={'ab' * 32}"
+    )
+
+
+def test_a_file_over_model_max_bytes_is_not_uploaded(s3, small_model_path):
+    bucket = s3.bucket()
+    size = small_model_path.stat().st_size
+    with pytest.raises(UploadError, match=rf"is {size} bytes, more than the function's MODEL_MAX"):
+        upload_model(
+            small_model_path, f"s3://{bucket}/{KEY}", endpoint_url=s3.endpoint_url, max_bytes=100
+        )
+    assert s3.client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def test_cli_max_bytes_follows_the_function_setting(s3, small_model_path):
+    bucket = s3.bucket()
+    done = run_cli(
+        str(small_model_path),
+        f"s3://{bucket}/{KEY}",
+        env={"MODEL_S3_ENDPOINT_URL": s3.endpoint_url, "MODEL_MAX_BYTES": "100"},
+    )
+    assert done.returncode == 1
+    assert "MODEL_MAX_BYTES (100)" in done.stderr
+
+
 def test_missing_file_is_refused(tmp_path):
     with pytest.raises(UploadError, match="cannot read"):
         upload_model(tmp_path / "absent.npz", "s3://bucket/key")
@@ -126,7 +155,10 @@ def test_cli_as_a_script_prints_the_function_settings(s3, small_model_path, tmp_
     printed = dict(line.split("=", 1) for line in done.stdout.splitlines())
     digest = hashlib.sha256(small_model_path.read_bytes()).hexdigest()
     assert printed == {"MODEL_S3_URI": f"s3://{bucket}/{KEY}", "MODEL_SHA256": digest}
-    assert "Configure the function with" in done.stderr
+    # The pin leads: the deploy command comes first and sets it.
+    deploy = f"sam deploy --parameter-overrides ModelS3Uri=s3://{bucket}/{KEY} ModelSha256={digest}"
+    assert f"\n    {deploy}\n" in done.stderr
+    assert done.stderr.index(deploy) < done.stderr.index("or configure the function with")
 
     # Round trip: the printed values configure a function that serves the model.
     env = {**printed, "MODEL_S3_ENDPOINT_URL": s3.endpoint_url, "MODEL_CACHE_DIR": str(tmp_path)}

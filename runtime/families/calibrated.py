@@ -88,8 +88,8 @@ class _Member:
             ]
         else:
             for c in range(len(targets)):
-                xs = take(f"{prefix}{c}.x", "<f8", (-1,)).tolist()
-                ys = take(f"{prefix}{c}.y", "<f8", (len(xs),)).tolist()
+                xs: list[float] = list(take(f"{prefix}{c}.x", "<f8", (-1,)))
+                ys: list[float] = list(take(f"{prefix}{c}.y", "<f8", (len(xs),)))
                 low, high = take(f"{prefix}{c}.bounds", "<f8", (2,)).tolist()
                 if not (1 <= len(xs) <= MAX_THRESHOLDS) or xs != sorted(xs):
                     raise ValueError("isotonic thresholds must be 1 to 100,000 ascending values")
@@ -152,7 +152,8 @@ class Calibrated:
     def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        return np.argmax(scores, axis=1)
+        labels: np.ndarray = np.argmax(scores, axis=1)
+        return labels
 
     def proba(self, scores: list[float]) -> list[float]:
         return scores

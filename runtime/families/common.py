@@ -29,7 +29,7 @@ class Rows(NamedTuple):
         return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
 
 
-def as_matrix(view: memoryview, rows: int, columns: int) -> np.ndarray:
+def as_matrix(view: memoryview[Any], rows: int, columns: int) -> np.ndarray:
     """A read-only NumPy view over a flat float64 array from the model file (no copy)."""
     import numpy as np
 
@@ -37,7 +37,7 @@ def as_matrix(view: memoryview, rows: int, columns: int) -> np.ndarray:
 
 
 def dot_one(
-    columns: list[int], values: list[float], weights: memoryview, n_outputs: int
+    columns: list[int], values: list[float], weights: memoryview[Any], n_outputs: int
 ) -> list[float]:
     """``row @ W`` for W stored feature-major (row ``c`` of W at ``c * n_outputs``)."""
     if n_outputs == 1:
@@ -98,7 +98,8 @@ def logsumexp_proba_batch(jll: np.ndarray) -> np.ndarray:
     total = np.sum(np.exp(others - shift), axis=1, keepdims=True)
     total = np.where(total == 0, total, total / n_max)
     log_sum = np.log1p(total) + np.log(n_max) + row_max
-    return np.exp(jll - log_sum)
+    proba: np.ndarray = np.exp(jll - log_sum)
+    return proba
 
 
 def expit(x: float) -> float:
@@ -132,7 +133,8 @@ def softmax_batch(scores: np.ndarray) -> np.ndarray:
 
     shifted = scores - np.max(scores, axis=1).reshape((-1, 1))
     np.exp(shifted, out=shifted)
-    return shifted / np.sum(shifted, axis=1).reshape((-1, 1))
+    proba: np.ndarray = shifted / np.sum(shifted, axis=1).reshape((-1, 1))
+    return proba
 
 
 def finite_or_none(values: list[float]) -> list[Any]:

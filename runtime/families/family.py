@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from runtime.families.common import Rows
 
 # Hands a family its arrays from the model file, checked: (name, dtype, shape) -> values.
-Take = Callable[[str, str, tuple[int, ...]], memoryview]
+Take = Callable[[str, str, tuple[int, ...]], "memoryview[Any]"]
 
 
 class Family(Protocol):

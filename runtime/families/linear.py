@@ -51,7 +51,8 @@ class LinearScores:
 
         if self._matrix is None:
             self._matrix = as_matrix(self._weights, self._n_features, self.n_outputs)
-        return dot_batch(rows, self._matrix) + np.array(self._offsets)
+        scores: np.ndarray = dot_batch(rows, self._matrix) + np.array(self._offsets)
+        return scores
 
 
 def n_outputs_for(n_classes: int) -> int:
@@ -68,7 +69,8 @@ def labels_from_decision(scores: np.ndarray) -> np.ndarray:
 
     if scores.shape[1] == 1:
         return (scores[:, 0] > 0).astype(np.int64)
-    return np.argmax(scores, axis=1)
+    labels: np.ndarray = np.argmax(scores, axis=1)
+    return labels
 
 
 class Linear:
@@ -149,4 +151,5 @@ def _normalise_batch(prob: np.ndarray) -> np.ndarray:
     if all_zero.any():
         prob[all_zero, :] = 1
         total[all_zero] = prob.shape[1]
-    return prob / total.reshape((prob.shape[0], -1))
+    normalised: np.ndarray = prob / total.reshape((prob.shape[0], -1))
+    return normalised

@@ -44,7 +44,8 @@ class _NaiveBayes:
     def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        return np.argmax(scores, axis=1)
+        labels: np.ndarray = np.argmax(scores, axis=1)
+        return labels
 
     def proba(self, scores: list[float]) -> list[float]:
         return logsumexp_proba(scores)
@@ -94,7 +95,8 @@ class DiscreteNB(_NaiveBayes):
             indptr = np.zeros_like(rows.indptr)
             np.cumsum(np.bincount(rows.row_of()[keep], minlength=n_rows), out=indptr[1:])
             rows = Rows(indptr, rows.indices[keep], np.ones(int(keep.sum())), rows.n_features)
-        return dot_batch(rows, self._matrix) + np.array(self._offsets)
+        scores: np.ndarray = dot_batch(rows, self._matrix) + np.array(self._offsets)
+        return scores
 
 
 class GaussianNB(_NaiveBayes):
