@@ -18,9 +18,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from runtime.analyzer import (
+    STREAM_PIECE_CHARS,
     AnalyzerSettings,
     build_analyzer,
     build_batch_analyzer,
+    build_stream_analyzer,
     check_settings,
 )
 from runtime.murmur import hashed_column
@@ -169,6 +171,7 @@ class BlockRuntime:
         self.block = block
         self.offset = offset
         self.analyze = build_analyzer(block.analyzer, lazy=True)
+        self.analyze_stream = build_stream_analyzer(block.analyzer)
         self.analyze_all = build_batch_analyzer(block.analyzer)
         self.idf = idf
         self.log_table = log_table
@@ -205,7 +208,8 @@ class BlockRuntime:
         return counts
 
     def row(self, text: str) -> tuple[list[int], list[float]]:
-        counts = self.counts(self.analyze(text))
+        long = len(text) > STREAM_PIECE_CHARS  # counted piece by piece: memory stays bounded
+        counts = self.counts(self.analyze_stream(text) if long else self.analyze(text))
         columns = sorted(counts)
         # binary: also entries whose signed hashes cancelled, as X.data.fill(1) does.
         values = [1.0] * len(columns) if self.block.binary else [float(counts[c]) for c in columns]
