@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import struct
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime.features import encode_vocabulary
 from runtime.model import Model, ModelError
 from runtime.modelfile import METADATA, encode_metadata
 from runtime.npz import MAX_FILE_BYTES
@@ -115,6 +117,20 @@ def _set_block(**changes: object):
     return edit
 
 
+def _huge_vocabulary(n_terms: int):
+    """A vocabulary block of ``n_terms`` distinct terms, its arrays and metadata consistent."""
+
+    def edit(metadata: dict, arrays: dict) -> None:
+        separator, blob = encode_vocabulary([f"t{i:07d}" for i in range(n_terms)])
+        metadata["features"][0].update(n_features=n_terms, separator=separator)
+        metadata["n_features"] = n_terms
+        arrays["features.0.vocabulary"] = ("|u1", (len(blob),), blob)
+        arrays[IDF] = ("<f8", (n_terms,), struct.pack("<d", 1.5) * n_terms)
+        # The classifier's arrays keep their shapes: the block is refused before them.
+
+    return edit
+
+
 NAN = (0x7FF8000000000000).to_bytes(8, "little")
 
 # name -> (build the file from a good one, a pattern the refusal's message must contain)
@@ -205,6 +221,10 @@ ATTACKS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
         ),
         "contains NaN or infinite values",
     ),
+    "a vocabulary of 2,000,000 terms": (
+        lambda good: _resealed(good, _huge_vocabulary(2_000_000)),
+        r"n_features must be an integer from 1 to 500000",
+    ),
     "ngram_range [1, 1000000]": (
         lambda good: _resealed(good, _set_block(ngram_range=[1, 1_000_000])),
         r"ngram_range must satisfy 1 <= min <= max <= \d+",
@@ -262,6 +282,7 @@ def test_from_bytes_refuses_more_than_the_file_limit() -> None:
 # across fork and exec, so a child of a big pytest process would start at its parent's peak.
 _PROBE = """
 import json, sys, time
+from runtime.features import encode_vocabulary
 from runtime.model import Model, ModelError
 from tests.memory import peak_rss
 baseline = peak_rss()
