@@ -47,6 +47,9 @@ SAFE_TOKEN_PATTERNS = (
 # whitespace character: every analyzer but "char" gives the same terms piece by piece.
 STREAM_PIECE_CHARS = 16 * 1024
 _WHITESPACE = re.compile(r"\s")
+# strip_accents="ascii" deletes non-ASCII characters NFKD leaves non-ASCII, whitespace
+# such as U+2028 included ("a\u2028b" -> "ab"): with it, cuts follow ASCII whitespace only.
+_ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c\x1c-\x1f]")
 
 # scikit-learn collapses runs of two or more whitespace characters (a lone tab stays).
 # Left to re's own cache: only character analyzers need it, word models skip the compile.
@@ -203,17 +206,20 @@ def build_analyzer(settings: AnalyzerSettings, *, lazy: bool = False) -> Analyze
     return analyze
 
 
-def whitespace_pieces(text: str, size: int | None = None) -> Iterator[str]:
+def whitespace_pieces(
+    text: str, size: int | None = None, whitespace: re.Pattern[str] = _WHITESPACE
+) -> Iterator[str]:
     r"""``text`` in consecutive pieces of about ``size`` characters, each cut after whitespace.
 
     No token, word or character-n-gram word crosses whitespace, and lowercasing and accent
     stripping never look across it, so analysing the pieces gives the text's own terms.
     ``\s`` and ``str.split()`` agree on what whitespace is (both use Py_UNICODE_ISSPACE).
+    ``whitespace`` narrows the cuts when preprocessing may delete some whitespace.
     """
     size = STREAM_PIECE_CHARS if size is None else size
     start = 0
     while len(text) - start > size:
-        found = _WHITESPACE.search(text, start + size)
+        found = whitespace.search(text, start + size)
         if found is None:
             break
         yield text[start : found.end()]
@@ -239,7 +245,7 @@ def carried_word_ngrams(pieces: Iterable[list[str]], ngram_range: tuple[int, int
                 continue
             for i in range(max(0, first - n + 1), len(tokens) - n + 1):
                 yield join(tokens[i : i + n])
-        carry = tokens[len(tokens) - (max_n - 1) :] if max_n > 1 else []
+        carry = tokens[-(max_n - 1) :] if max_n > 1 else []  # all of them if fewer
 
 
 def build_stream_analyzer(settings: AnalyzerSettings) -> Callable[[str], Iterator[str]]:
@@ -252,9 +258,10 @@ def build_stream_analyzer(settings: AnalyzerSettings) -> Callable[[str], Iterato
         return lambda text: iter(lazy(text))
     preprocessing = _preprocessing(settings)
     ngram_range = settings.ngram_range
+    cuts = _ASCII_WHITESPACE if settings.strip_accents == "ascii" else _WHITESPACE
 
     def pieces(text: str) -> Iterator[str]:
-        for piece in whitespace_pieces(text):
+        for piece in whitespace_pieces(text, whitespace=cuts):
             for step in preprocessing:
                 piece = step(piece)
             yield piece
