@@ -118,8 +118,6 @@ NUMPY_DROPPED_SUFFIXES = (".pyi", ".pxd", ".a", ".h", ".c", ".cpp")
 DIST_INFO_DROPPED = frozenset({"RECORD", "entry_points.txt", "INSTALLER", "REQUESTED"})
 
 CODE_EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test"})
-# Local tools in runtime/ that the function never imports (`python -m runtime.serve`).
-CODE_LOCAL_ONLY = frozenset({"serve.py"})
 
 
 class BuildError(Exception):
@@ -381,7 +379,8 @@ def extract_numpy(wheel: Path, dest: Path) -> list[str]:
 
 
 def runtime_sources(runtime_dir: Path) -> list[Path]:
-    """The runtime package's Python files, without tests, caches or local-only tools."""
+    """The runtime package's Python files, without tests or caches: everything else in
+    runtime/ ships (local tools live outside it, e.g. localserver/)."""
     if not (runtime_dir / "__init__.py").is_file():
         raise BuildError(f"{runtime_dir} is not a Python package (no __init__.py)")
     files = []
@@ -391,7 +390,7 @@ def runtime_sources(runtime_dir: Path) -> list[Path]:
             continue
         if path.name.startswith("test_") or path.name.endswith("_test.py"):
             continue
-        if path.name == "conftest.py" or rel.as_posix() in CODE_LOCAL_ONLY:
+        if path.name == "conftest.py":
             continue
         files.append(path)
     return files

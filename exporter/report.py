@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+if TYPE_CHECKING:
+    from exporter.threshold import ThresholdChoice
 
 POSITIVE = "spam"
 
@@ -56,6 +60,8 @@ def format_report(
     artifact: str,
     size_bytes: int | None,
     sha256: str | None,
+    threshold: ThresholdChoice | None = None,
+    threshold_metrics: Metrics | None = None,
 ) -> str:
     width = max(len(label) for label in metrics.labels) + 2
     header = " " * (width + 7) + "".join(f"{'pred ' + lbl:>{width + 5}}" for lbl in metrics.labels)
@@ -77,7 +83,28 @@ def format_report(
         *matrix,
         f"runtime parity  {parity} on the test split vs scikit-learn",
     ]
+    if threshold is not None and threshold_metrics is not None:
+        lines += format_threshold(threshold, metrics, threshold_metrics)
     if size_bytes is not None:
         lines.append(f"artifact        {artifact} ({size_bytes / 1024:.1f} KiB)")
         lines.append(f"sha256          {sha256}")
     return "\n".join(lines)
+
+
+def format_threshold(choice: ThresholdChoice, default: Metrics, tuned: Metrics) -> list[str]:
+    """The test metrics at the chosen threshold next to scikit-learn's default cut."""
+    rows = [
+        ("test accuracy", default.accuracy, tuned.accuracy, "{:.4f}"),
+        ("spam precision", default.spam_precision, tuned.spam_precision, "{:.4f}"),
+        ("spam recall", default.spam_recall, tuned.spam_recall, "{:.4f}"),
+        ("spam F1", default.spam_f1, tuned.spam_f1, "{:.4f}"),
+        ("ham flagged", default.ham_flagged, tuned.ham_flagged, "{:.2%}"),
+    ]
+    return [
+        f"threshold       {choice.score} > {choice.value!r} answers {choice.positive!r}",
+        f"  chosen for    at most {choice.max_ham_flagged:.2%} ham flagged, by "
+        f"{choice.folds}-fold cross-validation on the training split "
+        f"(there: {choice.cv_ham_flagged:.2%} ham flagged, spam recall {choice.cv_recall:.4f})",
+        f"  {'on the test split':<18}{'default':>10}{'threshold':>12}",
+        *(f"  {name:<18}{fmt.format(a):>10}{fmt.format(b):>12}" for name, a, b, fmt in rows),
+    ]

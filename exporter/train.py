@@ -145,6 +145,8 @@ class TrainedModel:
     test_texts: list[str]
     test_labels: list[str]
     n_train: int
+    train_texts: list[str] = field(default_factory=list, repr=False)
+    train_labels: list[str] = field(default_factory=list, repr=False)
 
     @property
     def vectorizer(self) -> Any:
@@ -192,6 +194,8 @@ def train(dataset: Dataset, config: TrainingConfig, model: Any = None) -> Traine
         test_texts=list(test_texts),
         test_labels=list(test_labels),
         n_train=len(train_texts),
+        train_texts=list(train_texts),
+        train_labels=list(train_labels),
     )
 
 

@@ -7,43 +7,69 @@ a 400 even while the model is unavailable (503).
 
 from __future__ import annotations
 
-import binascii
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
-from runtime import __version__
+from runtime import __version__, metrics
 from runtime.config import Settings
-from runtime.http_types import Request, Response
+from runtime.http_types import HttpError, Request, Response
 from runtime.model_source import ModelHolder, ModelUnavailable
 
 PREDICT = "/predict"
 HEALTH = "/health"
 ALLOWED_METHODS = {PREDICT: "OPTIONS, POST", HEALTH: "GET, OPTIONS"}
+FORM = "application/x-www-form-urlencoded"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 _HEALTH_METADATA = ("format", "format_version", "n_features", "created_by", "metrics")
 
-_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+def _json_encoder() -> Callable[[Any], str]:
+    """Compact, strict JSON. ``JSONEncoder.encode`` builds its C encoder at every call
+    (a third of the cost for a one-message answer): build it once. No circular-reference
+    check: the payloads are the API's own dicts and the model's JSON-ready objects."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # private: not in the type stubs
+    if make is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+    encode = make(
+        None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+    return lambda payload: "".join(encode(payload, 0))
 
 
-class ApiError(Exception):
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
+_encode = _json_encoder()
 
 
 class Api:
-    """Answers ``Request``s; one instance per container, built from its ``Settings``."""
+    """Answers ``Request``s; one instance per container, built from its ``Settings``.
 
-    def __init__(self, settings: Settings, holder: ModelHolder) -> None:
+    ``holder`` is ``None`` when the function's configuration is invalid: then every
+    route that needs the model answers 503 ``misconfigured`` with ``startup_error``.
+    """
+
+    def __init__(
+        self, settings: Settings, holder: ModelHolder | None, *, startup_error: str = ""
+    ) -> None:
+        if holder is None and not startup_error:
+            raise ValueError("an Api without a model holder needs the start-up error")
         self.settings = settings
         self.holder = holder
+        self.startup_error = startup_error
         self._any_origin = settings.cors_origins == ("*",)
+        self._check_origin = bool(settings.cors_origins) and not self._any_origin
         self._base_headers = {"Content-Type": "application/json"}
         if self._any_origin:
             self._base_headers["Access-Control-Allow-Origin"] = "*"
+        elif self._check_origin:
+            self._base_headers["Vary"] = "Origin"
+
+    @property
+    def model_id(self) -> str | None:
+        """The served model's id, or ``None`` before a load has worked (for the log line)."""
+        model = self.holder.model if self.holder is not None else None
+        return model.model_id if model is not None else None
 
     def handle(self, request: Request) -> Response:
         path = request.path
@@ -51,7 +77,7 @@ class Api:
             path = path[:-1]
         allowed = ALLOWED_METHODS.get(path)
         if allowed is None:
-            return self.error(request, ApiError(404, "not_found", _not_found_message()))
+            return self.error(request, HttpError(404, "not_found", _not_found_message()))
         method = request.method
         route = f"{method if method in _KNOWN_METHODS else 'OTHER'} {path}"
         try:
@@ -62,80 +88,88 @@ class Api:
             elif method == "OPTIONS":
                 response = self._preflight(request, allowed)
             else:
-                raise ApiError(
+                raise HttpError(
                     405,
                     "method_not_allowed",
                     f"method {method[:20]!r} is not allowed on {path}; allowed: {allowed}",
                     {"Allow": allowed},
                 )
-        except ApiError as exc:
+        except HttpError as exc:
             response = self.error(request, exc)
         except ModelUnavailable as exc:
-            response = self.unavailable(request, exc)
+            response = self._unavailable(request, exc, _error_body(exc.code, exc.message))
         response.route = route
         return response
 
     # Responses
 
-    def json(self, request: Request, status: int, payload: Any) -> Response:
-        return Response(status, _encode(payload), self._headers(request))
-
-    def error(self, request: Request | None, exc: ApiError) -> Response:
+    def error(self, request: Request | None, exc: HttpError) -> Response:
         headers = self._headers(request)
         if exc.headers:
             headers.update(exc.headers)
-        body = _encode({"error": {"code": exc.code, "message": exc.message}})
-        return Response(exc.status, body, headers, error=exc.code)
+        return Response(exc.status, _error_body(exc.code, exc.message), headers, error=exc.code)
 
-    def unavailable(self, request: Request, exc: ModelUnavailable) -> Response:
-        response = self.error(request, ApiError(503, exc.code, exc.message))
+    def _unavailable(self, request: Request, exc: ModelUnavailable, body: str) -> Response:
+        headers = self._headers(request)
         if exc.retry_after is not None:
-            response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-        return response
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return Response(503, body, headers, error=exc.code)
 
     def _headers(self, request: Request | None) -> dict[str, str]:
         headers = dict(self._base_headers)
-        origins = self.settings.cors_origins
-        if origins and not self._any_origin:
-            headers["Vary"] = "Origin"
-            origin = request.headers.get("origin") if request is not None else None
-            if origin in origins:
+        if self._check_origin and request is not None:
+            origin = request.header("origin")
+            if origin in self.settings.cors_origins:
                 headers["Access-Control-Allow-Origin"] = origin
         return headers
 
     # Routes
 
+    def _model(self) -> Any:
+        if self.holder is None:
+            raise ModelUnavailable(self.startup_error, code="misconfigured")
+        return self.holder.get()
+
     def _predict(self, request: Request) -> Response:
-        texts, batch = self._texts(request)
-        model = self.holder.get()
-        classes = model.classes
-        predictions = [
-            {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
-            for label, row in model.classify(texts)
-        ]
+        texts, batch, top = self._texts(request)
+        model = self._model()
+        predictions = model.classify(texts)  # JSON-ready objects, one per text: opaque here
+        answers = predictions
+        if top is not None:  # explanations go to the client only, never to the log
+            explained = model.explain(texts, top=top)
+            answers = [
+                {**p, "explanation": {k: v for k, v in e.items() if k != "label"}}
+                for p, e in zip(predictions, explained, strict=True)
+            ]
         if batch:
-            payload: dict[str, Any] = {"predictions": predictions, "model": model.model_id}
+            payload: dict[str, Any] = {"predictions": answers, "model": model.model_id}
         else:
-            payload = predictions[0]
-            payload["model"] = model.model_id
-        response = self.json(request, 200, payload)
-        response.texts = len(texts)
+            payload = {**answers[0], "model": model.model_id}
+        response = Response(200, _encode(payload), self._headers(request), texts=len(texts))
+        response.metrics = lambda latency_ms: metrics.emf_line(
+            classes=model.classes,
+            predictions=predictions,
+            latency_ms=latency_ms,
+            vocabulary_coverage=model.vocabulary_coverage(texts),
+            service=self.settings.service_name,
+            model_id=model.model_id,
+        )
         return response
 
     def _health(self, request: Request) -> Response:
-        source = {"kind": self.holder.source.kind, "location": self.holder.source.describe()}
+        source = None
+        if self.holder is not None:
+            source = {"kind": self.holder.source.kind, "location": self.holder.source.describe()}
         try:
-            model = self.holder.get()
+            model = self._model()
         except ModelUnavailable as exc:
-            response = self.unavailable(request, exc)
-            payload = {
+            payload: dict[str, Any] = {
                 "status": "unavailable",
                 "error": {"code": exc.code, "message": exc.message},
                 "source": source,
                 "runtime_version": __version__,
             }
-            response.body = _encode(payload)
-            return response
+            return self._unavailable(request, exc, _encode(payload))
         metadata = model.metadata
         payload = {
             "status": "ok",
@@ -143,9 +177,11 @@ class Api:
             "classes": list(model.classes),
             "source": source,
             "runtime_version": __version__,
+            "family": model.family_name,
+            "threshold": model.threshold,
             "model_metadata": {key: metadata[key] for key in _HEALTH_METADATA if key in metadata},
         }
-        return self.json(request, 200, payload)
+        return Response(200, _encode(payload), self._headers(request))
 
     def _preflight(self, request: Request, allowed: str) -> Response:
         headers = self._headers(request)
@@ -158,117 +194,153 @@ class Api:
 
     # Request bodies
 
-    def _texts(self, request: Request) -> tuple[list[str], bool]:
-        """The messages to classify, and whether the client sent a batch."""
-        media_type, charset = parse_content_type(request.headers.get("content-type"))
-        if charset is not None and charset not in ("utf-8", "utf8", "us-ascii"):
-            raise ApiError(415, "unsupported_media_type", "only UTF-8 bodies are supported")
-        if media_type is None:
-            text = self._body_text(request)
-            # The tutorial's direct invoke: a body that is not a JSON object is one message.
-            if text.lstrip().startswith("{"):
-                try:
-                    parsed = json.loads(text)
-                except (ValueError, RecursionError):
-                    parsed = None
-                if isinstance(parsed, dict):
-                    return self._from_json(parsed)
-            return [text], False
+    def _texts(self, request: Request) -> tuple[list[str], bool, int | None]:
+        """The messages, whether the client sent a batch, and ``top`` if it asked to explain."""
+        media_type, charset = parse_content_type(request.header("content-type"))
+        if charset is not None and charset not in _UTF8_CHARSETS:
+            raise HttpError(415, "unsupported_media_type", "only UTF-8 bodies are supported")
+        is_json = media_type is not None and _is_json(media_type)
+        if not (is_json or media_type in (None, "text/plain", FORM)):
+            raise HttpError(
+                415,
+                "unsupported_media_type",
+                "send JSON (Content-Type: application/json), one raw message (text/plain) "
+                f"or a form with a text field ({FORM})",
+            )
+        text = self._body_text(request)
+        if is_json:
+            return self._from_json(_parse_json(text))
         if media_type == "text/plain":
-            return [self._body_text(request)], False
-        if _is_json(media_type):
-            return self._from_json(_parse_json(self._body_text(request)))
-        if media_type == "application/x-www-form-urlencoded":
-            # curl -d sends JSON with this type unless told otherwise: accept a JSON object.
-            text = self._body_text(request)
-            if text.lstrip().startswith("{"):
-                return self._from_json(_parse_json(text))
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            "send JSON (Content-Type: application/json) or one raw message (text/plain)",
-        )
+            return [text], False, None
+        if media_type == FORM:
+            return self._from_form(text)
+        return self._from_raw(text)
 
     def _body_text(self, request: Request) -> str:
+        """The body, checked against the size limit in UTF-8 bytes (the event decoded it)."""
         body = request.body
         if not body:
-            raise ApiError(400, "empty_body", 'request body is empty; send {"text": "..."}')
+            raise HttpError(400, "empty_body", 'request body is empty; send {"text": "..."}')
         limit = self.settings.max_body_bytes
-        if request.is_base64:
-            if len(body) > (limit // 3 + 1) * 4:
-                raise _too_large(limit)
-            try:
-                raw = binascii.a2b_base64(body, strict_mode=True)  # = b64decode(validate=True)
-            except ValueError:  # binascii.Error, or non-ASCII characters
-                raise ApiError(400, "invalid_base64", "body is not valid base64") from None
-            if len(raw) > limit:
-                raise _too_large(limit)
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ApiError(
-                    400, "invalid_utf8", f"body is not valid UTF-8 (byte {exc.start})"
-                ) from None
-            if not text:
-                raise ApiError(400, "empty_body", "request body is empty")
-            return text
         # A character is at most 4 bytes of UTF-8: only long bodies need encoding to measure.
         if len(body) > limit or (
             len(body) * 4 > limit and len(body.encode("utf-8", "surrogatepass")) > limit
         ):
-            raise _too_large(limit)
+            raise HttpError(
+                413, "payload_too_large", f"body is larger than the limit of {limit} bytes"
+            )
         return body
 
-    def _from_json(self, document: object) -> tuple[list[str], bool]:
+    def _from_raw(self, text: str) -> tuple[list[str], bool, int | None]:
+        """No Content-Type, as in the tutorial: a JSON object is JSON, anything else one message."""
+        if text.lstrip().startswith("{"):
+            try:
+                parsed = json.loads(text)
+            except (ValueError, RecursionError):
+                parsed = None
+            if isinstance(parsed, dict):
+                return self._from_json(parsed)
+        return [text], False, None
+
+    def _from_form(self, text: str) -> tuple[list[str], bool, int | None]:
+        """What ``curl -d`` sends: a form's one ``text`` field; any other body as raw."""
+        if "=" in text and not text.lstrip().startswith("{"):
+            from urllib.parse import parse_qsl  # only form requests pay for the import
+
+            try:
+                fields = parse_qsl(
+                    text, keep_blank_values=True, strict_parsing=True, errors="strict"
+                )
+            except ValueError:  # not a form after all (UnicodeDecodeError is a ValueError)
+                fields = []
+            values = [value for name, value in fields if name == "text"]
+            if len(values) == 1:
+                return values, False, None
+            if values:
+                raise HttpError(
+                    400,
+                    "invalid_request",
+                    f'the form has {len(values)} "text" fields; send one, or JSON "texts"',
+                )
+        return self._from_raw(text)
+
+    def _from_json(self, document: object) -> tuple[list[str], bool, int | None]:
         if not isinstance(document, dict):
-            raise ApiError(
+            raise HttpError(
                 400,
                 "invalid_request",
                 f'JSON body must be an object with "text" or "texts", got {_json_type(document)}',
             )
         if "text" in document:
             if "texts" in document:
-                raise ApiError(400, "invalid_request", 'send either "text" or "texts", not both')
+                raise HttpError(400, "invalid_request", 'send either "text" or "texts", not both')
             text = document["text"]
             if not isinstance(text, str):
-                raise ApiError(
+                raise HttpError(
                     400, "invalid_request", f'"text" must be a string, got {_json_type(text)}'
                 )
-            return [text], False
+            return [text], False, _explain_top(document)
         if "texts" in document:
-            texts = document["texts"]
-            if not isinstance(texts, list):
-                raise ApiError(
-                    400,
-                    "invalid_request",
-                    f'"texts" must be a list of strings, got {_json_type(texts)}',
-                )
-            if not texts:
-                raise ApiError(400, "invalid_request", '"texts" must not be empty')
-            limit = self.settings.max_batch_size
-            if len(texts) > limit:
-                raise ApiError(
-                    413,
-                    "batch_too_large",
-                    f'"texts" has {len(texts)} messages; the limit is {limit}',
-                )
-            for index, text in enumerate(texts):
-                if not isinstance(text, str):
-                    raise ApiError(
-                        400,
-                        "invalid_request",
-                        f'"texts"[{index}] must be a string, got {_json_type(text)}',
-                    )
-            return texts, True
-        raise ApiError(
+            return self._batch(document["texts"]), True, _explain_top(document)
+        raise HttpError(
             400, "invalid_request", 'JSON body needs "text" (one message) or "texts" (a list)'
         )
+
+    def _batch(self, texts: object) -> list[str]:
+        if not isinstance(texts, list):
+            raise HttpError(
+                400,
+                "invalid_request",
+                f'"texts" must be a list of strings, got {_json_type(texts)}',
+            )
+        if not texts:
+            raise HttpError(400, "invalid_request", '"texts" must not be empty')
+        limit = self.settings.max_batch_size
+        if len(texts) > limit:
+            raise HttpError(
+                413, "batch_too_large", f'"texts" has {len(texts)} messages; the limit is {limit}'
+            )
+        for index, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise HttpError(
+                    400,
+                    "invalid_request",
+                    f'"texts"[{index}] must be a string, got {_json_type(text)}',
+                )
+        return texts
+
+
+def _explain_top(document: dict[str, Any]) -> int | None:
+    """``top`` when the body asks for explanations (``"explain": true``), else None."""
+    if "explain" not in document and "top" not in document:
+        return None
+    from runtime.explain import explain_options  # only explaining requests import it
+
+    try:
+        explain, top = explain_options(document)
+    except ValueError as exc:
+        raise HttpError(400, "invalid_request", str(exc)) from None
+    return top if explain else None
+
+
+# Clients send the same few Content-Type values: parse each once (bounded: they are input).
+_CONTENT_TYPES: dict[str, tuple[str | None, str | None]] = {}
+_CONTENT_TYPES_KEPT = 64
 
 
 def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
     """(media type, charset), lower-cased; a missing or wildcard type is ``None``."""
     if not value:
         return None, None
+    parsed = _CONTENT_TYPES.get(value)
+    if parsed is None:
+        parsed = _parse_content_type(value)
+        if len(_CONTENT_TYPES) < _CONTENT_TYPES_KEPT:
+            _CONTENT_TYPES[value] = parsed
+    return parsed
+
+
+def _parse_content_type(value: str) -> tuple[str | None, str | None]:
     media_type, _, params = value.partition(";")
     media_type = media_type.strip().lower()
     charset = None
@@ -293,9 +365,9 @@ def _parse_json(text: str) -> object:
         return json.loads(text)
     except ValueError as exc:
         problem = _json_problem(exc)
-        raise ApiError(400, "invalid_json", f"body is not valid JSON: {problem}") from None
+        raise HttpError(400, "invalid_json", f"body is not valid JSON: {problem}") from None
     except RecursionError:
-        raise ApiError(400, "invalid_json", "body is not valid JSON: nested too deeply") from None
+        raise HttpError(400, "invalid_json", "body is not valid JSON: nested too deeply") from None
 
 
 def _json_problem(exc: ValueError) -> str:
@@ -319,8 +391,8 @@ def _json_type(value: object) -> str:
     return "an object"
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "payload_too_large", f"body is larger than the limit of {limit} bytes")
+def _error_body(code: str, message: str) -> str:
+    return _encode({"error": {"code": code, "message": message}})
 
 
 def _not_found_message() -> str:

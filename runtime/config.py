@@ -67,6 +67,8 @@ class Settings(NamedTuple):
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     cors_origins: tuple[str, ...] = ()
     model_max_bytes: int = DEFAULT_MODEL_MAX_BYTES
+    # The metrics' Service dimension: Lambda names the function in the environment.
+    service_name: str = "local"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +112,7 @@ class Settings(NamedTuple):
                 DEFAULT_MODEL_MAX_BYTES,
                 upper=LAMBDA_MAX_MODEL_BYTES,
             ),
+            service_name=get("AWS_LAMBDA_FUNCTION_NAME") or "local",
         )
 
 

@@ -9,6 +9,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
@@ -38,17 +39,36 @@ def request(
     started: float,
     model_id: str | None,
     error: str | None,
+    metrics: Callable[[float], str] | None = None,
 ) -> None:
     """The per-request line, formatted directly: it is on every request's path."""
     latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
     line = (
         f'{{"level":"{"ERROR" if status >= 500 else "INFO"}","msg":"request",'
-        f'"request_id":{_string(request_id)},"event":{_string(event_kind)},'
-        f'"route":{_string(route)},"status":{int(status)},"texts":{int(texts)},'
-        f'"latency_ms":{latency_ms!r},"model":{_string(model_id)}'
+        f'"request_id":{_string(request_id)},"event":{_known(event_kind)},'
+        f'"route":{_known(route)},"status":{int(status)},"texts":{int(texts)},'
+        f'"latency_ms":{latency_ms!r},"model":{_known(model_id)}'
     )
     if error is not None:
-        line += f',"error":{_string(error)}'
+        line += f',"error":{_known(error)}'
+    line += "}\n"
     with contextlib.suppress(Exception):  # logging must never be why a request fails
-        sys.stdout.write(line + "}\n")
+        if metrics is not None:  # the EMF line beside it, in the same write
+            line += metrics(latency_ms) + "\n"
+        sys.stdout.write(line)
         sys.stdout.flush()
+
+
+# Event kinds, routes, error codes and the model id come from small fixed sets: each is
+# quoted once. Bounded all the same, as a route holds the client's method and path.
+_QUOTED: dict[str | None, str] = {None: "null"}
+_QUOTED_KEPT = 256
+
+
+def _known(value: str | None) -> str:
+    quoted = _QUOTED.get(value)
+    if quoted is None:
+        quoted = _string(value)
+        if len(_QUOTED) < _QUOTED_KEPT:
+            _QUOTED[value] = quoted
+    return quoted

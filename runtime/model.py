@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from runtime import logs
+from runtime.decision import THRESHOLD_KEY, Threshold, binary_score, parse_threshold
+from runtime.explain import DEFAULT_TOP, Explainer, check_top
 from runtime.families import load_family
 from runtime.families.common import Rows, finite_or_none
 from runtime.families.family import Family
@@ -57,12 +59,16 @@ class Model:
             self.family: Family = load_family(
                 meta.get("classifier"), file.take, self.featurizer.n_features, len(self.classes)
             )
+            self._threshold: Threshold | None = parse_threshold(
+                meta.get(THRESHOLD_KEY), self.classes, self.family.score_method
+            )
         except (ValueError, TypeError, KeyError) as exc:
             raise ModelError(str(exc)) from None
         file.finish()
         classifier = meta["classifier"]
         self.family_name: str = classifier["family"]
         self._numpy_ok: bool | None = None
+        self._explainer: Explainer | None = None
         _warn_if_trained_elsewhere(meta.get("created_by"))
 
     @classmethod
@@ -112,11 +118,26 @@ class Model:
 
     # The API's view: JSON-ready predictions.
 
+    @property
+    def threshold(self) -> dict[str, Any] | None:
+        """The stored decision threshold (for /health), or None: scikit-learn's own cut.
+
+        ``{"score", "value", "positive", "max_ham_flagged"}``: ``positive`` is answered
+        when ``score`` (see runtime/decision.py) is strictly above ``value``.
+        """
+        return None if self._threshold is None else self._threshold.as_json()
+
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        """One JSON-ready prediction per text: label, and probabilities or decision scores."""
-        classes, family = self.classes, self.family
+        """One JSON-ready prediction per text: label, and probabilities or decision scores.
+
+        The label applies the model file's decision threshold when it has one; ``predict``
+        stays scikit-learn's ``predict`` of the fitted estimator.
+        """
+        classes, family, threshold = self.classes, self.family, self._threshold
         predictions = []
         for label_index, scores in self._labelled_scores(texts):
+            if threshold is not None:
+                label_index = self.decide(scores)
             prediction: dict[str, Any] = {"label": classes[label_index]}
             proba = family.proba(scores) if family.has_proba else None
             if proba is not None:
@@ -127,6 +148,41 @@ class Model:
                 prediction["scores"] = dict(zip(classes, finite_or_none(scores), strict=True))
             predictions.append(prediction)
         return predictions
+
+    def explain(self, texts: Sequence[str], *, top: int = DEFAULT_TOP) -> list[dict[str, Any]]:
+        """Per text, the ``top`` terms that moved the decision, with exact contributions.
+
+        See runtime/explain.py for what is explained. The answer contains the message's
+        words: never log it. ``top`` outside 1..MAX_TOP raises ValueError.
+        """
+        top = check_top(top)
+        if self._explainer is None:
+            self._explainer = Explainer(self)
+        explainer = self._explainer
+        return [explainer.explain(text, top) for text in _checked(texts)]
+
+    def decide(self, scores: list[float]) -> int:
+        """The class index ``classify`` answers for one row's scores: threshold applied."""
+        threshold = self._threshold
+        if threshold is None:
+            return self.family.label_index(scores)
+        return int(binary_score(self.family.score_method, scores) > threshold.value)
+
+    def vocabulary_coverage(self, texts: Sequence[str]) -> tuple[int, int]:
+        """(terms found in a vocabulary, all terms) over vocabulary blocks: drift shows here.
+
+        Hashing blocks know no vocabulary and are left out. Costs one more analysis.
+        """
+        known = total = 0
+        for block in self.featurizer.blocks:
+            if block.columns is None:
+                continue
+            lookup = block.columns.__getitem__
+            for text in _checked(texts):
+                for column in map(lookup, block.analyze(text)):
+                    total += 1
+                    known += column >= 0
+        return known, total
 
     # scikit-learn's names. They return NumPy arrays; ``vectorise`` forces a path (tests).
 

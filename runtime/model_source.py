@@ -17,7 +17,6 @@ from typing import Any
 from runtime import logs
 from runtime.config import ModelSource, Settings
 from runtime.model import Model, ModelError
-from runtime.modelfile import sha256_hex
 
 FIRST_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 60.0

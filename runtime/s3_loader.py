@@ -24,9 +24,9 @@ from typing import Any, NamedTuple, TypeVar
 
 from runtime.config import Settings
 from runtime.model import Model, ModelError
-from runtime.modelfile import sha256_hex
 from runtime.model_cache import CachedCopy, ModelCache
 from runtime.model_source import ModelUnavailable
+from runtime.modelfile import sha256_hex
 
 S3_CONNECT_TIMEOUT = 1.0  # per connection attempt
 S3_READ_TIMEOUT = 2.0  # per socket read; the deadline bounds the whole load
@@ -97,7 +97,7 @@ class _Transfer:
 
 def _interrupt(body: Any) -> None:
     """Wake a read blocked on this body's socket, from another thread."""
-    raw = getattr(body, "_raw_stream", None)
+    raw: Any = getattr(body, "_raw_stream", None)
     try:
         raw.shutdown()  # urllib3 >= 2.3: shutdown(SHUT_RD) makes the blocked read return
         return
@@ -250,7 +250,8 @@ class S3Loader:
         transfer.finished.release()
         if transfer.error is not None:
             raise transfer.error
-        return transfer.result
+        result: _T = transfer.result
+        return result
 
     def _s3(self) -> Any:
         if self._client is None:
@@ -283,14 +284,15 @@ def _recorded_sha256(response: dict[str, Any], where: str) -> str | None:
     recorded = (response.get("Metadata") or {}).get("sha256")
     if recorded is None:
         return None
-    value = recorded.strip().lower()
+    value = str(recorded).strip().lower()
     if len(value) != 64 or not all(char in "0123456789abcdef" for char in value):
         raise ModelError(f"{where} has sha256 metadata that is not a SHA-256: {recorded[:80]!r}")
     return value
 
 
 def _code(exc: Any) -> str | None:
-    return exc.response.get("Error", {}).get("Code")
+    code = exc.response.get("Error", {}).get("Code")
+    return None if code is None else str(code)
 
 
 def _reason(exc: Any) -> str:

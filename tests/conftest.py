@@ -14,6 +14,29 @@ DATASET_ENV = "SPAM_DATA"
 DEFAULT_DATASET = PROJECT_ROOT.parent / "shared" / "data" / "spam.csv"
 
 
+# Whole modules whose tests take seconds each (subprocesses, zip builds, S3 servers, the
+# full dataset); single slow tests elsewhere carry @pytest.mark.slow themselves. The fast
+# loop the README names is `pytest -m "not slow"`.
+SLOW_MODULES = frozenset(
+    {
+        "test_benchmarks_smoke",
+        "test_build_zip",
+        "test_export_cli",
+        "test_model_source",
+        "test_parity_dataset",
+        "test_parity_hypothesis",
+        "test_template",
+        "test_upload",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def dataset_path() -> Path | None:
     path = Path(os.environ.get(DATASET_ENV) or DEFAULT_DATASET)
     return path if path.is_file() else None

@@ -1,64 +1,14 @@
-"""Typed builders for the events Lambda receives, modelled on recorded AWS events.
-
-The templates follow the documented examples for each source (REST API proxy
-integration, HTTP API payload 2.0, Function URL); the builders fill in method, path,
-headers and body the way the real service does, e.g. REST 1.0 keeps the client's header
-case and fills multiValueHeaders, while 2.0 lower-cases names and joins repeats.
-"""
+"""Events as AWS sends them, for the tests: the shared builder (localserver.events) plus
+the headers API Gateway adds to every request, and checks on the handler's responses."""
 
 from __future__ import annotations
 
-import base64
-import copy
 import json
 from dataclasses import dataclass
 from typing import Any
 
-Event = dict[str, Any]
-
-_REST_V1_TEMPLATE: Event = {
-    "resource": "/{proxy+}",
-    "path": "/predict",
-    "httpMethod": "POST",
-    "headers": {},
-    "multiValueHeaders": {},
-    "queryStringParameters": None,
-    "multiValueQueryStringParameters": None,
-    "pathParameters": {"proxy": "predict"},
-    "stageVariables": None,
-    "requestContext": {
-        "accountId": "123456789012",
-        "apiId": "1234567890",
-        "domainName": "1234567890.execute-api.us-east-1.amazonaws.com",
-        "domainPrefix": "1234567890",
-        "extendedRequestId": "BQGojGkiIAMFb9A=",
-        "httpMethod": "POST",
-        "identity": {
-            "accessKey": None,
-            "accountId": None,
-            "caller": None,
-            "cognitoAuthenticationProvider": None,
-            "cognitoAuthenticationType": None,
-            "cognitoIdentityId": None,
-            "cognitoIdentityPoolId": None,
-            "principalOrgId": None,
-            "sourceIp": "203.0.113.7",
-            "user": None,
-            "userAgent": "curl/8.5.0",
-            "userArn": None,
-        },
-        "path": "/prod/predict",
-        "protocol": "HTTP/1.1",
-        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-        "requestTime": "09/Apr/2015:12:34:56 +0000",
-        "requestTimeEpoch": 1428582896000,
-        "resourceId": "123456",
-        "resourcePath": "/{proxy+}",
-        "stage": "prod",
-    },
-    "body": None,
-    "isBase64Encoded": False,
-}
+from localserver import events as build
+from localserver.events import Event, direct
 
 _REST_V1_DEFAULT_HEADERS = {
     "Accept": "*/*",
@@ -74,33 +24,6 @@ _REST_V1_DEFAULT_HEADERS = {
     "X-Forwarded-Proto": "https",
 }
 
-_HTTP_V2_TEMPLATE: Event = {
-    "version": "2.0",
-    "routeKey": "$default",
-    "rawPath": "/predict",
-    "rawQueryString": "",
-    "headers": {},
-    "requestContext": {
-        "accountId": "123456789012",
-        "apiId": "r3pmxmplak",
-        "domainName": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
-        "domainPrefix": "r3pmxmplak",
-        "http": {
-            "method": "POST",
-            "path": "/predict",
-            "protocol": "HTTP/1.1",
-            "sourceIp": "203.0.113.7",
-            "userAgent": "curl/8.5.0",
-        },
-        "requestId": "JKJaXmPLvHcESHA=",
-        "routeKey": "$default",
-        "stage": "$default",
-        "time": "10/Mar/2020:05:16:23 +0000",
-        "timeEpoch": 1583817383220,
-    },
-    "isBase64Encoded": False,
-}
-
 _V2_DEFAULT_HEADERS = {
     "accept": "*/*",
     "host": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
@@ -111,17 +34,7 @@ _V2_DEFAULT_HEADERS = {
     "x-forwarded-proto": "https",
 }
 
-_FUNCTION_URL_CONTEXT = {
-    "accountId": "anonymous",
-    "apiId": "<urlid>",
-    "domainName": "<urlid>.lambda-url.us-west-2.on.aws",
-    "domainPrefix": "<urlid>",
-    "requestId": "id",
-    "routeKey": "$default",
-    "stage": "$default",
-    "time": "12/Mar/2020:19:03:58 +0000",
-    "timeEpoch": 1583348638390,
-}
+__all__ = ["Event", "direct", "function_url", "http_v2", "rest_v1"]
 
 
 def rest_v1(
@@ -135,30 +48,24 @@ def rest_v1(
     version: str | None = None,
     stage: str = "prod",
 ) -> Event:
-    """A REST API proxy event (payload 1.0); ``version="1.0"`` makes it an HTTP API 1.0 one.
-
-    ``headers`` keep the given case; ``multi_value_headers`` adds repeated headers (the
-    single-value map then holds the last value, as API Gateway does). REST APIs leave the
-    stage out of ``path``; HTTP APIs (version "1.0") put a named stage in front of it.
-    """
-    event = copy.deepcopy(_REST_V1_TEMPLATE)
-    event["httpMethod"] = method
-    event["path"] = path
-    event["requestContext"]["stage"] = stage
-    if version is not None and stage != "$default":
-        event["path"] = f"/{stage}{path}"
-    event["requestContext"]["httpMethod"] = method
-    event["requestContext"]["path"] = f"/{stage}{path}"
-    all_headers = {**_REST_V1_DEFAULT_HEADERS, **(headers or {})}
-    event["headers"] = dict(all_headers)
-    event["multiValueHeaders"] = {name: [value] for name, value in all_headers.items()}
+    """A REST API event with API Gateway's usual headers; ``multi_value_headers`` adds
+    repeated headers (the single-value map then holds the last value)."""
+    merged = {**_REST_V1_DEFAULT_HEADERS, **(headers or {})}
+    pairs = [
+        (name, value) for name, value in merged.items() if name not in (multi_value_headers or {})
+    ]
     for name, values in (multi_value_headers or {}).items():
-        event["multiValueHeaders"][name] = list(values)
-        event["headers"][name] = values[-1]
-    event["body"], event["isBase64Encoded"] = _body(body, base64_body)
-    if version is not None:
-        event["version"] = version
-    return event
+        pairs.extend((name, value) for value in values)
+    return build.rest_v1(
+        method,
+        path,
+        headers=pairs,
+        body=body,
+        base64_body=base64_body,
+        stage=stage,
+        version=version,
+        now=1428582896.0,
+    )
 
 
 def http_v2(
@@ -171,21 +78,21 @@ def http_v2(
     base64_body: bool = False,
     stage: str = "$default",
 ) -> Event:
-    """An HTTP API event (payload 2.0); a named ``stage`` prefixes rawPath, as the service does."""
-    event = copy.deepcopy(_HTTP_V2_TEMPLATE)
-    raw_path = path if stage == "$default" else f"/{stage}{path}"
-    event["rawPath"] = raw_path
-    event["requestContext"]["http"]["method"] = method
-    event["requestContext"]["http"]["path"] = raw_path
-    event["requestContext"]["stage"] = stage
-    event["headers"] = {**_V2_DEFAULT_HEADERS, **{k.lower(): v for k, v in (headers or {}).items()}}
+    """An HTTP API event (payload 2.0) with the service's usual headers."""
+    pairs = list(
+        {**_V2_DEFAULT_HEADERS, **{k.lower(): v for k, v in (headers or {}).items()}}.items()
+    )
     if cookies:
-        event["cookies"] = list(cookies)
-    text, encoded = _body(body, base64_body)
-    if text is not None:
-        event["body"] = text
-    event["isBase64Encoded"] = encoded
-    return event
+        pairs.append(("cookie", "; ".join(cookies)))
+    return build.http_v2(
+        method,
+        path,
+        headers=pairs,
+        body=body,
+        base64_body=base64_body,
+        stage=stage,
+        now=1583817383.22,
+    )
 
 
 def function_url(
@@ -196,28 +103,9 @@ def function_url(
     headers: dict[str, str] | None = None,
     base64_body: bool = False,
 ) -> Event:
-    """A Lambda Function URL event: payload 2.0 with a lambda-url domain and no stage."""
-    event = http_v2(method, path, body=body, headers=headers, base64_body=base64_body)
-    context = event["requestContext"]
-    context.update(copy.deepcopy(_FUNCTION_URL_CONTEXT))
-    event["headers"]["host"] = context["domainName"]
-    return event
-
-
-def direct(body: Any, **extra: Any) -> Event:
-    """A direct invoke, e.g. ``aws lambda invoke --payload '{"body": "..."}'``."""
-    return {"body": body, **extra}
-
-
-def _body(body: str | bytes | None, base64_body: bool) -> tuple[str | None, bool]:
-    if body is None:
-        return None, base64_body
-    if base64_body:
-        raw = body.encode("utf-8") if isinstance(body, str) else body
-        return base64.b64encode(raw).decode("ascii"), True
-    if isinstance(body, bytes):
-        raise TypeError("bytes bodies need base64_body=True")
-    return body, False
+    """A Lambda Function URL event with the usual headers."""
+    pairs = {**_V2_DEFAULT_HEADERS, **{k.lower(): v for k, v in (headers or {}).items()}}
+    return build.function_url(method, path, headers=pairs, body=body, base64_body=base64_body)
 
 
 def json_body(payload: Any) -> str:

@@ -132,7 +132,6 @@ def test_runtime_sources_leave_out_tests_and_caches(tmp_path: Path) -> None:
         "tests/test_handler.py",
         "test_api.py",
         "conftest.py",
-        "serve.py",
         "notes.md",
     ]:
         (package / name).parent.mkdir(parents=True, exist_ok=True)

@@ -179,6 +179,40 @@ def test_curl_default_form_content_type_with_json_body_is_json():
     assert model.seen == [["WINNER!! claim your free prize now"]]
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "text=WINNER%21%21+claim+your+prize",
+            "WINNER!! claim your prize",
+        ),  # curl --data-urlencode
+        ("lang=en&text=caf%C3%A9+prize", "café prize"),
+        ("text=", ""),
+        ("am i spam or am i ham?", "am i spam or am i ham?"),  # curl -d, the tutorial's text
+        ("message=hello", "message=hello"),  # a form without a text field: the raw body
+        ("call me&text=later", "call me&text=later"),  # not a form: one part has no "="
+    ],
+)
+def test_form_body_reads_its_text_field_or_is_one_raw_message(body, expected):
+    app, model = fake_app()
+    assert call(app, events.rest_v1(body=body, headers=FORM))[0] == 200
+    assert model.seen == [[expected]]
+
+
+def test_direct_invoke_nested_too_deeply_to_re_encode_is_400_bad_event():
+    app, model = fake_app()
+    nested: Any = "x"
+    for _ in range(100_000):
+        nested = [nested]
+    status, _, body = call(app, events.direct({"texts": nested}))
+    assert (status, body["error"]["code"]) == (400, "bad_event")
+    assert "nested too deeply" in body["error"]["message"]
+    assert model.seen == []
+
+
 def test_text_plain_body_is_one_message_even_if_it_looks_like_json():
     app, model = fake_app()
     event = events.http_v2(body='{"texts": ["a", "b"]}', headers={"content-type": "text/plain"})

@@ -12,9 +12,9 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from runtime.api import ALLOWED_METHODS
+from runtime.adapter import LambdaAdapter, create_adapter
+from runtime.api import ALLOWED_METHODS, Api
 from runtime.config import ModelSource, Settings
-from runtime.handler import create_app
 from tests import events
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 from tests.fakes import unavailable_app
@@ -53,9 +53,8 @@ def test_paths_and_methods_match_the_router():
 
 def test_every_error_code_in_the_code_is_documented():
     sources = "\n".join(p.read_text() for p in (PROJECT_ROOT / "runtime").rglob("*.py"))
-    codes = set(re.findall(r'ApiError\(\s*\d{3},\s*"([a-z_0-9]+)"', sources))
+    codes = set(re.findall(r'HttpError\(\s*\d{3},\s*"([a-z_0-9]+)"', sources))
     codes |= set(re.findall(r'code="([a-z_]+)"', sources))
-    codes |= {"payload_too_large"}  # built by _too_large()
     documented = set(SPEC["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"])
     assert "invalid_json" in codes  # the scan finds what it should
     assert codes <= documented, codes - documented
@@ -63,7 +62,7 @@ def test_every_error_code_in_the_code_is_documented():
 
 @pytest.fixture(scope="module")
 def app(small_model_path):
-    return create_app(Settings(source=ModelSource("path", str(small_model_path))))
+    return create_adapter(Settings(source=ModelSource("path", str(small_model_path))))
 
 
 def schema_for(path: str, method: str, status: int) -> dict[str, Any]:
@@ -107,6 +106,14 @@ def test_unavailable_responses_match():
     health = app(events.rest_v1("GET", "/health"), None)
     assert predict["statusCode"] == health["statusCode"] == 503
     check(predict, "/predict", "POST")
+    check(health, "/health", "GET")
+
+
+def test_misconfigured_responses_match():
+    app = LambdaAdapter(Api(Settings(), None, startup_error="invalid configuration: X"))
+    health = app(events.http_v2("GET", "/health"), None)
+    assert health["statusCode"] == 503
+    assert json.loads(health["body"])["source"] is None
     check(health, "/health", "GET")
 
 

@@ -1,4 +1,5 @@
-"""ruff is part of the test command, so style drift fails CI like any other regression."""
+"""ruff and mypy are part of the test command, so style drift and type errors fail CI like
+any other regression (mypy's settings, strict for runtime/, are in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 
-@pytest.mark.parametrize("command", [["check", "."], ["format", "--check", "."]])
-def test_ruff(command: list[str]) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]],
+    ids=["ruff-check", "ruff-format", "mypy"],
+)
+def test_lint(command: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", *command],
+        [sys.executable, "-m", *command],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

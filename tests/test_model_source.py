@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from runtime.adapter import create_adapter
 from runtime.config import ModelSource, Settings
-from runtime.handler import create_app
 from runtime.model import Model
 from runtime.model_source import ModelHolder, ModelUnavailable
 from tests import events
@@ -65,7 +65,7 @@ def health(app) -> dict:
 def test_loads_from_s3_and_serves(s3, small_model_path, tmp_path):
     bucket = s3.bucket()
     s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
-    app = create_app(s3_settings(s3, bucket, tmp_path))
+    app = create_adapter(s3_settings(s3, bucket, tmp_path))
     status, _, body = predict(app)
     assert (status, body["label"]) == (200, "spam")
     assert body["model"] == sha256_of(small_model_path)
@@ -76,14 +76,14 @@ def test_pinned_sha256_that_matches_is_served(s3, small_model_path, tmp_path):
     bucket = s3.bucket()
     s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
     settings = s3_settings(s3, bucket, tmp_path, MODEL_SHA256=sha256_of(small_model_path))
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
 
 
 def test_sha256_mismatch_is_refused(s3, small_model_path, other_model_path, tmp_path):
     bucket = s3.bucket()
     s3.client.put_object(Bucket=bucket, Key=KEY, Body=other_model_path.read_bytes())
     pinned = sha256_of(small_model_path)
-    app = create_app(s3_settings(s3, bucket, tmp_path, MODEL_SHA256=pinned))
+    app = create_adapter(s3_settings(s3, bucket, tmp_path, MODEL_SHA256=pinned))
     status, _, body = predict(app)
     assert status == 503
     message = body["error"]["message"]
@@ -98,7 +98,7 @@ def test_object_whose_metadata_digest_disagrees_is_refused(s3, small_model_path,
     s3.client.put_object(
         Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes(), Metadata={"sha256": "0" * 64}
     )
-    status, _, body = predict(create_app(s3_settings(s3, bucket, tmp_path)))
+    status, _, body = predict(create_adapter(s3_settings(s3, bucket, tmp_path)))
     assert status == 503
     assert "metadata" in body["error"]["message"]
 
@@ -113,7 +113,7 @@ def test_object_that_fails_s3_checksum_is_refused(s3, small_model_path, tmp_path
         ChecksumAlgorithm="SHA256",
         ChecksumSHA256=wrong,  # moto stores it unchecked, as if the object rotted after upload
     )
-    status, _, body = predict(create_app(s3_settings(s3, bucket, tmp_path)))
+    status, _, body = predict(create_adapter(s3_settings(s3, bucket, tmp_path)))
     assert status == 503
     assert "checksum" in body["error"]["message"].lower()
 
@@ -121,7 +121,7 @@ def test_object_that_fails_s3_checksum_is_refused(s3, small_model_path, tmp_path
 def test_object_that_is_not_a_model_is_refused(s3, tmp_path):
     bucket = s3.bucket()
     s3.client.put_object(Bucket=bucket, Key=KEY, Body=b"PK\x03\x04 definitely not a model")
-    status, _, body = predict(create_app(s3_settings(s3, bucket, tmp_path)))
+    status, _, body = predict(create_adapter(s3_settings(s3, bucket, tmp_path)))
     assert status == 503
     assert body["error"]["message"].startswith("model refused:")
 
@@ -133,7 +133,7 @@ def test_missing_object_at_cold_start_is_503_then_recovers_with_backoff(
     clock = FakeClock()
     settings = s3_settings(s3, bucket, tmp_path)
     holder = ModelHolder.from_settings(settings, clock=clock)
-    app = create_app(settings, holder)  # the cold start: the load fails, nothing raises
+    app = create_adapter(settings, holder)  # the cold start: the load fails, nothing raises
     assert holder.attempts == 1
 
     status, headers, body = predict(app)
@@ -162,7 +162,7 @@ def test_missing_object_at_cold_start_is_503_then_recovers_with_backoff(
 
 def test_missing_bucket_is_503(s3, tmp_path):
     settings = s3_settings(s3, "no-such-bucket-here", tmp_path)
-    status, _, body = predict(create_app(settings))
+    status, _, body = predict(create_adapter(settings))
     assert status == 503
     assert "NoSuchBucket" in body["error"]["message"]
 
@@ -179,7 +179,7 @@ def test_unreachable_s3_is_503_not_a_crash(tmp_path):
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        status, _, body = predict(create_app(settings))
+        status, _, body = predict(create_adapter(settings))
     assert status == 503
     assert body["error"]["message"].startswith(f"cannot read s3://bucket/{KEY}:")
 
@@ -192,7 +192,7 @@ def test_standard_aws_endpoint_variable_is_honoured(s3, small_model_path, tmp_pa
         {"MODEL_S3_URI": f"s3://{bucket}/{KEY}", "MODEL_CACHE_DIR": str(tmp_path)}
     )
     assert settings.s3_endpoint_url is None
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
 
 
 def test_pinned_version_alone_does_not_make_the_tmp_copy_trusted(s3, small_model_path, tmp_path):
@@ -203,11 +203,11 @@ def test_pinned_version_alone_does_not_make_the_tmp_copy_trusted(s3, small_model
         Bucket=bucket, Key=KEY, Body=data, Metadata={"sha256": sha256_of(small_model_path)}
     )["VersionId"]
     settings = s3_settings(s3, bucket, tmp_path, MODEL_S3_VERSION=version)
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
     assert [path.read_bytes() for path in tmp_path.iterdir()] == [data]  # the cached copy
     s3.client.delete_object(Bucket=bucket, Key=KEY, VersionId=version)
     # A new container finds the copy in /tmp, but nothing can vouch for it any more.
-    status, _, body = predict(create_app(settings))
+    status, _, body = predict(create_adapter(settings))
     assert status == 503
     assert "NoSuchVersion" in body["error"]["message"] or "404" in body["error"]["message"]
 
@@ -216,9 +216,9 @@ def test_pinned_sha256_is_served_from_the_tmp_cache_without_s3(s3, small_model_p
     bucket = s3.bucket()
     s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
     settings = s3_settings(s3, bucket, tmp_path, MODEL_SHA256=sha256_of(small_model_path))
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
     s3.client.delete_object(Bucket=bucket, Key=KEY)
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
 
 
 def put_recorded(s3, bucket: str, path: Path) -> None:
@@ -234,10 +234,10 @@ def test_copy_the_recorded_sha256_vouches_for_is_used_without_downloading(
     bucket = s3.bucket()
     put_recorded(s3, bucket, small_model_path)
     settings = s3_settings(s3, bucket, tmp_path)
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
     (cached,) = tmp_path.glob("*.npz")
     inode = cached.stat().st_ino
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
     assert cached.stat().st_ino == inode  # HEAD said the copy is the object: not rewritten
 
 
@@ -245,7 +245,7 @@ def test_object_without_a_recorded_sha256_is_not_cached(s3, small_model_path, tm
     """Unpinned and unrecorded, a copy could never be verified, so none is kept."""
     bucket = s3.bucket()
     s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
-    assert predict(create_app(s3_settings(s3, bucket, tmp_path)))[0] == 200
+    assert predict(create_adapter(s3_settings(s3, bucket, tmp_path)))[0] == 200
     assert list(tmp_path.iterdir()) == []
 
 
@@ -255,9 +255,9 @@ def test_replaced_object_is_not_served_stale_from_the_cache(
     bucket = s3.bucket()
     put_recorded(s3, bucket, small_model_path)
     settings = s3_settings(s3, bucket, tmp_path)
-    assert predict(create_app(settings))[2]["model"] == sha256_of(small_model_path)
+    assert predict(create_adapter(settings))[2]["model"] == sha256_of(small_model_path)
     put_recorded(s3, bucket, other_model_path)
-    assert predict(create_app(settings))[2]["model"] == sha256_of(other_model_path)
+    assert predict(create_adapter(settings))[2]["model"] == sha256_of(other_model_path)
     (cached,) = tmp_path.glob("*.npz")
     assert cached.read_bytes() == other_model_path.read_bytes()  # the copy follows
 
@@ -266,10 +266,10 @@ def test_damaged_cache_is_ignored(s3, small_model_path, tmp_path):
     bucket = s3.bucket()
     s3.client.put_object(Bucket=bucket, Key=KEY, Body=small_model_path.read_bytes())
     settings = s3_settings(s3, bucket, tmp_path, MODEL_SHA256=sha256_of(small_model_path))
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
     (cached,) = tmp_path.glob("*.npz")
     cached.write_bytes(b"garbage")
-    status, _, body = predict(create_app(settings))
+    status, _, body = predict(create_adapter(settings))
     assert (status, body["model"]) == (200, sha256_of(small_model_path))
 
 
@@ -279,7 +279,7 @@ def test_unwritable_cache_only_costs_the_cache(s3, small_model_path, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache directory should be")
     settings = s3_settings(s3, bucket, blocker / "cache")
-    assert predict(create_app(settings))[0] == 200
+    assert predict(create_adapter(settings))[0] == 200
 
 
 # Path sources and the holder itself
@@ -287,12 +287,12 @@ def test_unwritable_cache_only_costs_the_cache(s3, small_model_path, tmp_path):
 
 def test_path_source(small_model_path):
     settings = Settings(source=ModelSource("path", str(small_model_path)))
-    assert predict(create_app(settings))[2]["label"] == "spam"
+    assert predict(create_adapter(settings))[2]["label"] == "spam"
 
 
 def test_path_source_with_wrong_sha256_is_refused(small_model_path):
     settings = Settings(source=ModelSource("path", str(small_model_path)), model_sha256="0" * 64)
-    status, _, body = predict(create_app(settings))
+    status, _, body = predict(create_adapter(settings))
     assert status == 503
     assert "expected " + "0" * 64 in body["error"]["message"]
 
@@ -301,7 +301,7 @@ def test_missing_path_recovers_once_the_file_appears(small_model_path, tmp_path)
     target = tmp_path / "model.npz"
     clock = FakeClock()
     settings = Settings(source=ModelSource("path", str(target)))
-    app = create_app(settings, ModelHolder.from_settings(settings, clock=clock))
+    app = create_adapter(settings, ModelHolder.from_settings(settings, clock=clock))
     assert predict(app)[0] == 503
     target.write_bytes(small_model_path.read_bytes())
     clock.advance(1)

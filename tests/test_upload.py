@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from exporter.upload import UploadError, UploadResult, upload_model
+from runtime.adapter import create_adapter
 from runtime.config import Settings
-from runtime.handler import create_app
 from tests import events
 from tests.corpus import SPAM_EXAMPLE
 from tests.events import check_response
@@ -33,7 +33,7 @@ def s3():
 def serve_from(result: UploadResult, s3, cache_dir: Path) -> dict:
     """Configure a function exactly as the upload told us to, and ask it something."""
     env = {**result.environment(), "MODEL_S3_ENDPOINT_URL": s3.endpoint_url}
-    app = create_app(Settings.from_env({**env, "MODEL_CACHE_DIR": str(cache_dir)}))
+    app = create_adapter(Settings.from_env({**env, "MODEL_CACHE_DIR": str(cache_dir)}))
     response = app(events.rest_v1(body=json.dumps({"text": SPAM_EXAMPLE})), None)
     return {"status": response["statusCode"], **check_response(response, payload_version="1.0")}
 
@@ -162,7 +162,7 @@ def test_cli_as_a_script_prints_the_function_settings(s3, small_model_path, tmp_
 
     # Round trip: the printed values configure a function that serves the model.
     env = {**printed, "MODEL_S3_ENDPOINT_URL": s3.endpoint_url, "MODEL_CACHE_DIR": str(tmp_path)}
-    app = create_app(Settings.from_env(env))
+    app = create_adapter(Settings.from_env(env))
     result = app(events.direct(SPAM_EXAMPLE), None)
     assert json.loads(result["body"])["model"] == digest
 

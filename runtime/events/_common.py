@@ -1,10 +1,34 @@
-"""Helpers shared by the event parsers: defensive reads of untrusted event fields."""
+"""Helpers shared by the event sources: defensive reads of untrusted event fields."""
 
 from __future__ import annotations
 
-from typing import Any
+import binascii
+from typing import Any, Protocol
 
-from runtime.http_types import BadEvent
+from runtime.http_types import BadEvent, HttpError, Request, Response
+
+
+class EventSource(Protocol):
+    """What each module in ``runtime/events/`` provides (a module satisfies a Protocol)."""
+
+    NAME: str
+
+    def matches(self, event: dict[str, Any]) -> bool: ...
+
+    def parse(self, event: dict[str, Any]) -> Request: ...
+
+    def render(self, response: Response) -> dict[str, Any]: ...
+
+
+def proxy_response(response: Response) -> dict[str, Any]:
+    """The proxy response. Payload 1.0 and 2.0 (and Function URLs) take the same four
+    fields; giving all of them explicitly keeps 2.0 from guessing a shape from the body."""
+    return {
+        "statusCode": response.status,
+        "headers": response.headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def text_field(event: dict[str, Any], name: str) -> str:
@@ -14,28 +38,33 @@ def text_field(event: dict[str, Any], name: str) -> str:
     return value
 
 
-def body_fields(event: dict[str, Any]) -> tuple[str | None, bool]:
+def decoded_body(event: dict[str, Any]) -> str | None:
+    """The body as text: base64 (``isBase64Encoded``) and UTF-8 undone here, once."""
     body = event.get("body")
     if body is not None and not isinstance(body, str):
         raise BadEvent("event field 'body' must be a string or null")
     encoded = event.get("isBase64Encoded", False)
-    if not isinstance(encoded, bool):
+    if encoded is False or encoded is None:
+        return body
+    if encoded is not True:
         raise BadEvent("event field 'isBase64Encoded' must be a boolean")
-    return body, encoded
+    if body is None:
+        return None
+    try:
+        raw = binascii.a2b_base64(body, strict_mode=True)  # = b64decode(validate=True)
+    except ValueError:  # binascii.Error, or non-ASCII characters
+        raise HttpError(400, "invalid_base64", "body is not valid base64") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpError(
+            400, "invalid_utf8", f"body is not valid UTF-8 (byte {exc.start})"
+        ) from None
 
 
-def lower_headers(raw: object) -> dict[str, str]:
-    """Header names lower-cased; values that are not strings are dropped, not fatal."""
-    if not isinstance(raw, dict):
-        return {}
-    try:  # the usual case, in one pass: names from a JSON event are always strings
-        return {name.lower(): value for name, value in raw.items() if isinstance(value, str)}
-    except AttributeError:
-        return {
-            name.lower(): value
-            for name, value in raw.items()
-            if isinstance(name, str) and isinstance(value, str)
-        }
+def header_map(raw: object) -> dict[str, Any]:
+    """The event's header map, or an empty one when the field is missing or not a map."""
+    return raw if isinstance(raw, dict) else {}
 
 
 def request_id(event: dict[str, Any]) -> str | None:

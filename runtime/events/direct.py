@@ -9,19 +9,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from runtime.events._common import lower_headers
+from runtime.events._common import decoded_body, header_map, proxy_response
 from runtime.http_types import BadEvent, Request
+
+NAME = "direct"
+render = proxy_response
+
+
+def matches(event: dict[str, Any]) -> bool:
+    return "body" in event and event.get("version") is None and event.get("requestContext") is None
 
 
 def parse(event: dict[str, Any]) -> Request:
-    headers = lower_headers(event.get("headers"))
+    headers = header_map(event.get("headers"))
     body = event.get("body")
     if isinstance(body, dict | list):
-        body = json.dumps(body)
-        headers["content-type"] = "application/json"
-    elif body is not None and not isinstance(body, str):
+        try:
+            text = json.dumps(body)
+        except (RecursionError, ValueError):  # nested too deeply to re-encode
+            raise BadEvent("direct invoke 'body' is nested too deeply") from None
+        headers = {**headers, "content-type": "application/json"}
+        return Request(method="POST", path="/predict", body=text, headers=headers)
+    if body is not None and not isinstance(body, str):
         raise BadEvent("direct invoke 'body' must be a string or a JSON object")
-    encoded = event.get("isBase64Encoded", False)
-    if not isinstance(encoded, bool):
-        raise BadEvent("event field 'isBase64Encoded' must be a boolean")
-    return Request(method="POST", path="/predict", headers=headers, body=body, is_base64=encoded)
+    return Request(method="POST", path="/predict", body=decoded_body(event), headers=headers)

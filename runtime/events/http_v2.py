@@ -9,12 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.events._common import (
-    body_fields,
-    lower_headers,
+    decoded_body,
+    header_map,
+    proxy_response,
     request_id,
     strip_stage,
 )
 from runtime.http_types import BadEvent, Request
+
+NAME = "http_v2"
+render = proxy_response
+
+
+def matches(event: dict[str, Any]) -> bool:
+    context = event.get("requestContext")
+    return event.get("version") == "2.0" or (isinstance(context, dict) and "http" in context)
 
 
 def parse(event: dict[str, Any]) -> Request:
@@ -30,13 +39,6 @@ def parse(event: dict[str, Any]) -> Request:
         path = http.get("path")
         if not isinstance(path, str) or not path:
             raise BadEvent("payload 2.0 event needs rawPath")
+    headers = header_map(event.get("headers"))
     path = strip_stage(path, context)
-    body, is_base64 = body_fields(event)
-    return Request(
-        method=method.upper(),
-        path=path,
-        headers=lower_headers(event.get("headers")),
-        body=body,
-        is_base64=is_base64,
-        request_id=request_id(event),
-    )
+    return Request(method.upper(), path, decoded_body(event), headers, True, request_id(event))

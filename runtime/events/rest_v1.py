@@ -10,38 +10,37 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.events._common import (
-    body_fields,
-    lower_headers,
+    decoded_body,
+    header_map,
+    proxy_response,
     request_id,
     strip_stage,
     text_field,
 )
 from runtime.http_types import Request
 
+NAME = "rest_v1"
+render = proxy_response
+
+
+def matches(event: dict[str, Any]) -> bool:
+    return "httpMethod" in event
+
 
 def parse(event: dict[str, Any]) -> Request:
     # API Gateway fills both maps; ``headers`` holds each header's last value. Only events
     # without it (the console's test invoke sends null) need the multi-value map.
-    headers = lower_headers(event.get("headers"))
+    headers = header_map(event.get("headers"))
     if not headers:
         multi = event.get("multiValueHeaders")
         if isinstance(multi, dict):
-            headers = lower_headers(
-                {
-                    name: ", ".join(v for v in values if isinstance(v, str))
-                    for name, values in multi.items()
-                    if isinstance(values, list) and values
-                }
-            )
+            headers = {
+                name: ", ".join(v for v in values if isinstance(v, str))
+                for name, values in multi.items()
+                if isinstance(values, list) and values
+            }
     path = text_field(event, "path")
     if event.get("version") == "1.0":
         path = strip_stage(path, event.get("requestContext"))
-    body, is_base64 = body_fields(event)
-    return Request(
-        method=text_field(event, "httpMethod").upper(),
-        path=path,
-        headers=headers,
-        body=body,
-        is_base64=is_base64,
-        request_id=request_id(event),
-    )
+    method = text_field(event, "httpMethod").upper()
+    return Request(method, path, decoded_body(event), headers, False, request_id(event))

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from runtime.families.common import Rows, argmax, expit
-from runtime.families.family import Take
-from runtime.families.linear import LinearScores
+from runtime.families.family import Contributions, Take
+from runtime.families.linear import LinearScores, n_outputs_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,6 +145,43 @@ class Calibrated:
         per_member = [member.linear.batch(rows).tolist() for member in self._members]
         means = [self._mean(list(decisions)) for decisions in zip(*per_member, strict=True)]
         return np.array(means, dtype=np.float64).reshape(len(means), self.n_classes)
+
+    # What ``explain`` takes apart: the members' decision values (linear in the terms),
+    # averaged per class. The probabilities are each member's calibrator applied to its
+    # own value, then averaged: monotone in it, but not a sum over terms.
+
+    def _routes(self) -> list[list[tuple[int, int]]]:
+        """Per member: (its decision column, the output it counts towards)."""
+        binary = self.n_classes == 2
+        return [
+            [
+                (column, 0 if binary else target)
+                for column, target in enumerate(member.targets)
+                if column < member.linear.n_outputs and (target == 1 or not binary)
+            ]
+            for member in self._members
+        ]
+
+    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
+        totals = [0.0] * n_outputs_for(self.n_classes)
+        for member, routes in zip(self._members, self._routes(), strict=True):
+            decision = member.linear.one(columns, values)
+            for column, output in routes:
+                totals[output] += decision[column]
+        count = len(self._members)
+        return [t / count for t in totals]
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        n_outputs, count = n_outputs_for(self.n_classes), len(self._members)
+        base = [0.0] * n_outputs
+        per_term = [[0.0] * n_outputs for _ in columns]
+        for member, routes in zip(self._members, self._routes(), strict=True):
+            parts = member.linear.contributions(columns, values)
+            for column, output in routes:
+                base[output] += parts.base[column] / count
+                for shares, own in zip(per_term, parts.per_term, strict=True):
+                    shares[output] += own[column] / count
+        return Contributions(base, list(columns), per_term)
 
     def label_index(self, scores: list[float]) -> int:
         return argmax(scores)

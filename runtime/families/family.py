@@ -10,7 +10,7 @@ path for a few messages and a NumPy path for batches, and the two agree bit for 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,6 +19,21 @@ if TYPE_CHECKING:
 
 # Hands a family its arrays from the model file, checked: (name, dtype, shape) -> values.
 Take = Callable[[str, str, tuple[int, ...]], "memoryview[Any]"]
+
+
+class Contributions(NamedTuple):
+    """A row's scores taken apart: ``base[k] + sum(t[k] for t in per_term)`` per output.
+
+    Outputs are the family's decision columns (``decision_outputs``): one per class for
+    naive Bayes, and for linear and calibrated models one for two classes (that of
+    ``classes[1]``) or one per class. ``base`` is what a message with no known term
+    scores (intercept, or log prior plus the empty message's likelihood); ``per_term``
+    holds, for each of ``columns`` the family uses, its exact share of each output.
+    """
+
+    base: list[float]
+    columns: list[int]
+    per_term: list[list[float]]
 
 
 class Family(Protocol):
@@ -37,6 +52,10 @@ class Family(Protocol):
     def proba(self, scores: list[float]) -> list[float] | None: ...
 
     def proba_batch(self, scores: np.ndarray) -> np.ndarray | None: ...
+
+    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]: ...
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions: ...
 
 
 FamilyFactory = Callable[[dict[str, Any], Take, int, int], Family]

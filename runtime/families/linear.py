@@ -24,7 +24,7 @@ from runtime.families.common import (
     softmax,
     softmax_batch,
 )
-from runtime.families.family import Take
+from runtime.families.family import Contributions, Take
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,6 +45,14 @@ class LinearScores:
     def one(self, columns: list[int], values: list[float]) -> list[float]:
         totals = dot_one(columns, values, self._weights, self.n_outputs)
         return [t + o for t, o in zip(totals, self._offsets, strict=True)]
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        """weight x feature value per term and output; the intercepts are the base."""
+        weights, n = self._weights, self.n_outputs
+        per_term = [
+            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
+        ]
+        return Contributions(list(self._offsets), list(columns), per_term)
 
     def batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
@@ -92,6 +100,12 @@ class Linear:
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         return self._linear.batch(rows)
+
+    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
+        return self._linear.one(columns, values)
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        return self._linear.contributions(columns, values)
 
     def label_index(self, scores: list[float]) -> int:
         return label_from_decision(scores)

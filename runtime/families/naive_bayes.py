@@ -23,7 +23,7 @@ from runtime.families.common import (
     logsumexp_proba,
     logsumexp_proba_batch,
 )
-from runtime.families.family import Take
+from runtime.families.family import Contributions, Take
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,6 +53,10 @@ class _NaiveBayes:
     def proba_batch(self, scores: np.ndarray) -> np.ndarray:
         return logsumexp_proba_batch(scores)
 
+    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
+        scores: list[float] = self.scores(columns, values)  # type: ignore[attr-defined]
+        return scores
+
 
 class DiscreteNB(_NaiveBayes):
     """MultinomialNB, ComplementNB and BernoulliNB: ``X @ W + offsets``.
@@ -76,13 +80,26 @@ class DiscreteNB(_NaiveBayes):
         self._binarize: float | None = None if binarize is None else float(binarize)
         self._matrix: np.ndarray | None = None
 
+    def _binarized(self, columns: list[int], values: list[float]) -> tuple[list[int], list[float]]:
+        if self._binarize is None:
+            return columns, values
+        threshold = self._binarize
+        kept = [c for c, v in zip(columns, values, strict=True) if v > threshold]
+        return kept, [1.0] * len(kept)
+
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
-        if self._binarize is not None:
-            threshold = self._binarize
-            kept = [(c, 1.0) for c, v in zip(columns, values, strict=True) if v > threshold]
-            columns, values = [c for c, _ in kept], [v for _, v in kept]
+        columns, values = self._binarized(columns, values)
         totals = dot_one(columns, values, self._weights, self.n_classes)
         return [t + o for t, o in zip(totals, self._offsets, strict=True)]
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        """x * log P(term | class) per term (Bernoulli: presence against absence)."""
+        columns, values = self._binarized(columns, values)
+        weights, n = self._weights, self.n_classes
+        per_term = [
+            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
+        ]
+        return Contributions(list(self._offsets), columns, per_term)
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
@@ -133,6 +150,23 @@ class GaussianNB(_NaiveBayes):
                 correction += d * d / v - t * t / v
             jll.append(log_prior + (log_norm - 0.5 * (zero_doc_distance + correction)))
         return jll
+
+    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+        """-(x - theta)^2 / 2 var + theta^2 / 2 var per term: its move from the empty message."""
+        theta, var, n_features = self._theta, self._var, self._n_features
+        base = [
+            log_prior + (log_norm - 0.5 * zero_doc_distance)
+            for log_prior, log_norm, zero_doc_distance in self._constants
+        ]
+        per_term = []
+        for column, x in zip(columns, values, strict=True):
+            shares = []
+            for k in range(self.n_classes):
+                t, v = theta[k * n_features + column], var[k * n_features + column]
+                d = x - t
+                shares.append(-0.5 * (d * d / v - t * t / v))
+            per_term.append(shares)
+        return Contributions(base, list(columns), per_term)
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         import numpy as np

@@ -1,0 +1,405 @@
+"""Serve the Lambda handler over HTTP on your own machine, without AWS or Docker.
+
+    python -m localserver [--port 8080] [--model artifacts/model.npz] [--payload-version 1.0]
+
+Each HTTP request becomes the API Gateway proxy event the deployed function would get,
+and the handler's proxy response becomes the HTTP response. A fixed number of worker
+threads serve one request per connection, each within one deadline, so stalled clients
+can neither exhaust threads nor hold up a shutdown for longer than the grace period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+from localserver import events
+from runtime.adapter import create_adapter
+from runtime.config import LAMBDA_MAX_BODY_BYTES, ConfigError, Settings
+from runtime.model_source import ModelHolder, ModelUnavailable
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+PAYLOAD_VERSIONS = ("1.0", "2.0")
+DEFAULT_WORKERS = 8
+DEFAULT_REQUEST_TIMEOUT = 10.0
+DEFAULT_SHUTDOWN_GRACE = 3.0
+BUSY_BODY = b'{"message": "server busy, try again"}'
+BUSY_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(BUSY_BODY), BUSY_BODY)
+)
+EXPORT_HINT = (
+    "make one with: python exporter/export.py --data path/to/spam.csv "
+    "(writes artifacts/model.npz), or pass --model PATH"
+)
+
+
+class LocalContext:
+    """The part of the Lambda context object the handler reads."""
+
+    def __init__(self, request_id: str) -> None:
+        self.aws_request_id = request_id
+
+
+def response_parts(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body from a proxy response, as API Gateway reads it."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return 502, [("Content-Type", "application/json")], b'{"message": "Internal server error"}'
+    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.extend((str(name), str(value)) for value in values)
+    headers.extend(("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ())
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    return result["statusCode"], headers, data
+
+
+class _EndAwareReader:
+    """The request stream, noting when it ended: headers cut short by the client hanging up
+    (or by the deadline) parse like complete ones, and must not reach the handler."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.ended = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._stream.readline(limit)
+        if not line.endswith(b"\n"):
+            self.ended = True
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._stream.read(size)
+        if size < 0 or len(data) < size:
+            self.ended = True
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class ProxyRequestHandler(BaseHTTPRequestHandler):
+    """Turns one HTTP request into one handler invocation, then closes the connection."""
+
+    server: LocalServer
+    server_version = "sms-spam-local"
+    protocol_version = "HTTP/1.1"  # needed to answer Expect: 100-continue
+    timeout = 5  # per socket operation; the whole request has the server's deadline
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = _EndAwareReader(self.rfile)  # type: ignore[assignment]
+
+    def do_GET(self) -> None:
+        self._invoke()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def handle_expect_100(self) -> bool:
+        """curl sends bodies over 1 KB only after "100 Continue": refuse too large first."""
+        if self._length() > LAMBDA_MAX_BODY_BYTES:
+            self._reply(413, b'{"message": "Request Entity Too Large"}')
+            return False
+        return super().handle_expect_100()
+
+    def _length(self) -> int:
+        """Content-Length, 0 when absent, -1 when invalid."""
+        value = self.headers.get("Content-Length")
+        try:
+            return int(value) if value else 0
+        except ValueError:
+            return -1
+
+    def _invoke(self) -> None:
+        self.close_connection = True
+        if self.headers.get("Transfer-Encoding"):
+            self._reply(411, b'{"message": "send a Content-Length, not chunked encoding"}')
+            return
+        length = self._length()
+        if length < 0:
+            self._reply(400, b'{"message": "invalid Content-Length"}')
+            return
+        if length > LAMBDA_MAX_BODY_BYTES:  # Lambda's limit: larger never reach the function
+            self._reply(413, b'{"message": "Request Entity Too Large"}')
+            return
+        body = self.rfile.read(length) if length else b""
+        if self.server.expired(self.connection):
+            self._reply(408, b'{"message": "Request Timeout"}')
+            return
+        if self.rfile.ended:  # type: ignore[attr-defined]
+            return  # the client hung up before the request was complete: nobody to answer
+        request_id = str(uuid.uuid4())
+        build = events.http_v2 if self.server.payload_version == "2.0" else events.rest_v1
+        event = build(
+            self.command,
+            self.path,
+            headers=list(self.headers.items()),
+            body=body or None,
+            stage="$default" if self.server.payload_version == "2.0" else "local",
+            request_id=request_id,
+            source_ip=self.client_address[0],
+        )
+        try:
+            result = self.server.handler(event, LocalContext(request_id))
+        except Exception:  # as API Gateway does when the function fails
+            result = None
+        status, headers, data = response_parts(result)
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self._end_headers(len(data))
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _reply(self, status: int, body: bytes) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # the client may be gone (or cut off) already
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self._end_headers(len(body))
+            self.wfile.write(body)
+
+    def _end_headers(self, length: int) -> None:
+        self.send_header("Content-Length", str(length))
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the handler already writes one JSON line per request
+
+
+class LocalServer(HTTPServer):
+    """An HTTP server with ``workers`` threads and one deadline per request.
+
+    The accept loop queues connections for the workers (a full queue is answered 503 at
+    once); the loop's idle ticks cut off requests past their deadline, which wakes the
+    worker blocked on that client.
+    """
+
+    request_queue_size = 128  # the default 5 drops bursts of connections (1 s SYN retries)
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: Handler,
+        payload_version: str,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
+        if payload_version not in PAYLOAD_VERSIONS:
+            raise ValueError(f"payload version must be one of {PAYLOAD_VERSIONS}")
+        if workers < 1 or request_timeout <= 0:
+            raise ValueError("workers and request_timeout must be positive")
+        self.handler = handler
+        self.payload_version = payload_version
+        self.request_timeout = request_timeout
+        self._waiting: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue(workers * 4)
+        self._deadlines: dict[socket.socket, float] = {}  # connections being served
+        self._expired: set[socket.socket] = set()
+        self._latest_deadline = float("inf")  # lowered by drain()
+        self._lock = threading.Lock()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"worker-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        super().__init__(address, ProxyRequestHandler)  # binds: may raise OSError
+        for worker in self._workers:
+            worker.start()
+
+    # Called by serve_forever in the accept thread.
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        try:
+            self._waiting.put_nowait((request, client_address))
+        except queue.Full:
+            with contextlib.suppress(OSError):
+                request.setblocking(False)
+                request.send(BUSY_RESPONSE)
+            self.shutdown_request(request)
+
+    def service_actions(self) -> None:
+        self.cut_off_expired()
+
+    # The workers.
+
+    def _work(self) -> None:
+        while True:
+            item = self._waiting.get()
+            if item is None:
+                return
+            connection, address = item
+            with self._lock:
+                deadline = min(time.monotonic() + self.request_timeout, self._latest_deadline)
+                self._deadlines[connection] = deadline
+            try:
+                self.finish_request(connection, address)
+            except Exception as exc:  # one broken connection must not end the worker
+                print(f"request failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            finally:
+                with self._lock:
+                    self._deadlines.pop(connection, None)
+                    self._expired.discard(connection)
+                self.shutdown_request(connection)
+
+    def expired(self, connection: socket.socket) -> bool:
+        with self._lock:
+            return connection in self._expired
+
+    def cut_off_expired(self) -> None:
+        """End the reading side of connections past their deadline: the blocked worker
+        wakes up, answers 408 if it still can, and moves on."""
+        now = time.monotonic()
+        with self._lock:
+            due = [c for c, d in self._deadlines.items() if d <= now and c not in self._expired]
+            self._expired.update(due)
+        for connection in due:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RD)
+
+    def server_close(self) -> None:
+        super().server_close()
+        for _ in self._workers:  # each worker ends at the first None it takes
+            with contextlib.suppress(queue.Full):
+                self._waiting.put_nowait(None)
+
+    def queued(self) -> int:
+        """Connections accepted and waiting for a worker."""
+        return self._waiting.qsize()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._deadlines) or self.queued() > 0
+
+    def drain(self, grace: float) -> None:
+        """Stop accepting; requests in flight (and accepted ones) get ``grace`` seconds."""
+        self.socket.close()
+        with self._lock:
+            self._latest_deadline = time.monotonic() + grace
+            for connection, deadline in self._deadlines.items():
+                self._deadlines[connection] = min(deadline, self._latest_deadline)
+        give_up = self._latest_deadline + 1.0
+        while self.busy() and time.monotonic() < give_up:
+            self.cut_off_expired()
+            time.sleep(0.05)
+        self.server_close()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m localserver", description=(__doc__ or "").split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--model",
+        metavar="PATH",
+        help="model file to serve (sets MODEL_PATH); default: MODEL_S3_URI, MODEL_PATH or the "
+        "bundled artifacts/model.npz",
+    )
+    parser.add_argument(
+        "--payload-version",
+        choices=PAYLOAD_VERSIONS,
+        default="1.0",
+        help="event format to build: 1.0 = REST API, 2.0 = HTTP API / Function URL "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help="threads serving requests; more clients wait (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="deadline for receiving and answering one request (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=DEFAULT_SHUTDOWN_GRACE,
+        metavar="SECONDS",
+        help="on Ctrl-C or SIGTERM, how long requests in flight may still take "
+        "(default: %(default)s)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.model:
+        os.environ["MODEL_PATH"] = args.model
+        os.environ.pop("MODEL_S3_URI", None)
+        os.environ.pop("MODEL_S3_VERSION", None)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"error: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    holder = ModelHolder.from_settings(settings)
+    try:
+        holder.get()  # the cold start, as on Lambda
+    except ModelUnavailable as exc:
+        print(f"error: no usable model: {exc.message}\n{EXPORT_HINT}", file=sys.stderr)
+        return 2
+    try:
+        server = LocalServer(
+            (args.host, args.port),
+            create_adapter(settings, holder),
+            args.payload_version,
+            workers=args.workers,
+            request_timeout=args.request_timeout,
+        )
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = server.server_address[:2]
+    print(
+        f"Serving on http://{host!s}:{port} (payload {args.payload_version}, model "
+        f"{settings.source.describe()}, {args.workers} workers, {args.request_timeout:g} s "
+        "per request); Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):  # the grace period is short
+            signal.signal(stop_signal, signal.SIG_IGN)
+        print(
+            f"Shutting down: requests in flight get up to {args.shutdown_grace:g} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    finally:
+        server.drain(args.shutdown_grace)
+    return 0

@@ -1,0 +1,114 @@
+"""The one number a binary model decides with, and the operator's threshold on it.
+
+Every family scores a binary message with a value that is positive-is-``classes[1]``
+once compared with a default cut:
+
+| family (score_method)                    | score                                   | default |
+|------------------------------------------|-----------------------------------------|---------|
+| naive Bayes (predict_joint_log_proba)    | ``jll[classes[1]] - jll[classes[0]]``   | 0       |
+| linear (decision_function)               | ``decision_function``                   | 0       |
+| calibrated (predict_proba)               | ``P(classes[1])``                       | 0.5     |
+
+Naive Bayes uses the log-likelihood difference rather than its probability: GaussianNB
+on TF-IDF gives probabilities of exactly 0 or 1, whose threshold could not be tuned,
+while the difference keeps every message's rank. Linear models use the decision value
+because not all have probabilities and SGD's ``modified_huber`` ones are clipped.
+The label is ``classes[1]`` when the score is strictly above the threshold, which with
+the default threshold is exactly scikit-learn's ``predict``.
+
+The exporter picks a threshold (``exporter/threshold.py``) and stores it in the model
+file's metadata under ``THRESHOLD_KEY``, covered by the content checksum; the runtime
+checks it at load with ``parse_threshold``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+THRESHOLD_KEY = "decision_threshold"
+SCORE_NAMES = {
+    "predict_joint_log_proba": "joint_log_likelihood_difference",
+    "decision_function": "decision_function",
+    "predict_proba": "probability",
+}
+DEFAULTS = {"predict_joint_log_proba": 0.0, "decision_function": 0.0, "predict_proba": 0.5}
+
+
+class Threshold(NamedTuple):
+    score: str  # one of SCORE_NAMES' values: which number the threshold cuts
+    value: float
+    positive: str | int  # the label given above the threshold: classes[1]
+    max_ham_flagged: float | None  # the rate it was chosen for, when the exporter chose it
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self._asdict())
+
+
+def score_name(score_method: str) -> str:
+    return SCORE_NAMES[score_method]
+
+
+def binary_score(score_method: str, scores: Any) -> Any:
+    """The decision score from a family's scores: one row (list) or many (NumPy, 2-D)."""
+    if isinstance(scores, list):
+        if score_method == "predict_joint_log_proba":
+            return scores[1] - scores[0]
+        return scores[0] if score_method == "decision_function" else scores[1]
+    if score_method == "predict_joint_log_proba":
+        return scores[:, 1] - scores[:, 0]
+    if score_method == "decision_function":
+        return scores if scores.ndim == 1 else scores[:, 0]
+    return scores[:, 1]
+
+
+def parse_threshold(
+    value: object, classes: tuple[str | int, ...], score_method: str
+) -> Threshold | None:
+    """The stored threshold, checked against the model it sits in; ValueError says why."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"metadata {THRESHOLD_KEY!r} must be an object")
+    if len(classes) != 2:
+        raise ValueError(f"{THRESHOLD_KEY} applies to two-class models only")
+    expected = score_name(score_method)
+    if value.get("score") != expected:
+        raise ValueError(
+            f"{THRESHOLD_KEY}.score must be {expected!r} for this model, "
+            f"got {_short(value.get('score'))}"
+        )
+    cut = _finite_number(value.get("value"))
+    if cut is None:
+        raise ValueError(f"{THRESHOLD_KEY}.value must be a finite number")
+    if score_method == "predict_proba" and not 0.0 <= cut <= 1.0:
+        raise ValueError(f"{THRESHOLD_KEY}.value must be a probability from 0 to 1")
+    if value.get("positive") != classes[1]:
+        raise ValueError(
+            f"{THRESHOLD_KEY}.positive must be the second class {classes[1]!r}, "
+            f"got {_short(value.get('positive'))}"
+        )
+    rate = value.get("max_ham_flagged")
+    if rate is not None and not (
+        isinstance(rate, int | float) and not isinstance(rate, bool) and 0.0 <= rate <= 1.0
+    ):
+        raise ValueError(f"{THRESHOLD_KEY}.max_ham_flagged must be a rate from 0 to 1 or null")
+    unknown = sorted(set(value) - set(Threshold._fields))
+    if unknown:
+        raise ValueError(f"{THRESHOLD_KEY} has unknown keys {unknown}")
+    return Threshold(expected, cut, classes[1], None if rate is None else float(rate))
+
+
+def _finite_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past the float range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,198 @@
+"""The per-request metrics line is valid CloudWatch Embedded Metric Format and holds no text.
+
+``EMF_SCHEMA`` is the JSON schema AWS publishes with the specification ("Specification:
+Embedded metric format", CloudWatch User Guide, section "Embedded metric format example
+and JSON schema"). The rules the schema cannot express (every reference names a root
+member; metric targets are numbers or arrays of at most 100; dimension targets are
+strings; at most 100 metrics per directive) are checked beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft7Validator
+
+from runtime.metrics import emf_line, metric_name, score_bucket
+from tests.corpus import HAM_WORDS, SPAM_WORDS
+from tests.families import fitted
+
+UNITS = (
+    "Seconds|Microseconds|Milliseconds|Bytes|Kilobytes|Megabytes|Gigabytes|Terabytes|Bits|"
+    "Kilobits|Megabits|Gigabits|Terabits|Percent|Count|Bytes\\/Second|Kilobytes\\/Second|"
+    "Megabytes\\/Second|Gigabytes\\/Second|Terabytes\\/Second|Bits\\/Second|Kilobits\\/Second|"
+    "Megabits\\/Second|Gigabits\\/Second|Terabits\\/Second|Count\\/Second|None"
+)
+NAME = {"type": "string", "pattern": "^(.*)$", "minLength": 1, "maxLength": 255}
+EMF_SCHEMA = {
+    "type": "object",
+    "title": "Root Node",
+    "required": ["_aws"],
+    "properties": {
+        "_aws": {
+            "type": "object",
+            "title": "Metadata",
+            "required": ["Timestamp", "CloudWatchMetrics"],
+            "properties": {
+                "Timestamp": {"type": "integer"},
+                "CloudWatchMetrics": {
+                    "type": "array",
+                    "title": "MetricDirectives",
+                    "items": {
+                        "type": "object",
+                        "title": "MetricDirective",
+                        "required": ["Namespace", "Dimensions", "Metrics"],
+                        "properties": {
+                            "Namespace": NAME,
+                            "Dimensions": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {
+                                    "type": "array",
+                                    "title": "DimensionSet",
+                                    "minItems": 0,
+                                    "maxItems": 9,
+                                    "items": NAME,
+                                },
+                            },
+                            "Metrics": {
+                                "type": "array",
+                                "title": "MetricDefinitions",
+                                "items": {
+                                    "type": "object",
+                                    "title": "MetricDefinition",
+                                    "required": ["Name"],
+                                    "properties": {
+                                        "Name": NAME,
+                                        "Unit": {"type": "string", "pattern": f"^({UNITS})$"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def assert_valid_emf(line: str) -> dict:
+    assert "\n" not in line  # one CloudWatch Logs event
+    document = json.loads(line)
+    Draft7Validator.check_schema(EMF_SCHEMA)
+    Draft7Validator(EMF_SCHEMA).validate(document)
+    for directive in document["_aws"]["CloudWatchMetrics"]:
+        assert len(directive["Metrics"]) <= 100
+        for dimension_set in directive["Dimensions"]:
+            for key in dimension_set:
+                assert isinstance(document[key], str), key
+        for metric in directive["Metrics"]:
+            value = document[metric["Name"]]
+            values = value if isinstance(value, list) else [value]
+            assert len(values) <= 100
+            for v in values:
+                assert isinstance(v, int | float), metric
+                assert not isinstance(v, bool), metric
+                assert math.isfinite(v)
+    return document
+
+
+secret_words = st.sampled_from(["SECRETalpha", "SECRETbeta", "SECRETgamma"])
+texts_strategy = st.lists(
+    st.lists(
+        st.one_of(st.sampled_from(SPAM_WORDS + HAM_WORDS), secret_words), min_size=1, max_size=12
+    ).map(" ".join),
+    min_size=1,
+    max_size=20,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "labeling"),
+    [
+        ("gaussian_nb", "binary"),  # probabilities
+        ("linear_svc", "binary"),  # a decision score, no probabilities
+        ("calibrated_sigmoid", "binary"),
+        ("sgd_hashing", "binary"),  # no vocabulary: no out-of-vocabulary share
+        ("logistic_regression", "three_classes"),
+        ("ridge", "int_labels"),
+    ],
+)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=texts_strategy)
+def test_request_line_is_valid_emf_without_text(name: str, labeling: str, texts) -> None:
+    _, model = fitted(name, labeling)
+    predictions = model.classify(texts)
+    line = emf_line(
+        classes=model.classes,
+        predictions=predictions,
+        latency_ms=1.234567,
+        vocabulary_coverage=model.vocabulary_coverage(texts),
+        service="sms-spam",
+        model_id=model.model_id,
+        timestamp_ms=1_700_000_000_000,
+    )
+    document = assert_valid_emf(line)
+    assert "SECRET" not in line.upper()  # message text never enters the line
+    assert document["Messages"] == len(texts)
+    predicted = [document[metric_name("Predicted", c)] for c in model.classes]
+    assert sum(predicted) == len(texts)
+    for c in model.classes:
+        want = sum(p["label"] == c for p in predictions)
+        assert document[metric_name("Predicted", c)] == want
+    assert document["Latency"] == 1.235
+    buckets = [v for k, v in document.items() if k.startswith("ScoreBucket_")]
+    if len(model.classes) == 2:
+        assert sum(buckets) == len(texts)
+    else:
+        assert buckets == []
+    known, total = model.vocabulary_coverage(texts)
+    if total:
+        assert document["OutOfVocabularyShare"] == round(100 * (total - known) / total, 3)
+    else:
+        assert "OutOfVocabularyShare" not in document
+
+
+def test_out_of_vocabulary_share_counts_unknown_terms() -> None:
+    _, model = fitted("multinomial_nb")
+    known, total = model.vocabulary_coverage(["free prize zzzunknown qqqunknown"])
+    assert (known, total) == (2, 4)
+    document = assert_valid_emf(
+        emf_line(
+            classes=model.classes,
+            predictions=model.classify(["free prize zzzunknown qqqunknown"]),
+            latency_ms=0.5,
+            vocabulary_coverage=(known, total),
+            service="s",
+        )
+    )
+    assert document["OutOfVocabularyShare"] == 50.0
+
+
+@pytest.mark.parametrize(
+    ("prediction", "bucket"),
+    [
+        ({"probabilities": {"ham": 1.0, "spam": 0.0}}, "P0"),
+        ({"probabilities": {"ham": 0.05, "spam": 0.95}}, "P9"),
+        ({"probabilities": {"ham": 0.0, "spam": 1.0}}, "P9"),
+        ({"probabilities": {"ham": 0.5, "spam": 0.5}}, "P5"),
+        ({"score": -3.0}, "Dneg2"),
+        ({"score": -0.2}, "Dneg1"),
+        ({"score": 0.0}, "Dpos1"),
+        ({"score": 7.0}, "Dpos2"),
+        ({"score": None}, None),
+    ],
+)
+def test_score_buckets(prediction: dict, bucket: str | None) -> None:
+    assert score_bucket(prediction, ("ham", "spam")) == bucket
+
+
+def test_label_names_are_made_safe_for_metric_names() -> None:
+    assert metric_name("Predicted", "spam") == "Predicted_spam"
+    assert metric_name("Predicted", "très spam/2") == "Predicted_tr_s_spam_2"
+    assert metric_name("Predicted", 7) == "Predicted_7"
