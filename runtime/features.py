@@ -173,8 +173,8 @@ class BlockRuntime:
     ) -> None:
         self.block = block
         self.offset = offset
-        self.analyze = build_analyzer(block.analyzer, lazy=True)
-        self.analyze_stream = build_stream_analyzer(block.analyzer)
+        self._analyze_whole = build_analyzer(block.analyzer, lazy=True)
+        self._analyze_stream = build_stream_analyzer(block.analyzer)
         self.analyze_all = build_batch_analyzer(block.analyzer)
         self.idf = idf
         self.log_table = log_table
@@ -184,6 +184,15 @@ class BlockRuntime:
             if len(self.columns) != len(vocabulary):
                 raise ValueError("vocabulary has duplicate terms")
         self._hashes: dict[str, tuple[int, int]] = {}
+
+    def analyze(self, text: str) -> Iterable[str]:
+        """The text's terms; a long text's piece by piece, so memory stays bounded.
+
+        For a long text the order differs (the same terms, as a multiset): for counting.
+        """
+        if len(text) > STREAM_PIECE_CHARS:
+            return self._analyze_stream(text)
+        return self._analyze_whole(text)
 
     def hashed(self, term: str) -> tuple[int, int]:
         """(column, sign), memoised: a term's hash is pure Python and costs ~1 us."""
@@ -211,8 +220,7 @@ class BlockRuntime:
         return counts
 
     def row(self, text: str) -> tuple[list[int], list[float]]:
-        long = len(text) > STREAM_PIECE_CHARS  # counted piece by piece: memory stays bounded
-        counts = self.counts(self.analyze_stream(text) if long else self.analyze(text))
+        counts = self.counts(self.analyze(text))
         columns = sorted(counts)
         # binary: also entries whose signed hashes cancelled, as X.data.fill(1) does.
         values = [1.0] * len(columns) if self.block.binary else [float(counts[c]) for c in columns]

@@ -41,7 +41,10 @@ METADATA = "metadata"  # UTF-8 JSON as a uint8 array
 CHECKSUM_KEY = "content_blake2b"  # metadata key sealing the metadata and the arrays
 MAX_METADATA_BYTES = 1 << 20
 MAX_METADATA_DEPTH = 32
-MAX_INTEGER_DIGITS = 20  # int64 and uint64 fit; longer ones only cost parse time
+# CPython's default int_max_str_digits, whatever this interpreter is set to: converting
+# is quadratic in the digits. Smaller integers that are out of range for their setting
+# are refused by that setting's check, which names it.
+MAX_INTEGER_DIGITS = 4300
 # The .npy header numpy.save puts in front of the metadata document (a multiple of 64).
 _NPY_HEADER_ROOM = 128
 MAX_CLASSES = 1000
