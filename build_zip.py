@@ -7,9 +7,10 @@ bytecode compiled by an interpreter of the target version (Lambda's /var/task is
 missing .pyc files are compiled again at every cold start) and writes byte-identical zips for
 identical inputs.
 
-    python build_zip.py                    # dist/lambda.zip for python3.13 / x86_64
+    python build_zip.py                    # dist/lambda-python3.13-x86_64.zip
     python build_zip.py --arch arm64 --no-model
-    python build_zip.py --layer            # also dist/numpy-layer.zip + dist/lambda-code.zip
+    python build_zip.py --layer            # also the NumPy layer and a code-only zip
+    python build_zip.py --without-numpy    # code + model only, for the NumPy-free runtime
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -50,9 +52,9 @@ MIB = 1024 * 1024
 # Lambda quotas: direct upload of a zip, and function + layers unpacked.
 LAMBDA_ZIP_LIMIT = 50 * MIB
 LAMBDA_UNZIPPED_LIMIT = 250 * MIB
-# This project's own targets (issue 4).
-TARGET_ZIP = 12 * MIB
-TARGET_UNZIPPED = 40 * MIB
+# Names earlier versions of this script wrote whatever the target; removed so that no zip in
+# dist/ can be mistaken for the output of the current build.
+LEGACY_OUTPUTS = ("lambda.zip", "numpy-layer.zip", "lambda-code.zip")
 
 # Reproducibility: the earliest date a zip can store, one compression level, fixed modes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -143,6 +145,34 @@ class Target:
     def lambda_runtime(self) -> str:
         return f"python{self.python}"
 
+    @property
+    def label(self) -> str:
+        """How file names say the target, e.g. python3.13-x86_64."""
+        return f"{self.lambda_runtime}-{self.arch}"
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The file names a build writes in dist/ for one target: each says what it is for."""
+
+    full: str
+    layer: str
+    code: str
+    without_numpy: str
+
+    @classmethod
+    def for_target(cls, target: Target) -> Outputs:
+        return cls(
+            full=f"lambda-{target.label}.zip",
+            layer=f"numpy-layer-{target.label}.zip",
+            code=f"lambda-code-{target.label}.zip",
+            # Bytecode is per Python version; without NumPy nothing depends on the architecture.
+            without_numpy=f"lambda-{target.lambda_runtime}-without-numpy.zip",
+        )
+
+    def all(self) -> tuple[str, ...]:
+        return (self.full, self.layer, self.code, self.without_numpy)
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -182,25 +212,43 @@ def read_pin(requirements: Path, name: str) -> str:
     raise BuildError(f"{requirements} has no '{name}==VERSION' pin")
 
 
-def _version_of(interpreter: Path) -> str | None:
-    """Ask an interpreter for its major.minor; None if it does not run."""
+@dataclass(frozen=True)
+class InterpreterFacts:
+    """What an interpreter's text analysis depends on: its version and its Unicode tables."""
+
+    python: str  # e.g. "3.13.0"
+    unicode: str  # unicodedata.unidata_version, e.g. "15.1.0"
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.python.split(".")[:2])
+
+
+_FACTS_CODE = (
+    "import sys, unicodedata; print('%d.%d.%d' % sys.version_info[:3], unicodedata.unidata_version)"
+)
+
+
+def interpreter_facts(interpreter: Path) -> InterpreterFacts | None:
+    """Ask an interpreter for its version and Unicode version; None if it does not run."""
     try:
         out = subprocess.run(
-            [
-                str(interpreter),
-                "-I",
-                "-S",
-                "-c",
-                "import sys; print('%d.%d' % sys.version_info[:2])",
-            ],
+            [str(interpreter), "-I", "-S", "-c", _FACTS_CODE],
             capture_output=True,
             text=True,
             timeout=60,
             check=True,
         )
-    except (OSError, subprocess.SubprocessError):
+        python, unicode = out.stdout.split()
+    except (OSError, subprocess.SubprocessError, ValueError):
         return None
-    return out.stdout.strip()
+    return InterpreterFacts(python, unicode)
+
+
+def _version_of(interpreter: Path) -> str | None:
+    """Ask an interpreter for its major.minor; None if it does not run."""
+    facts = interpreter_facts(interpreter)
+    return facts.minor if facts else None
 
 
 def _candidate_interpreters(python: str) -> Iterator[Path]:
@@ -544,13 +592,46 @@ def check_limits(reports: Sequence[ZipReport]) -> list[str]:
     return problems
 
 
-def target_notes(report: ZipReport) -> str:
-    """Compare the full zip with this project's targets (reported, not enforced)."""
-    zip_ok = "ok" if report.size <= TARGET_ZIP else "OVER"
-    unpacked_ok = "ok" if report.total_unpacked <= TARGET_UNZIPPED else "OVER"
+# --- training vs target ------------------------------------------------------------------
+
+
+def model_created_by(path: Path) -> dict[str, str] | None:
+    """The model's `created_by` record (Python and Unicode versions it was trained with).
+
+    Read with NumPy's own loader, pickles refused: the member is a 1-D uint8 array holding
+    UTF-8 JSON. None when the file records nothing (made before the field existed).
+    """
+    import numpy
+
+    try:
+        with numpy.load(path, allow_pickle=False) as archive:
+            raw = archive["metadata"]
+        created_by = json.loads(bytes(raw).decode("utf-8")).get("created_by")
+    except (OSError, KeyError, ValueError, AttributeError):
+        return None
+    return created_by if isinstance(created_by, dict) else None
+
+
+def training_mismatch(created_by: dict[str, str], facts: InterpreterFacts) -> str | None:
+    """Say why the target may tokenise differently from training, or None when it matches.
+
+    The analyzer uses the interpreter's own Unicode tables (str.lower, regex classes): a
+    character unassigned at training but assigned at serving splits words differently.
+    """
+    trained = str(created_by.get("python", ""))
+    trained_minor = ".".join(trained.split(".")[:2])
+    trained_unicode = str(created_by.get("unicode", ""))
+    problems = []
+    if trained and trained_minor != facts.minor:
+        problems.append(f"Python {trained} (target: {facts.python})")
+    if trained_unicode and trained_unicode != facts.unicode:
+        problems.append(f"Unicode {trained_unicode} (target: {facts.unicode})")
+    if not problems:
+        return None
     return (
-        f"  targets: zip ≤ {TARGET_ZIP // MIB} MiB {zip_ok}, "
-        f"unpacked ≤ {TARGET_UNZIPPED // MIB} MiB {unpacked_ok}"
+        f"the model was trained with {' and '.join(problems)}; messages with characters whose "
+        f"Unicode data differs between the two may be tokenised differently than at training. "
+        f"Train with python{facts.minor} (see the README's quick start) to match the target."
     )
 
 
@@ -567,28 +648,51 @@ class BuildOptions:
     cache_dir: Path = DEFAULT_CACHE
     interpreter: Path | None = None
     layer: bool = False
+    without_numpy: bool = False
+    # With model=None: the model the function will load from S3, checked but not bundled.
+    check_model: Path | None = None
     runtime_dir: Path = RUNTIME_DIR
     requirements: Path = REQUIREMENTS
 
+    @property
+    def outputs(self) -> Outputs:
+        return Outputs.for_target(self.target)
+
+    def planned(self) -> dict[str, Path]:
+        """What this build writes, by kind: package, or layer + code, or without-numpy."""
+        names = self.outputs
+        if self.without_numpy:
+            return {"without-numpy": self.out_dir / names.without_numpy}
+        planned = {"package": self.out_dir / names.full}
+        if self.layer:
+            planned |= {"layer": self.out_dir / names.layer, "code": self.out_dir / names.code}
+        return planned
+
 
 def stage(options: BuildOptions, staging: Path) -> list[Entry]:
-    """Lay out code, model and NumPy in `staging` with bytecode; return the package entries."""
-    if options.model is not None:
-        check_model(options.model)  # before the slow steps: a bad model fails in a second
+    """Lay out code, model and (unless without_numpy) NumPy in `staging` with bytecode."""
+    served = options.model or options.check_model
+    if served is not None:
+        check_model(served)  # before the slow steps: a bad model fails in a second
     interpreter = find_interpreter(options.target.python, options.interpreter)
-    version = read_pin(options.requirements, "numpy")
-    wheel = fetch_numpy_wheel(version, options.target, options.cache_dir)
+    if served is not None:
+        warn_if_trained_elsewhere(served, interpreter)
 
     code_root = staging / "runtime"
     for source in runtime_sources(options.runtime_dir):
         target = code_root / source.relative_to(options.runtime_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    numpy_names = extract_numpy(wheel, staging)
-    dist_info = next(n.split("/")[0] for n in numpy_names if n.split("/")[0].endswith(".dist-info"))
     compile_code(interpreter, staging)
-    compile_sourceless(interpreter, staging)
-    write_record(staging, dist_info)
+    if not options.without_numpy:
+        version = read_pin(options.requirements, "numpy")
+        wheel = fetch_numpy_wheel(version, options.target, options.cache_dir)
+        numpy_names = extract_numpy(wheel, staging)
+        dist_info = next(
+            n.split("/")[0] for n in numpy_names if n.split("/")[0].endswith(".dist-info")
+        )
+        compile_sourceless(interpreter, staging)
+        write_record(staging, dist_info)
 
     entries = []
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
@@ -597,6 +701,17 @@ def stage(options: BuildOptions, staging: Path) -> list[Entry]:
     if options.model is not None:
         entries.append(Entry(MODEL_ARCNAME, options.model, "model"))
     return entries
+
+
+def warn_if_trained_elsewhere(model: Path, interpreter: Path) -> None:
+    """Warn (not fail) when the model's training Python or Unicode differ from the target's."""
+    created_by = model_created_by(model)
+    facts = interpreter_facts(interpreter)
+    if created_by is None or facts is None:
+        return
+    problem = training_mismatch(created_by, facts)
+    if problem:
+        print(f"build_zip: warning: {problem}", file=sys.stderr)
 
 
 def check_model(path: Path) -> None:
@@ -615,10 +730,13 @@ def check_model(path: Path) -> None:
 
 
 def build(options: BuildOptions) -> list[ZipReport]:
-    """Build dist/lambda.zip (and with --layer the layer + code-only zips); return reports."""
+    """Write the zips `options.planned()` names; return their reports in that order."""
+    planned = options.planned()
     with tempfile.TemporaryDirectory(prefix="build-zip-") as tmp:
         entries = stage(options, Path(tmp))
-        reports = [write_zip(entries, options.out_dir / "lambda.zip")]
+        if options.without_numpy:
+            return [write_zip(entries, planned["without-numpy"])]
+        reports = [write_zip(entries, planned["package"])]
         if options.layer:
             layer = [
                 Entry(f"python/{e.arcname}", e.source, e.component)
@@ -626,72 +744,160 @@ def build(options: BuildOptions) -> list[ZipReport]:
                 if e.component == "numpy"
             ]
             code = [e for e in entries if e.component != "numpy"]
-            reports.append(write_zip(layer, options.out_dir / "numpy-layer.zip"))
-            reports.append(write_zip(code, options.out_dir / "lambda-code.zip"))
+            reports.append(write_zip(layer, planned["layer"]))
+            reports.append(write_zip(code, planned["code"]))
     return reports
 
 
-def parse_args(argv: Sequence[str] | None) -> BuildOptions:
-    """Command line → BuildOptions."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def remove_stale_outputs(options: BuildOptions) -> list[Path]:
+    """Delete zips an earlier build left that could pass for this one's: the layer and
+    code-only zips of this target after a build without --layer (they would no longer match
+    the full zip), and zips under the old target-less names. Return what went."""
+    stale = [options.out_dir / name for name in LEGACY_OUTPUTS]
+    if not options.without_numpy and not options.layer:
+        stale += [options.out_dir / options.outputs.layer, options.out_dir / options.outputs.code]
+    removed = []
+    for path in stale:
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+class HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each option's default; paths inside the repository relative to it, and no
+    default for flags (off) or options whose help already says what happens without them."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, argparse.SUPPRESS) or action.help is None:
+            return action.help
+        if isinstance(action.default, Path) and action.default.is_relative_to(ROOT):
+            return f"{action.help} (default: {action.default.relative_to(ROOT)})"
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, every option with its meaning and default in --help."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=HelpWithDefaults,
+    )
     parser.add_argument(
         "--python",
         choices=SUPPORTED_PYTHONS,
         default=DEFAULT_PYTHON,
-        help="target Lambda Python runtime (default: %(default)s)",
+        help="target Lambda Python runtime; deploy with the template's PythonVersion set to it",
     )
     parser.add_argument(
         "--arch",
         choices=sorted(ARCHES),
         default=DEFAULT_ARCH,
-        help="target Lambda architecture (default: %(default)s)",
+        help="target Lambda architecture; deploy with the template's Architecture set to it",
     )
     model = parser.add_mutually_exclusive_group()
     model.add_argument(
         "--model",
         type=Path,
         default=DEFAULT_MODEL,
-        help="model to bundle (default: artifacts/model.npz)",
+        help="model file to bundle as artifacts/model.npz",
     )
     model.add_argument(
-        "--no-model", action="store_true", help="bundle no model: the function reads it from S3"
+        "--no-model",
+        action="store_true",
+        help="bundle no model: the function reads it from S3 (MODEL_S3_URI)",
     )
     parser.add_argument(
+        "--check-model",
+        type=Path,
+        help="with --no-model: the model the function will load from S3, checked as a bundled "
+        "one would be (valid; trained with the target's Python and Unicode) but not bundled "
+        "(default: none)",
+    )
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument(
         "--layer",
         action="store_true",
-        help="also write numpy-layer.zip (python/ prefix) and lambda-code.zip",
+        help="also write NumPy as a Lambda layer (python/ prefix) and a code-only zip",
     )
-    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
+    shape.add_argument(
+        "--without-numpy",
+        action="store_true",
+        help="write only code + model, for the runtime that needs no NumPy",
+    )
+    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, help="where zips go")
     parser.add_argument(
-        "--cache-dir", type=Path, default=DEFAULT_CACHE, help="wheel cache (default: .cache/)"
+        "--cache-dir", type=Path, default=DEFAULT_CACHE, help="where downloaded wheels are kept"
     )
     parser.add_argument(
-        "--interpreter", type=Path, help="Python of the target version used to compile bytecode"
+        "--interpreter",
+        type=Path,
+        help="Python of the target version that compiles the bytecode "
+        "(default: found under pyenv or on PATH)",
     )
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
+        "--show-outputs",
+        action="store_true",
+        help="print KIND PATH for each zip these options write, then exit without building",
+    )
+    only.add_argument(
+        "--find-interpreter",
+        action="store_true",
+        help="print the path of the target-version Python the build would use, then exit "
+        "(2 if there is none); the quick start makes its venv with it",
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[BuildOptions, str]:
+    """Command line -> (BuildOptions, what to do: build, show-outputs or find-interpreter)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    return BuildOptions(
+    if args.check_model and not args.no_model:
+        parser.error("--check-model goes with --no-model (a bundled model is checked anyway)")
+    options = BuildOptions(
         target=Target(args.python, args.arch),
         model=None if args.no_model else args.model,
         out_dir=args.out_dir,
         cache_dir=args.cache_dir,
         interpreter=args.interpreter,
         layer=args.layer,
+        without_numpy=args.without_numpy,
+        check_model=args.check_model,
     )
+    action = (
+        "show-outputs"
+        if args.show_outputs
+        else "find-interpreter"
+        if args.find_interpreter
+        else "build"
+    )
+    return options, action
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build, print the size table and SHA-256, and fail past Lambda's limits."""
-    options = parse_args(argv)
+    options, action = parse_args(argv)
     try:
+        if action == "show-outputs":
+            for kind, path in options.planned().items():
+                print(f"{kind} {path}")
+            return 0
+        if action == "find-interpreter":
+            print(find_interpreter(options.target.python, options.interpreter))
+            return 0
         reports = build(options)
     except BuildError as error:
         print(f"build_zip: error: {error}", file=sys.stderr)
         return 2
+    for stale in remove_stale_outputs(options):
+        print(f"removed {stale} (an earlier build's output for this target)")
     target = options.target
-    print(f"target: {target.lambda_runtime} {target.arch} ({target.platform})")
+    numpy_note = ", without NumPy" if options.without_numpy else f" ({target.platform})"
+    print(f"target: {target.lambda_runtime} {target.arch}{numpy_note}")
     for report in reports:
         print(format_report(report))
-    print(target_notes(reports[0]))
+    # The full zip on its own; a layer and its code-only zip together (their unpacked sizes add).
     problems = check_limits(reports[:1]) + (check_limits(reports[1:]) if options.layer else [])
     for problem in problems:
         print(f"build_zip: error: {problem}", file=sys.stderr)

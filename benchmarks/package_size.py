@@ -204,7 +204,7 @@ def format_comparison(ours: ZipReport, stack: StackSize) -> str:
         "",
         "| package | zipped MiB | unpacked MiB |",
         "|---|---:|---:|",
-        row("**this project** (`dist/lambda.zip`)", ours.size, ours.total_unpacked),
+        row(f"**this project** (`dist/{ours.path.name}`)", ours.size, ours.total_unpacked),
     ]
     for component in sorted(ours.unpacked):
         lines.append(row(f"  {component}", ours.zipped[component], ours.unpacked[component]))
@@ -225,15 +225,40 @@ def format_comparison(ours: ZipReport, stack: StackSize) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--python", choices=build_zip.SUPPORTED_PYTHONS, default=build_zip.DEFAULT_PYTHON
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, every option with its meaning and default in --help."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=build_zip.HelpWithDefaults
     )
-    parser.add_argument("--arch", choices=sorted(build_zip.ARCHES), default=build_zip.DEFAULT_ARCH)
-    parser.add_argument("--cache-dir", type=Path, default=build_zip.DEFAULT_CACHE)
-    parser.add_argument("--interpreter", type=Path, help="Python of the target version")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--python",
+        choices=build_zip.SUPPORTED_PYTHONS,
+        default=build_zip.DEFAULT_PYTHON,
+        help="Lambda Python runtime both packages are built for",
+    )
+    parser.add_argument(
+        "--arch",
+        choices=sorted(build_zip.ARCHES),
+        default=build_zip.DEFAULT_ARCH,
+        help="Lambda architecture both packages are built for",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=build_zip.DEFAULT_CACHE,
+        help="where downloaded wheels are kept (shared with build_zip.py)",
+    )
+    parser.add_argument(
+        "--interpreter",
+        type=Path,
+        help="Python of the target version that compiles the bytecode "
+        "(default: found under pyenv or on PATH)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     target = Target(args.python, args.arch)
     try:
         ours = measure_ours(target, cache_dir=args.cache_dir, interpreter=args.interpreter)

@@ -2,7 +2,12 @@
 
 Two formats exist in the wild: Kaggle's ``spam.csv`` (latin-1, columns ``v1``/``v2`` plus
 empty junk columns) and UCI's ``SMSSpamCollection`` (``label<TAB>text``, also shipped in
-a zip). Both are accepted so the recipe gives the same model wherever the data came from.
+a zip). Both are accepted so the recipe gives the same model wherever the data came from,
+and so is any ``label,text`` CSV (with or without a header): the format is told from the
+content, never from the file name.
+
+The messages are personal data: no error message quotes them (or a label column that may
+hold them), only line numbers and counts.
 """
 
 from __future__ import annotations
@@ -53,11 +58,16 @@ def parse_dataset(data: bytes, *, source: str, min_rows: int = 2) -> Dataset:
     if data.startswith((b"v1,v2", b"\xef\xbb\xbfv1,v2")):
         rows = _kaggle_rows(data)
     else:
-        rows = _uci_rows(data)
+        text = _decode(data)
+        read_rows = _uci_rows if _looks_tab_separated(text) else _csv_rows
+        rows = read_rows(text, source)
     rows = [(label.strip(), text) for label, text in rows]
-    bad = sorted({label for label, _ in rows} - LABELS)
-    if bad:
-        raise DatasetError(f"{source}: unexpected labels {bad[:5]}; expected only ham/spam")
+    bad_lines = [number for number, (label, _) in enumerate(rows, 1) if label not in LABELS]
+    if bad_lines:
+        raise DatasetError(
+            f"{source}: {len(bad_lines)} rows have a label other than ham or spam (the first "
+            f"is data row {bad_lines[0]}); expected label<TAB>text or label,text rows"
+        )
     if len(rows) < min_rows or {label for label, _ in rows} != LABELS:
         raise DatasetError(
             f"{source}: {len(rows)} rows; expected at least {min_rows} with both ham and spam"
@@ -88,18 +98,57 @@ def _kaggle_rows(data: bytes) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in reader if len(row) >= 2]
 
 
-def _uci_rows(data: bytes) -> list[tuple[str, str]]:
+def _decode(data: bytes) -> str:
+    """UTF-8 (UCI's file), else latin-1 (which decodes any bytes)."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        return data.decode("latin-1")
+
+
+def _looks_tab_separated(text: str) -> bool:
+    """UCI's form: the first non-blank line is label<TAB>text. A CSV whose first line has no
+    tab is read as CSV, even if some message further down contains one."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return "\t" in first
+
+
+def _uci_rows(text: str, source: str) -> list[tuple[str, str]]:
     rows = []
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             label, sep, message = line.partition("\t")
             if not sep:
-                raise DatasetError(f"line without a tab separator: {line[:40]!r}")
+                raise DatasetError(
+                    f"{source}: line {number} has no tab; a tab-separated file needs "
+                    "label<TAB>text on every line"
+                )
             rows.append((label, message))
+    return rows
+
+
+def _csv_rows(text: str, source: str) -> list[tuple[str, str]]:
+    """label,text rows; a first row whose label is not ham/spam is taken as a header."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows = []
+    first = True
+    try:
+        for row in reader:
+            if not any(field.strip() for field in row):
+                continue
+            if len(row) < 2:
+                raise DatasetError(
+                    f"{source}: line {reader.line_num} is neither label<TAB>text nor "
+                    "label,text (no separator found)"
+                )
+            is_header = first and row[0].strip() not in LABELS  # e.g. label,text
+            first = False
+            if not is_header:
+                rows.append((row[0], row[1]))
+    except csv.Error:
+        raise DatasetError(
+            f"{source}: line {reader.line_num} is not valid CSV (an unclosed quote?)"
+        ) from None
     return rows
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 
-_WORDS = [
+# Words of both kinds of message, so probes reach a fitted model's vocabulary.
+SPAM_WORDS = [
     "free",
     "prize",
     "winner",
@@ -25,6 +26,8 @@ _WORDS = [
     "award",
     "mobile",
     "offer",
+]
+HAM_WORDS = [
     "see",
     "you",
     "at",
@@ -40,28 +43,24 @@ _WORDS = [
     "where",
     "are",
     "u",
+]
+SHARED_WORDS = [
     "the",
     "a",
     "to",
     "and",
     "is",
-    "in",
     "it",
     "for",
-    "my",
-    "of",
-    "me",
     "on",
-    "that",
-    "have",
-    "your",
     "this",
-    "not",
-    "be",
-    "can",
-    "will",
-    "get",
+    "that",
+    "with",
+    "me",
+    "my",
+    "your",
 ]
+_WORDS = [*SPAM_WORDS, *HAM_WORDS, *SHARED_WORDS]
 
 _FIXED = [
     "",

@@ -9,56 +9,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import GaussianNB
 
 from exporter import export_pipeline
+from exporter.probe import HAM_WORDS, SHARED_WORDS, SPAM_WORDS
 
-SPAM_WORDS = [
-    "free",
-    "prize",
-    "winner",
-    "claim",
-    "cash",
-    "urgent",
-    "txt",
-    "reply",
-    "call",
-    "now",
-    "won",
-    "award",
-    "mobile",
-    "offer",
-]
-HAM_WORDS = [
-    "see",
-    "you",
-    "at",
-    "lunch",
-    "tomorrow",
-    "ok",
-    "home",
-    "later",
-    "love",
-    "thanks",
-    "dinner",
-    "going",
-    "where",
-    "are",
-    "u",
-]
-SHARED_WORDS = [
-    "the",
-    "a",
-    "to",
-    "and",
-    "is",
-    "it",
-    "for",
-    "on",
-    "this",
-    "that",
-    "with",
-    "me",
-    "my",
-    "your",
-]
+__all__ = ["HAM_WORDS", "SHARED_WORDS", "SPAM_WORDS"]
+
 UNICODE_WORDS = ["café", "naïve", "Straße", "İstanbul", "東京", "😀", "résumé", "ﬁle", "Ωmega"]
 
 SPAM_EXAMPLE = "WINNER!! claim your free prize now, txt CLAIM to 80082"

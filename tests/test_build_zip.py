@@ -4,12 +4,14 @@ standard library on sys.path."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,6 +26,7 @@ from tests.test_template import handler_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Target(build_zip.DEFAULT_PYTHON, "x86_64")
+NAMES = build_zip.Outputs.for_target(TARGET)
 RESULT_MARK = "RESULT "
 
 # --- selection rules ------------------------------------------------------------------------
@@ -202,7 +205,7 @@ class Built:
 
     @property
     def full(self) -> Path:
-        return self.out / "lambda.zip"
+        return self.out / NAMES.full
 
 
 @pytest.fixture(scope="module")
@@ -365,12 +368,12 @@ def test_runtime_bytecode_is_used_without_checking_the_source(
 def test_layer_and_code_zip_work_together(
     built: Built, tmp_path: Path, interpreter: Path, small_model_path: Path
 ) -> None:
-    with zipfile.ZipFile(built.out / "numpy-layer.zip") as layer:
+    with zipfile.ZipFile(built.out / NAMES.layer) as layer:
         assert all(n.startswith("python/") for n in layer.namelist())
-    with zipfile.ZipFile(built.out / "lambda-code.zip") as code:
+    with zipfile.ZipFile(built.out / NAMES.code) as code:
         assert {PurePosixPath(n).parts[0] for n in code.namelist()} == {"runtime", "artifacts"}
-    opt = unzip(built.out / "numpy-layer.zip", tmp_path / "opt")
-    task = unzip(built.out / "lambda-code.zip", tmp_path / "task")
+    opt = unzip(built.out / NAMES.layer, tmp_path / "opt")
+    task = unzip(built.out / NAMES.code, tmp_path / "task")
     # Lambda puts the function before the layers' /opt/python on sys.path.
     result = run_isolated(interpreter, [task, opt / "python"], [http_v2_event(SPAM_EXAMPLE)])
     assert_labels(result, ["spam"], small_model_path)
@@ -385,7 +388,7 @@ def test_build_fails_clearly_without_the_model(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "--no-model" in result.stderr
-    assert not (tmp_path / "lambda.zip").exists()
+    assert not list(tmp_path.glob("*.zip"))
 
 
 def test_build_refuses_a_model_the_runtime_would_refuse(tmp_path: Path) -> None:
@@ -405,3 +408,290 @@ def test_record_lists_exactly_the_shipped_numpy_files(built: Built, tmp_path: Pa
         if p.is_file() and p.relative_to(task).parts[0].startswith("numpy")
     }
     assert listed == shipped
+
+
+# --- target-named outputs -----------------------------------------------------------------
+
+
+def test_output_names_say_the_target() -> None:
+    arm = build_zip.Outputs.for_target(Target("3.12", "arm64"))
+    assert arm.full == "lambda-python3.12-arm64.zip"
+    assert arm.layer == "numpy-layer-python3.12-arm64.zip"
+    assert arm.code == "lambda-code-python3.12-arm64.zip"
+    assert arm.without_numpy == "lambda-python3.12-without-numpy.zip"
+    assert set(arm.all()).isdisjoint(NAMES.all())  # builds for two targets never collide
+
+
+def test_show_outputs_names_the_zips_without_building(tmp_path: Path) -> None:
+    command = [sys.executable, str(ROOT / "build_zip.py"), "--out-dir", str(tmp_path)]
+    result = subprocess.run(
+        [*command, "--arch", "arm64", "--layer", "--show-outputs"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    arm = build_zip.Outputs.for_target(Target(build_zip.DEFAULT_PYTHON, "arm64"))
+    assert result.stdout.splitlines() == [
+        f"package {tmp_path / arm.full}",
+        f"layer {tmp_path / arm.layer}",
+        f"code {tmp_path / arm.code}",
+    ]
+    assert not list(tmp_path.iterdir())
+
+
+def test_stale_outputs_of_the_same_target_and_old_names_are_removed(tmp_path: Path) -> None:
+    other = build_zip.Outputs.for_target(Target("3.12", "arm64"))
+    kept = {NAMES.full, NAMES.without_numpy, other.full, other.layer}
+    for name in (*kept, NAMES.layer, NAMES.code, *build_zip.LEGACY_OUTPUTS):
+        (tmp_path / name).write_bytes(b"zip")
+    options = build_zip.BuildOptions(target=TARGET, model=None, out_dir=tmp_path)
+    removed = build_zip.remove_stale_outputs(options)
+    assert {p.name for p in removed} == {NAMES.layer, NAMES.code, *build_zip.LEGACY_OUTPUTS}
+    # This build's zip stays, and so do zips whose names say they are for something else.
+    assert {p.name for p in tmp_path.iterdir()} == kept
+    layered = build_zip.BuildOptions(target=TARGET, model=None, out_dir=tmp_path, layer=True)
+    assert build_zip.remove_stale_outputs(layered) == []
+
+
+def test_build_speaks_only_of_lambdas_limits(built: Built) -> None:
+    assert "targets:" not in built.stdout
+    assert "OVER" not in built.stdout
+
+
+# --- training Python / Unicode vs the target ------------------------------------------------
+
+
+def test_interpreter_facts_are_the_target_interpreters_own(interpreter: Path) -> None:
+    facts = build_zip.interpreter_facts(interpreter)
+    assert facts is not None
+    code = "import sys, unicodedata; print(sys.version.split()[0], unicodedata.unidata_version)"
+    out = subprocess.run([str(interpreter), "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == [facts.python, facts.unicode]
+    assert facts.minor == build_zip.DEFAULT_PYTHON
+
+
+@pytest.mark.parametrize(
+    ("created_by", "mentions"),
+    [
+        ({"python": "3.13.5", "unicode": "15.1.0"}, []),
+        ({"python": "3.11.7", "unicode": "15.1.0"}, ["Python 3.11.7 (target: 3.13.0)"]),
+        ({"python": "3.13.1", "unicode": "16.0.0"}, ["Unicode 16.0.0 (target: 15.1.0)"]),
+        (
+            {"python": "3.11.7", "unicode": "15.0.0"},
+            ["Python 3.11.7 (target: 3.13.0)", "Unicode 15.0.0 (target: 15.1.0)"],
+        ),
+    ],
+)
+def test_training_mismatch_names_both_versions(
+    created_by: dict[str, str], mentions: list[str]
+) -> None:
+    problem = build_zip.training_mismatch(
+        created_by, build_zip.InterpreterFacts("3.13.0", "15.1.0")
+    )
+    if not mentions:
+        assert problem is None
+        return
+    assert problem is not None
+    for mention in mentions:
+        assert mention in problem
+    assert "python3.13" in problem  # what to do about it
+
+
+def _npz_with_metadata(path: Path, metadata: dict[str, Any]) -> Path:
+    """A file with the model's metadata member as the format defines it (UTF-8 JSON in a
+    1-D uint8 array); the other arrays do not matter to what build_zip reads."""
+    import numpy
+
+    raw = numpy.frombuffer(json.dumps(metadata).encode(), dtype=numpy.uint8)
+    numpy.savez(path, metadata=raw)
+    return path
+
+
+def test_model_created_by_is_read_without_pickle(tmp_path: Path) -> None:
+    created_by = {"python": "3.11.7", "unicode": "15.0.0"}
+    model = _npz_with_metadata(tmp_path / "m.npz", {"format": 2, "created_by": created_by})
+    assert build_zip.model_created_by(model) == created_by
+    older = _npz_with_metadata(tmp_path / "old.npz", {"format": 1})
+    assert build_zip.model_created_by(older) is None
+
+
+def test_build_warns_when_the_model_was_trained_on_another_python(
+    tmp_path: Path, interpreter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facts = build_zip.interpreter_facts(interpreter)
+    assert facts is not None
+    other = "3.11.7" if facts.minor != "3.11" else "3.12.1"
+    model = _npz_with_metadata(
+        tmp_path / "m.npz", {"created_by": {"python": other, "unicode": facts.unicode}}
+    )
+    build_zip.warn_if_trained_elsewhere(model, interpreter)
+    warning = capsys.readouterr().err
+    assert f"build_zip: warning: the model was trained with Python {other}" in warning
+    same = _npz_with_metadata(
+        tmp_path / "same.npz", {"created_by": {"python": facts.python, "unicode": facts.unicode}}
+    )
+    build_zip.warn_if_trained_elsewhere(same, interpreter)
+    assert capsys.readouterr().err == ""
+
+
+# --- the NumPy-free package -----------------------------------------------------------------
+
+NO_NUMPY_CHILD = f"""
+import importlib, json, sys
+handler, events, paths = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
+sys.path[:0] = paths
+module_name, _, attribute = handler.rpartition(".")
+module = importlib.import_module(module_name)
+answers = [getattr(module, attribute)(event, None) for event in events]
+print({RESULT_MARK!r} + json.dumps({{
+    "answers": answers,
+    "numpy_loaded": any(m == "numpy" or m.startswith("numpy.") for m in sys.modules),
+}}))
+"""
+
+
+class NumpyMissingInPackage(Exception):
+    """The runtime in the NumPy-free zip imported NumPy: the package cannot work."""
+
+
+def answer_without_numpy(
+    interpreter: Path, task: Path, events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    command = [str(interpreter), "-I", "-S", "-c", NO_NUMPY_CHILD, handler_name()]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    result = subprocess.run(
+        [*command, json.dumps(events), str(task)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if "No module named 'numpy'" in result.stderr:
+        raise NumpyMissingInPackage(result.stderr.strip().splitlines()[-1])
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(RESULT_MARK)]
+    assert len(lines) == 1, result.stdout
+    return json.loads(lines[0][len(RESULT_MARK) :])
+
+
+def labels_of(answers: list[dict[str, Any]]) -> list[list[str]]:
+    """Each answer's labels: one for a single message, one per message for a batch."""
+    labels = []
+    for answer in answers:
+        assert answer["statusCode"] == 200, answer
+        body = json.loads(answer["body"])
+        labels.append(
+            [p["label"] for p in body["predictions"]] if "predictions" in body else [body["label"]]
+        )
+    return labels
+
+
+@pytest.fixture(scope="module")
+def built_without_numpy(
+    tmp_path_factory: pytest.TempPathFactory, small_model_path: Path, interpreter: Path
+) -> Built:
+    return run_build(
+        tmp_path_factory.mktemp("dist"), small_model_path, interpreter, "--without-numpy"
+    )
+
+
+def test_without_numpy_zip_holds_only_code_and_model(built_without_numpy: Built) -> None:
+    (zip_path,) = built_without_numpy.out.glob("*.zip")
+    assert zip_path.name == NAMES.without_numpy
+    assert zip_path.stat().st_size <= build_zip.MIB // 2
+    with zipfile.ZipFile(zip_path) as archive:
+        tops = {PurePosixPath(n).parts[0] for n in archive.namelist()}
+    assert tops == {"runtime", "artifacts"}
+    assert "without NumPy" in built_without_numpy.stdout
+
+
+BATCH = [SPAM_EXAMPLE, HAM_EXAMPLE, "free prize txt now", "lunch tomorrow?"]
+
+
+def test_without_numpy_package_answers_like_the_numpy_package(
+    built: Built, built_without_numpy: Built, tmp_path: Path, interpreter: Path
+) -> None:
+    events = [
+        rest_v1_event(SPAM_EXAMPLE),
+        event_builders.rest_v1(body=json.dumps({"texts": BATCH})),
+    ]
+    with_numpy = run_isolated(interpreter, [unzip(built.full, tmp_path / "numpy")], events)
+    task = unzip(built_without_numpy.out / NAMES.without_numpy, tmp_path / "plain")
+    without = answer_without_numpy(interpreter, task, events)
+    assert not without["numpy_loaded"]
+    assert labels_of(without["answers"]) == labels_of(with_numpy["answers"])
+    assert labels_of(without["answers"])[0] == ["spam"]
+    assert labels_of(without["answers"])[1][:2] == ["spam", "ham"]
+
+
+# --- --help ---------------------------------------------------------------------------------
+
+
+def _package_size_parser() -> argparse.ArgumentParser:
+    from benchmarks import package_size
+
+    return package_size.build_parser()
+
+
+@pytest.mark.parametrize(
+    "make_parser", [build_zip.build_parser, _package_size_parser], ids=["build_zip", "package_size"]
+)
+def test_help_gives_each_options_meaning_and_default(
+    make_parser: Callable[[], argparse.ArgumentParser],
+) -> None:
+    parser = make_parser()
+    text = " ".join(parser.format_help().split())
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        assert action.help, f"{action.option_strings} has no help"
+        if action.default not in (None, False):
+            shown = action.default
+            if isinstance(shown, Path):
+                shown = shown.relative_to(build_zip.ROOT)
+            assert f"(default: {shown})" in text, action.option_strings
+        elif action.default is None:
+            assert "default" in action.help, f"{action.option_strings}: say what happens unset"
+
+
+def test_find_interpreter_prints_the_python_the_build_compiles_with(interpreter: Path) -> None:
+    command = [sys.executable, str(ROOT / "build_zip.py"), "--find-interpreter"]
+    found = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    assert build_zip._version_of(Path(found)) == build_zip.DEFAULT_PYTHON
+    missing = subprocess.run(
+        [*command, "--interpreter", "/nonexistent/python3.13"], capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert missing.stdout == ""
+    assert "Python 3.13 is needed" in missing.stderr
+
+
+def test_no_model_build_checks_the_model_it_will_serve_without_bundling_it(
+    tmp_path: Path, interpreter: Path
+) -> None:
+    """What deploy.sh does: the S3 model is checked against the target, the zip has none."""
+    from exporter.pipeline import export_pipeline
+    from tests.corpus import fit_tutorial, make_corpus
+
+    facts = build_zip.interpreter_facts(interpreter)
+    assert facts is not None
+    other = "3.11.7" if facts.minor != "3.11" else "3.12.1"
+    model = tmp_path / "model.npz"
+    texts, _ = make_corpus()
+    created_by = {"python": other, "unicode": facts.unicode}
+    export_pipeline(fit_tutorial(), model, texts=texts, metadata={"created_by": created_by})
+    command = [sys.executable, str(ROOT / "build_zip.py"), "--no-model", "--check-model"]
+    command += [str(model), "--out-dir", str(tmp_path / "dist"), "--interpreter", str(interpreter)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: the model was trained with Python {other}" in result.stderr
+    with zipfile.ZipFile(tmp_path / "dist" / NAMES.full) as archive:
+        assert build_zip.MODEL_ARCNAME not in archive.namelist()
+
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 not a model")
+    refused = subprocess.run(
+        [*command[:4], str(broken), *command[5:]], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
+    assert "not one the runtime accepts" in refused.stderr

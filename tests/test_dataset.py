@@ -27,9 +27,63 @@ def test_kaggle_junk_columns_and_commas_in_text() -> None:
     assert dataset.labels == ["ham", "spam"]
 
 
-def test_unknown_label_is_refused() -> None:
-    with pytest.raises(DatasetError, match="unexpected labels"):
+def test_unknown_label_is_refused_without_quoting_it() -> None:
+    with pytest.raises(DatasetError, match="label other than ham or spam") as caught:
         parse_dataset(b"ham\thi\nspam\tbuy\nmaybe\tdunno\n", source="test")
+    assert "data row 3" in str(caught.value)
+    assert "maybe" not in str(caught.value)
+
+
+def plain_csv(n: int = 200, header: bool = True) -> bytes:
+    """A generic label,text CSV as a spreadsheet would save it (UTF-8)."""
+    import csv
+    import io
+
+    texts, labels = make_corpus(n)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    if header:
+        writer.writerow(["label", "text"])
+    writer.writerows(zip(labels, texts, strict=True))
+    return buffer.getvalue().encode()
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "no-header"])
+def test_a_comma_separated_file_is_recognised_by_its_content(header: bool) -> None:
+    texts, labels = make_corpus(200)
+    dataset = parse_dataset(plain_csv(200, header), source="test")
+    assert dataset.texts == texts
+    assert dataset.labels == labels
+
+
+def test_a_tab_inside_a_csv_message_does_not_make_it_tsv() -> None:
+    data = b'label,text\nham,"see you\tsoon"\nspam,win now\n'
+    dataset = parse_dataset(data, source="test")
+    assert dataset.texts == ["see you\tsoon", "win now"]
+
+
+SECRET = "Zoltan PIN4321 Quixby"  # stands for a personal message in the data
+
+
+@pytest.mark.parametrize(
+    ("data", "names"),
+    [
+        (f"ham\thi\nspam\tbuy\n{SECRET}\n".encode(), "line 3 has no tab"),
+        (f"ham,hi\nspam,buy\n{SECRET}\n".encode(), "line 3 is neither"),
+        (f'ham,hi\nspam,"{SECRET}\n'.encode(), "not valid CSV"),
+        (f"ham,hi\nspam,buy\n{SECRET},x\n".encode(), "data row 3"),
+        (f"{SECRET}\n".encode(), "line 1 is neither"),
+    ],
+    ids=["tsv-no-tab", "csv-one-column", "csv-open-quote", "label-is-text", "one-column"],
+)
+def test_errors_name_the_line_but_never_quote_the_data(data: bytes, names: str) -> None:
+    with pytest.raises(DatasetError) as caught:
+        parse_dataset(data, source="data.txt")
+    message = str(caught.value)
+    assert names in message
+    assert "data.txt" in message
+    for word in SECRET.split():
+        assert word not in message
 
 
 def test_too_few_rows_is_refused() -> None:

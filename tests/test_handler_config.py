@@ -167,9 +167,15 @@ import runtime
 numpy_before = "numpy" in sys.modules
 import runtime.handler as h
 out = h.lambda_handler({"body": "WINNER!! claim your free prize now"}, None)
+numpy_after_one = "numpy" in sys.modules
+batch = h.lambda_handler({"body": {"texts": ["free prize"] * 64}}, None)  # vectorised
+numpy_after_batch = "numpy" in sys.modules
 from threadpoolctl import threadpool_info
 print(json.dumps({
     "numpy_before": numpy_before,
+    "numpy_after_one": numpy_after_one,
+    "numpy_after_batch": numpy_after_batch,
+    "batch_status": batch["statusCode"],
     "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
     "blas_threads": [
         i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openblas"
@@ -186,6 +192,8 @@ print(json.dumps({
 def test_cold_start_from_a_path_sets_threads_and_never_imports_boto3(small_model_path):
     report = run_cold_start({"MODEL_PATH": str(small_model_path)}, COLD_START)
     assert report["numpy_before"] is False
+    assert report["numpy_after_one"] is False  # one message is scored without NumPy
+    assert (report["numpy_after_batch"], report["batch_status"]) == (True, 200)
     assert report["threads"] == "1"
     assert report["blas_threads"] == [1]  # OpenBLAS really started with one thread
     assert report["boto3"] is False

@@ -115,14 +115,24 @@ def test_handler_resolves_to_a_callable_in_runtime() -> None:
     assert callable(getattr(module, attribute))
 
 
-def test_runtime_architecture_and_code_match_build_zip(template: dict[str, Any]) -> None:
+def test_python_version_and_architecture_are_the_targets_build_zip_builds_for(
+    template: dict[str, Any],
+) -> None:
     properties = function_properties(template)
-    assert properties["Runtime"] == f"python{build_zip.DEFAULT_PYTHON}"
+    python = template["Parameters"]["PythonVersion"]
+    assert python["Default"] == build_zip.DEFAULT_PYTHON
+    assert sorted(python["AllowedValues"]) == sorted(build_zip.SUPPORTED_PYTHONS)
+    # The runtime the template asks Lambda for is the one the build compiles bytecode for.
+    (pattern,) = properties["Runtime"].values()
+    for version in build_zip.SUPPORTED_PYTHONS:
+        target = build_zip.Target(version, build_zip.DEFAULT_ARCH)
+        assert pattern.replace("${PythonVersion}", version) == target.lambda_runtime
     assert properties["Architectures"] == [{"Ref": "Architecture"}]
     architecture = template["Parameters"]["Architecture"]
     assert architecture["Default"] == build_zip.DEFAULT_ARCH
     assert sorted(architecture["AllowedValues"]) == sorted(build_zip.ARCHES)
-    assert ROOT / properties["CodeUri"] == build_zip.DEFAULT_OUT / "lambda.zip"
+    # The zip is the one deploy.sh uploads: the key is a parameter, as the target is.
+    assert properties["CodeUri"] == {"Bucket": {"Ref": "CodeBucket"}, "Key": {"Ref": "CodeKey"}}
 
 
 def test_environment_variables_are_ones_the_code_reads(template: dict[str, Any]) -> None:
@@ -176,6 +186,60 @@ class _NoManagedPolicies:
         return {}
 
 
+CODE = {"CodeBucket": "sms-spam-model-123456789012-eu-west-1", "CodeKey": "code/x.zip"}
+
+
+def expand(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    """The CloudFormation stack SAM turns the template into (no AWS call is made)."""
+    from samtranslator.translator.transform import transform
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # ARNs need a region
+        return transform(copy.deepcopy(template), {**CODE, **parameters}, _NoManagedPolicies())
+
+
+def resources_of_type(expanded: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in expanded["Resources"].values() if r["Type"] == kind]
+
+
+def test_the_api_has_exactly_one_stage_and_it_is_throttled(template: dict[str, Any]) -> None:
+    expanded = expand(template, {})
+    (stage,) = resources_of_type(expanded, "AWS::ApiGateway::Stage")
+    assert stage["Properties"]["StageName"] == "Prod"
+    (settings,) = stage["Properties"]["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    # A Deployment with a StageName makes CloudFormation create that stage too, unthrottled.
+    for deployment in resources_of_type(expanded, "AWS::ApiGateway::Deployment"):
+        assert "StageName" not in deployment["Properties"]
+    assert template["Outputs"]["PredictUrl"]["Value"]["Fn::Sub"].endswith("/Prod/predict")
+
+
+def test_without_open_api_version_sam_adds_an_unthrottled_stage(template: dict[str, Any]) -> None:
+    """What the stage test guards against: SAM's own "Stage" stage."""
+    without = copy.deepcopy(template)
+    del without["Globals"]["Api"]["OpenApiVersion"]
+    deployments = resources_of_type(expand(without, {}), "AWS::ApiGateway::Deployment")
+    assert [d["Properties"].get("StageName") for d in deployments] == ["Stage"]
+
+
+def test_numpy_layer_is_attached_only_when_given(template: dict[str, Any]) -> None:
+    layer = "arn:aws:lambda:eu-west-1:123456789012:layer:numpy:3"
+    expanded = expand(template, {"NumpyLayerArn": layer})
+    (function,) = resources_of_type(expanded, "AWS::Lambda::Function")
+    condition, (attached,), otherwise = function["Properties"]["Layers"]["Fn::If"]
+    assert expanded["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "NumpyLayerArn"}, ""]}]
+    }
+    assert attached == {"Ref": "NumpyLayerArn"}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert function["Properties"]["Code"] == {
+        "S3Bucket": {"Ref": "CodeBucket"},
+        "S3Key": {"Ref": "CodeKey"},
+    }
+
+
 @pytest.mark.parametrize(
     "parameters",
     [
@@ -189,21 +253,12 @@ class _NoManagedPolicies:
     ids=["bundled", "s3"],
 )
 def test_sam_expands_to_a_lint_clean_cloudformation_stack(
-    template: dict[str, Any],
-    parameters: dict[str, str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    template: dict[str, Any], parameters: dict[str, str], tmp_path: Path
 ) -> None:
     """cfn-lint no longer expands SAM resources itself; check what SAM really deploys."""
     import json
 
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # ARNs need a region; no call is made
-
-    from samtranslator.translator.transform import transform
-
-    packaged = copy.deepcopy(template)  # what `sam deploy` uploads: CodeUri becomes an S3 object
-    packaged["Resources"][FUNCTION]["Properties"]["CodeUri"] = "s3://deploy-bucket/lambda.zip"
-    expanded = transform(packaged, parameters, _NoManagedPolicies())
+    expanded = expand(template, parameters)
     resources = expanded["Resources"]
     function = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
     assert function["Properties"]["Handler"] == handler_name()
@@ -214,3 +269,18 @@ def test_sam_expands_to_a_lint_clean_cloudformation_stack(
     path.write_text(json.dumps(expanded))
     result = run_cfn_lint(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_example_alarm_watches_the_metrics_the_function_logs() -> None:
+    """The alarm's namespace, metric names and dimension are the ones runtime/metrics.py writes."""
+    from runtime import metrics
+
+    template = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+    alarm = template["Resources"]["SpamShareAlarm"]["Properties"]
+    stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert {s["Namespace"] for s in stats} == {metrics.NAMESPACE}
+    assert {s["MetricName"] for s in stats} == {
+        "Messages",
+        metrics.metric_name("Predicted", "spam"),
+    }
+    assert {d["Name"] for s in stats for d in s["Dimensions"]} == {metrics.DIMENSION}

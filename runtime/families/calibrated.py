@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from runtime.families.common import Rows, argmax, expit
+from runtime.families.common import ArgmaxLabels, Rows, expit
 from runtime.families.family import Contributions, Take
 from runtime.families.linear import LinearScores, n_outputs_for
 
@@ -110,7 +110,7 @@ class _Member:
         return [1.0 if 1.0 < p <= 1.0 + 1e-5 else p for p in proba]
 
 
-class Calibrated:
+class Calibrated(ArgmaxLabels):
     """The mean of the members' calibrated probabilities; scores are those probabilities."""
 
     score_method = "predict_proba"
@@ -182,15 +182,6 @@ class Calibrated:
                 for shares, own in zip(per_term, parts.per_term, strict=True):
                     shares[output] += own[column] / count
         return Contributions(base, list(columns), per_term)
-
-    def label_index(self, scores: list[float]) -> int:
-        return argmax(scores)
-
-    def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        labels: np.ndarray = np.argmax(scores, axis=1)
-        return labels
 
     def proba(self, scores: list[float]) -> list[float]:
         return scores

@@ -71,6 +71,19 @@ def argmax(values: list[float]) -> int:
     return values.index(max(values))
 
 
+class ArgmaxLabels:
+    """The label is the class with the highest score (naive Bayes, calibrated models)."""
+
+    def label_index(self, scores: list[float]) -> int:
+        return argmax(scores)
+
+    def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        labels: np.ndarray = np.argmax(scores, axis=1)
+        return labels
+
+
 def logsumexp_proba(jll: list[float]) -> list[float]:
     """``exp(jll - _logsumexp(jll))`` as scikit-learn's naive Bayes ``predict_proba``."""
     row_max = max(jll)

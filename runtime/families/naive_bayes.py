@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from runtime.families.common import (
+    ArgmaxLabels,
     Rows,
-    argmax,
     as_matrix,
     dot_batch,
     dot_one,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-class _NaiveBayes:
+class _NaiveBayes(ArgmaxLabels):
     """What every naive Bayes family shares: scores are joint log-likelihoods."""
 
     score_method = "predict_joint_log_proba"
@@ -37,15 +37,6 @@ class _NaiveBayes:
 
     def __init__(self, n_classes: int) -> None:
         self.n_classes = n_classes
-
-    def label_index(self, scores: list[float]) -> int:
-        return argmax(scores)
-
-    def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        labels: np.ndarray = np.argmax(scores, axis=1)
-        return labels
 
     def proba(self, scores: list[float]) -> list[float]:
         return logsumexp_proba(scores)
