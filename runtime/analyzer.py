@@ -17,9 +17,19 @@ ANALYZERS = ("word", "char", "char_wb")
 ACCENT_STRIPPERS = ("ascii", "unicode")
 
 # A model file is untrusted until its SHA-256 matches a pin, so the settings it carries
-# must not let one request cost more than a small multiple of its length. The n-gram
-# span bounds the terms per character; token patterns come from a set whose matching
-# is linear in the text (no nested or overlapping quantifiers that could backtrack).
+# must not let one request cost more than a small multiple of its length:
+# - MAX_NGRAM bounds the terms per character: at most MAX_NGRAM terms start at each
+#   character or token, each at most MAX_NGRAM characters or tokens long. Without it a
+#   re-sealed file with ngram_range [1, 1000000] made a 15 KB request take 20 s and 3.7 GiB.
+#   Ten is twice what the built-in recipes use (char_wb 2-5) and more than any published
+#   text-classification recipe we know of.
+# - token_pattern must be one of SAFE_TOKEN_PATTERNS, each a single pass with no nested or
+#   overlapping quantifiers, so matching is linear in the text. Python's re backtracks,
+#   so an arbitrary pattern such as (a+)+b made a 28-byte request take 28 s; deciding
+#   whether a pattern is safe is not possible in general, so the set is closed. A model
+#   trained with another pattern is refused at export and at load, naming the setting.
+# - One long message is analysed as a stream (``build_stream_analyzer``), a piece of at
+#   most STREAM_PIECE_CHARS at a time, so its terms are counted without all being held.
 MAX_NGRAM = 10
 SAFE_TOKEN_PATTERNS = (
     r"(?u)\b\w\w+\b",  # scikit-learn's default
@@ -32,6 +42,14 @@ SAFE_TOKEN_PATTERNS = (
     r"(\w)\w*",
     r"(?u)\b\w\w+\b|[^\w\s]",
 )
+
+# Messages longer than this are analysed a piece at a time, each cut just after a
+# whitespace character: every analyzer but "char" gives the same terms piece by piece.
+STREAM_PIECE_CHARS = 16 * 1024
+_WHITESPACE = re.compile(r"\s")
+# strip_accents="ascii" deletes non-ASCII characters NFKD leaves non-ASCII, whitespace
+# such as U+2028 included ("a\u2028b" -> "ab"): with it, cuts follow ASCII whitespace only.
+_ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c\x1c-\x1f]")
 
 # scikit-learn collapses runs of two or more whitespace characters (a lone tab stays).
 # Left to re's own cache: only character analyzers need it, word models skip the compile.
@@ -186,6 +204,83 @@ def build_analyzer(settings: AnalyzerSettings, *, lazy: bool = False) -> Analyze
         return text
 
     return analyze
+
+
+def whitespace_pieces(
+    text: str, size: int | None = None, whitespace: re.Pattern[str] = _WHITESPACE
+) -> Iterator[str]:
+    r"""``text`` in consecutive pieces of about ``size`` characters, each cut after whitespace.
+
+    No token, word or character-n-gram word crosses whitespace, and lowercasing and accent
+    stripping never look across it, so analysing the pieces gives the text's own terms.
+    ``\s`` and ``str.split()`` agree on what whitespace is (both use Py_UNICODE_ISSPACE).
+    ``whitespace`` narrows the cuts when preprocessing may delete some whitespace.
+    """
+    size = STREAM_PIECE_CHARS if size is None else size
+    start = 0
+    while len(text) - start > size:
+        found = whitespace.search(text, start + size)
+        if found is None:
+            break
+        yield text[start : found.end()]
+        start = found.end()
+    yield text[start:]
+
+
+def carried_word_ngrams(pieces: Iterable[list[str]], ngram_range: tuple[int, int]) -> Iterator[str]:
+    """The n-grams ``word_ngrams`` yields for all pieces' tokens together, piece by piece.
+
+    Each piece's n-grams are those ending at one of its own tokens; the last ``max_n - 1``
+    tokens of the previous piece are carried over to start them. Same multiset, other order.
+    """
+    min_n, max_n = ngram_range
+    join = " ".join
+    carry: list[str] = []
+    for new in pieces:
+        tokens = carry + new
+        first = len(carry)  # index of the first new token
+        for n in range(min_n, max_n + 1):
+            if n == 1:
+                yield from new
+                continue
+            for i in range(max(0, first - n + 1), len(tokens) - n + 1):
+                yield join(tokens[i : i + n])
+        carry = tokens[-(max_n - 1) :] if max_n > 1 else []  # all of them if fewer
+
+
+def build_stream_analyzer(settings: AnalyzerSettings) -> Callable[[str], Iterator[str]]:
+    """``text -> terms`` holding one piece of the text at a time; the same terms as
+    ``build_analyzer`` as a multiset (word n-grams come in another order), which is all
+    counting needs. ``char`` n-grams span whitespace: that analyzer already streams."""
+    check_settings(settings)
+    if settings.analyzer == "char":
+        lazy = build_analyzer(settings, lazy=True)
+        return lambda text: iter(lazy(text))
+    preprocessing = _preprocessing(settings)
+    ngram_range = settings.ngram_range
+    cuts = _ASCII_WHITESPACE if settings.strip_accents == "ascii" else _WHITESPACE
+
+    def pieces(text: str) -> Iterator[str]:
+        for piece in whitespace_pieces(text, whitespace=cuts):
+            for step in preprocessing:
+                piece = step(piece)
+            yield piece
+
+    if settings.analyzer == "char_wb":
+        return lambda text: (
+            term for piece in pieces(text) for term in char_wb_ngrams(piece, ngram_range)
+        )
+    tokenize = re.compile(settings.token_pattern).findall
+    stop_words = settings.stop_words
+
+    def tokens(text: str) -> Iterator[list[str]]:
+        for piece in pieces(text):
+            found = tokenize(piece)
+            yield found if stop_words is None else [t for t in found if t not in stop_words]
+
+    if ngram_range == (1, 1):
+        return lambda text: (token for found in tokens(text) for token in found)
+    return lambda text: carried_word_ngrams(tokens(text), ngram_range)
 
 
 def build_batch_analyzer(settings: AnalyzerSettings) -> Callable[[Iterable[str]], list[list[str]]]:

@@ -18,9 +18,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from runtime.analyzer import (
+    STREAM_PIECE_CHARS,
     AnalyzerSettings,
     build_analyzer,
     build_batch_analyzer,
+    build_stream_analyzer,
     check_settings,
 )
 from runtime.murmur import hashed_column
@@ -28,7 +30,10 @@ from runtime.murmur import hashed_column
 TERM_SOURCES = ("vocabulary", "hashing")
 STEPS = ("l1", "l2", "sublinear_tf", "idf")  # applied to a block's values in this order
 MAX_STEPS = 5  # HashingVectorizer's norm, then TfidfTransformer's sublinear_tf, idf, norm
-MAX_VOCABULARY_TERMS = 2_000_000  # all blocks together: about 250 MB of Python strings
+# All blocks together. Loading turns each term into a Python string and a dict entry:
+# a re-sealed 4.5 MB file with 2,000,000 terms peaked at +365 MiB and took 7 s to load;
+# 500,000 take +91 MiB and 1.4 s, and are 6x the largest recipe (calibrated_svc: 85,806).
+MAX_VOCABULARY_TERMS = 500_000
 MAX_HASHING_FEATURES = 1 << 24  # beyond it the weights alone pass the file's inflate cap
 LOG_TABLE_SIZE = 256  # log(n) + 1 for counts 1..256, computed by NumPy at export
 LOG_TABLE = "features.log_table"
@@ -172,7 +177,8 @@ class BlockRuntime:
     ) -> None:
         self.block = block
         self.offset = offset
-        self.analyze = build_analyzer(block.analyzer, lazy=True)
+        self._analyze_whole = build_analyzer(block.analyzer, lazy=True)
+        self._analyze_stream = build_stream_analyzer(block.analyzer)
         self.analyze_all = build_batch_analyzer(block.analyzer)
         self.idf = idf
         self.log_table = log_table
@@ -182,6 +188,15 @@ class BlockRuntime:
             if len(self.columns) != len(vocabulary):
                 raise ValueError("vocabulary has duplicate terms")
         self._hashes: dict[str, tuple[int, int]] = {}
+
+    def analyze(self, text: str) -> Iterable[str]:
+        """The text's terms; a long text's piece by piece, so memory stays bounded.
+
+        For a long text the order differs (the same terms, as a multiset): for counting.
+        """
+        if len(text) > STREAM_PIECE_CHARS:
+            return self._analyze_stream(text)
+        return self._analyze_whole(text)
 
     def hashed(self, term: str) -> tuple[int, int]:
         """(column, sign), memoised: a term's hash is pure Python and costs ~1 us."""

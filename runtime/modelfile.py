@@ -41,6 +41,12 @@ METADATA = "metadata"  # UTF-8 JSON as a uint8 array
 CHECKSUM_KEY = "content_blake2b"  # metadata key sealing the metadata and the arrays
 MAX_METADATA_BYTES = 1 << 20
 MAX_METADATA_DEPTH = 32
+# CPython's default int_max_str_digits, whatever this interpreter is set to: converting
+# is quadratic in the digits. Smaller integers that are out of range for their setting
+# are refused by that setting's check, which names it.
+MAX_INTEGER_DIGITS = 4300
+# The .npy header numpy.save puts in front of the metadata document (a multiple of 64).
+_NPY_HEADER_ROOM = 128
 MAX_CLASSES = 1000
 
 
@@ -94,7 +100,7 @@ def read_model_file(data: bytes, *, verify_content: bool = True) -> ModelFile:
     if not data.startswith(b"PK\x03\x04"):
         raise ModelError("not a valid .npz archive (no zip header)")
     try:
-        arrays = load_arrays(data)
+        arrays = load_arrays(data, {METADATA: MAX_METADATA_BYTES + _NPY_HEADER_ROOM})
     except NpzError as exc:
         raise ModelError(f"not a valid .npz archive: {exc}") from None
     blob = arrays.pop(METADATA, None)
@@ -102,6 +108,8 @@ def read_model_file(data: bytes, *, verify_content: bool = True) -> ModelFile:
         raise ModelError(f"missing {METADATA!r} array")
     if blob.dtype != "|u1" or len(blob.shape) != 1:
         raise ModelError(f"{METADATA!r} must be a 1-D uint8 array of UTF-8 JSON")
+    if len(blob.values) > MAX_METADATA_BYTES:  # before copying it
+        raise ModelError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
     metadata = parse_metadata(bytes(blob.values))
     if verify_content and metadata.get(CHECKSUM_KEY) != content_digest(metadata, arrays):
         raise ModelError("content checksum mismatch: the file was corrupted after export")
@@ -112,12 +120,18 @@ def parse_metadata(blob: bytes) -> dict[str, Any]:
     if len(blob) > MAX_METADATA_BYTES:
         raise ModelError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
     try:
-        metadata = json.loads(blob.decode("utf-8"), parse_constant=_refuse_constant)
+        metadata = json.loads(
+            blob.decode("utf-8"), parse_constant=_refuse_constant, parse_int=_bounded_int
+        )
     except UnicodeDecodeError as exc:
         raise ModelError(f"metadata is not valid UTF-8 (byte {exc.start})") from None
     except RecursionError:
         raise ModelError("metadata is nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, integers past 4300 digits
+    except _IntegerTooLong as exc:
+        raise ModelError(
+            f"metadata holds an integer of {exc.digits} digits; at most {MAX_INTEGER_DIGITS}"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity
         raise ModelError(f"metadata is not valid JSON: {_json_problem(exc)}") from None
     if not isinstance(metadata, dict):
         raise ModelError("metadata must be a JSON object")
@@ -158,7 +172,7 @@ def content_digest(metadata: Mapping[str, Any], arrays: Mapping[str, RawArray | 
     digest.update(encode_metadata(sealed))
     for name in sorted(arrays):
         member = arrays[name]
-        raw = member.values.obj if isinstance(member, RawArray) else member
+        raw = member.member if isinstance(member, RawArray) else member
         digest.update(f"\n{name}\n".encode())
         digest.update(raw)  # the member's own bytes: no copy
     return digest.hexdigest()
@@ -207,6 +221,19 @@ def render_model_file(
             info.external_attr = 0o644 << 16
             archive.writestr(info, members[name], compresslevel=9)
     return buffer.getvalue()
+
+
+class _IntegerTooLong(Exception):
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _bounded_int(text: str) -> int:
+    """Refuse long integers by length, before int() spends time converting them."""
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INTEGER_DIGITS:
+        raise _IntegerTooLong(digits)
+    return int(text)
 
 
 def _refuse_constant(name: str) -> None:

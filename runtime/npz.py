@@ -15,7 +15,8 @@ import re
 import struct
 import sys
 import zlib
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple, TypeAlias
 
 _END = struct.Struct("<4s4H2LH")  # end of central directory record
 _CENTRAL = struct.Struct("<4s6H3L5H2L")  # central directory file header
@@ -26,8 +27,13 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 _STORED, _DEFLATED = 0, 8
 
 MAX_MEMBERS = 256
-MAX_INFLATED_BYTES = 64 * 1024 * 1024  # all members together; the largest recipe is ~10 MB
+MAX_INFLATED_BYTES = 64 * 1024 * 1024  # all members together; the largest recipe is ~5 MB
 _MAX_NAME_BYTES = 128
+# The largest archive that can hold MAX_INFLATED_BYTES: every member stored, plus its
+# headers and the end record's comment. Anything larger is refused before it is read.
+MAX_FILE_BYTES = MAX_INFLATED_BYTES + MAX_MEMBERS * (30 + 46 + 2 * _MAX_NAME_BYTES) + 0x10000
+_MAX_DIMENSIONS = 32
+_INFLATE_PIECE = 1 << 20
 
 # The element types a model file may hold: UTF-8 text and float64, little-endian.
 DTYPES = {"|u1": ("B", 1), "<f8": ("d", 8)}
@@ -43,38 +49,48 @@ class NpzError(ValueError):
     """The bytes are not an ``.npz`` this reader accepts; the message says why."""
 
 
+# A member's bytes: a view into the file when stored, its own buffer when deflated.
+Member: TypeAlias = "bytes | bytearray | memoryview[Any]"
+
+
 class RawArray(NamedTuple):
     """One ``.npy`` member: its element type, shape, and a zero-copy typed view."""
 
     dtype: str  # a key of DTYPES
     shape: tuple[int, ...]
-    values: memoryview[Any]  # cast to "B" or "d", flat, C order
+    values: memoryview[Any]  # read-only, cast to "B" or "d", flat, C order
+    member: Member  # the whole .npy member (header and data), e.g. to hash it
 
     @property
     def size(self) -> int:
         return len(self.values)
 
 
-def load_arrays(data: bytes) -> dict[str, RawArray]:
-    """Every ``name.npy`` member as a read-only typed view over its bytes; nothing unpickled."""
+def load_arrays(data: bytes, limits: Mapping[str, int] | None = None) -> dict[str, RawArray]:
+    """Every ``name.npy`` member as a read-only typed view over its bytes; nothing unpickled.
+
+    ``limits`` caps the size of named arrays (e.g. a metadata document) below the archive's
+    cap: checked against the sizes the zip declares, before anything is inflated.
+    """
     if sys.byteorder != "little":  # pragma: no cover - every Lambda architecture is little-endian
         raise NpzError("this reader needs a little-endian machine")
+    member_limits = {f"{name}.npy": limit for name, limit in (limits or {}).items()}
     arrays = {}
-    for name, raw in read_members(data).items():
+    for name, raw in read_members(data, member_limits).items():
         if not name.endswith(".npy"):
             raise NpzError(f"unexpected member {name!r} (only .npy arrays belong in an .npz)")
         arrays[name[: -len(".npy")]] = parse_npy(raw, name)
     return arrays
 
 
-def parse_npy(raw: bytes, name: str) -> RawArray:
+def parse_npy(raw: Member, name: str) -> RawArray:
     """Parse one ``.npy`` (format 1.0), refusing any header ``numpy.save`` would not write."""
     if raw[:8] != _NPY_MAGIC + b"\x01\x00" or len(raw) < 10:
         raise NpzError(f"member {name!r} is not a version 1.0 .npy array")
     (header_length,) = struct.unpack_from("<H", raw, 8)
     start = 10 + header_length
     try:
-        header = raw[10:start].decode("latin-1")
+        header = bytes(raw[10:start]).decode("latin-1")
     except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
         header = ""
     match = _NPY_HEADER.fullmatch(header)
@@ -85,18 +101,28 @@ def parse_npy(raw: bytes, name: str) -> RawArray:
         )
     dtype, shape_text = match.group(1), match.group(2) or ""
     shape = tuple(int(part) for part in shape_text.replace(",", " ").split())
+    if len(shape) > _MAX_DIMENSIONS:
+        raise NpzError(f"member {name!r} has {len(shape)} dimensions; at most {_MAX_DIMENSIONS}")
     code, itemsize = DTYPES[dtype]
     count = 1
     for dimension in shape:
         count *= dimension
     if count * itemsize != len(raw) - start:
         raise NpzError(f"member {name!r} declares shape {shape} but holds other data")
-    view = memoryview(raw)[start:]
-    return RawArray(dtype, shape, view.cast("d") if code == "d" else view)
+    view = memoryview(raw).toreadonly()[start:]
+    return RawArray(dtype, shape, view.cast("d") if code == "d" else view, raw)
 
 
-def read_members(data: bytes) -> dict[str, bytes]:
-    """Member name -> uncompressed bytes, with sizes, layout and CRC-32 checked."""
+def read_members(data: bytes, limits: Mapping[str, int] | None = None) -> dict[str, Member]:
+    """Member name -> uncompressed bytes, with sizes, layout and CRC-32 checked.
+
+    Every size is checked against the central directory's declarations before anything
+    is inflated, and inflating stops at the declared size: memory stays within the
+    file's size plus MAX_INFLATED_BYTES whatever the archive claims.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise NpzError(f"archive has {len(data)} bytes; at most {MAX_FILE_BYTES} are accepted")
+    limits = limits or {}
     end = data.rfind(_END_SIGNATURE, max(0, len(data) - _END.size - 0xFFFF))
     if end < 0 or end + _END.size > len(data):
         raise NpzError("no zip end-of-central-directory record (truncated?)")
@@ -131,12 +157,15 @@ def read_members(data: bytes) -> dict[str, bytes]:
             raise NpzError(f"member {name!r} is encrypted")
         if method not in (_STORED, _DEFLATED):
             raise NpzError(f"member {name!r} uses unsupported compression method {method}")
+        limit = limits.get(name)
+        if limit is not None and size > limit:
+            raise NpzError(f"member {name!r} inflates to {size} bytes; at most {limit} accepted")
         declared_total += size
         if declared_total > MAX_INFLATED_BYTES:
             raise NpzError(f"archive inflates to more than {MAX_INFLATED_BYTES} bytes")
         entries.append((local_offset, name, method, crc, compressed_size, size))
 
-    members: dict[str, bytes] = {}
+    members: dict[str, Member] = {}
     previous_end = 0
     for local_offset, name, method, crc, compressed_size, size in sorted(entries):
         if name in members:
@@ -150,7 +179,7 @@ def read_members(data: bytes) -> dict[str, bytes]:
 
 def _member_data(
     data: bytes, offset: int, compressed_size: int, limit: int, name: str
-) -> tuple[bytes, int]:
+) -> tuple[memoryview[Any], int]:
     if offset + _LOCAL.size > limit:
         raise NpzError(f"member {name!r} starts outside the archive")
     header = _LOCAL.unpack_from(data, offset)
@@ -160,20 +189,46 @@ def _member_data(
     stop = start + compressed_size
     if stop > limit:
         raise NpzError(f"member {name!r} is truncated")
-    return data[start:stop], stop
+    return memoryview(data)[start:stop], stop  # a view: the file is never copied
 
 
-def _inflate(raw: bytes, method: int, size: int, crc: int, name: str) -> bytes:
+def _inflate(raw: memoryview[Any], method: int, size: int, crc: int, name: str) -> Member:
     if method == _STORED:
-        content = raw
+        content: Member = raw
     else:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        try:
-            content = inflater.decompress(raw, size + 1)  # never more than declared (+1 to tell)
-        except zlib.error as exc:
-            raise NpzError(f"member {name!r} is corrupt: {exc}") from None
-        if not inflater.eof:
-            raise NpzError(f"member {name!r} is corrupt: incomplete deflate stream")
+        content = _inflate_into(bytearray(size), raw, name)
     if len(content) != size or zlib.crc32(content) != crc:
+        raise NpzError(f"member {name!r} fails its size or CRC-32 check")
+    return content
+
+
+def _inflate_into(content: bytearray, raw: memoryview[Any], name: str) -> bytearray:
+    """Inflate into a buffer of the declared size, a bounded piece at a time.
+
+    One ``decompress`` call would build its output in blocks and then join them: twice
+    the member's size at the peak. Pieces of at most ``_INFLATE_PIECE`` keep it at once.
+    """
+    size, filled = len(content), 0
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        for start in range(0, len(raw), _INFLATE_PIECE):
+            pending: bytes | memoryview[Any] = raw[start : start + _INFLATE_PIECE]
+            while True:
+                room = min(size - filled + 1, _INFLATE_PIECE)  # +1 to tell a longer stream
+                piece = inflater.decompress(pending, room)
+                if filled + len(piece) > size:
+                    raise NpzError(f"member {name!r} inflates past its declared {size} bytes")
+                content[filled : filled + len(piece)] = piece
+                filled += len(piece)
+                pending = inflater.unconsumed_tail
+                if not pending and len(piece) < room:  # input used up, no output held back
+                    break
+            if inflater.eof:
+                break
+    except zlib.error as exc:
+        raise NpzError(f"member {name!r} is corrupt: {exc}") from None
+    if not inflater.eof:
+        raise NpzError(f"member {name!r} is corrupt: incomplete deflate stream")
+    if filled != size:
         raise NpzError(f"member {name!r} fails its size or CRC-32 check")
     return content

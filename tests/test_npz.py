@@ -1,4 +1,4 @@
-"""runtime/npz.py reads what NumPy writes, and refuses everything else cleanly."""
+"""runtime/npz.py reads what NumPy writes (uint8 and float64), and refuses everything else."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from exporter.emit import render_model
+import runtime.npz
 from runtime.model import Model, ModelError
-from runtime.npz import NpzError, load_arrays, read_members
-from tests.corpus import fit_parts
+from runtime.npz import NpzError, RawArray, load_arrays, read_members
+from tests.corpus import tutorial_model_bytes
+from tests.crafted import deflate, npy_header, zip_of
 
 arrays_strategy = st.dictionaries(
     st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
     hnp.arrays(
-        st.sampled_from([np.float64, np.int64, np.uint8, np.float32]),
-        hnp.array_shapes(min_dims=0, max_dims=3, max_side=5),
+        st.sampled_from([np.dtype("<f8"), np.dtype("u1")]),
+        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5),
     ),
     max_size=5,
 )
@@ -34,6 +35,10 @@ def savez(arrays: dict[str, np.ndarray], *, compressed: bool) -> bytes:
     return buffer.getvalue()
 
 
+def as_numpy(array: RawArray) -> np.ndarray:
+    return np.frombuffer(array.values, dtype=array.dtype).reshape(array.shape)
+
+
 @settings(max_examples=60, deadline=None)
 @given(arrays=arrays_strategy, compressed=st.booleans())
 def test_reads_what_numpy_writes(arrays: dict[str, np.ndarray], compressed: bool) -> None:
@@ -42,11 +47,41 @@ def test_reads_what_numpy_writes(arrays: dict[str, np.ndarray], compressed: bool
     with np.load(io.BytesIO(data), allow_pickle=False) as expected:
         assert sorted(loaded) == sorted(expected.files)
         for name in expected.files:
-            np.testing.assert_array_equal(loaded[name], expected[name])
-            assert loaded[name].dtype == expected[name].dtype
+            got = as_numpy(loaded[name])
+            assert got.dtype == expected[name].dtype
+            np.testing.assert_array_equal(got, expected[name])
 
 
-def zip_of(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+def test_views_are_read_only() -> None:
+    loaded = load_arrays(savez({"a": np.arange(3.0)}, compressed=True))
+    assert loaded["a"].values.readonly
+    assert loaded["a"].values.tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(3, dtype=np.int64),
+        np.arange(3, dtype=np.float32),
+        np.arange(3, dtype=">f8"),
+        np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        np.array(["a", "b"]),
+    ],
+    ids=["int64", "float32", "big-endian", "fortran", "unicode"],
+)
+def test_other_dtypes_and_layouts_are_refused(array: np.ndarray) -> None:
+    with pytest.raises(NpzError, match="header this reader does not accept"):
+        load_arrays(savez({"a": array}, compressed=False))
+
+
+def test_object_arrays_are_refused_without_unpickling() -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=True, a=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(NpzError, match="header this reader does not accept"):
+        load_arrays(buffer.getvalue())
+
+
+def zip_with(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=method) as archive:
         for name, content in members.items():
@@ -54,18 +89,17 @@ def zip_of(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> byt
     return buffer.getvalue()
 
 
-NPY = savez({"a": np.arange(3)}, compressed=False)
-A_NPY = read_members(NPY)["a.npy"]
+A_NPY = bytes(read_members(savez({"a": np.arange(3.0)}, compressed=False))["a.npy"])
 
 
 def test_other_compression_methods_are_refused() -> None:
     with pytest.raises(NpzError, match="compression method 12"):
-        read_members(zip_of({"a.npy": A_NPY}, zipfile.ZIP_BZIP2))
+        read_members(zip_with({"a.npy": A_NPY}, zipfile.ZIP_BZIP2))
 
 
 def test_members_that_are_not_arrays_are_refused() -> None:
     with pytest.raises(NpzError, match=r"unexpected member 'notes\.txt'"):
-        load_arrays(zip_of({"a.npy": A_NPY, "notes.txt": b"hi"}))
+        load_arrays(zip_with({"a.npy": A_NPY, "notes.txt": b"hi"}))
 
 
 def test_duplicate_members_are_refused() -> None:
@@ -74,9 +108,8 @@ def test_duplicate_members_are_refused() -> None:
         archive.writestr("a.npy", A_NPY)
         with pytest.warns(UserWarning, match="Duplicate name"):
             archive.writestr("a.npy", A_NPY)
-    data = buffer.getvalue()
     with pytest.raises(NpzError, match="twice"):
-        read_members(data)
+        read_members(buffer.getvalue())
 
 
 def patched(data: bytes, signature: bytes, offset: int, fmt: str, value: int) -> bytes:
@@ -85,13 +118,13 @@ def patched(data: bytes, signature: bytes, offset: int, fmt: str, value: int) ->
 
 
 def test_encrypted_members_are_refused() -> None:
-    data = patched(zip_of({"a.npy": A_NPY}), b"PK\x01\x02", 8, "<H", 0x1)
+    data = patched(zip_with({"a.npy": A_NPY}), b"PK\x01\x02", 8, "<H", 0x1)
     with pytest.raises(NpzError, match="encrypted"):
         read_members(data)
 
 
 def test_zip64_and_multi_disk_are_refused() -> None:
-    data = zip_of({"a.npy": A_NPY})
+    data = zip_with({"a.npy": A_NPY})
     with pytest.raises(NpzError, match="ZIP64"):
         read_members(
             patched(patched(data, b"PK\x05\x06", 8, "<H", 0xFFFF), b"PK\x05\x06", 10, "<H", 0xFFFF)
@@ -100,21 +133,84 @@ def test_zip64_and_multi_disk_are_refused() -> None:
         read_members(patched(data, b"PK\x05\x06", 4, "<H", 1))
 
 
+def test_too_many_members_are_refused() -> None:
+    members = [(f"a{i}.npy", deflate([A_NPY])) for i in range(runtime.npz.MAX_MEMBERS + 1)]
+    with pytest.raises(NpzError, match=rf"{runtime.npz.MAX_MEMBERS + 1} members; at most"):
+        read_members(zip_of(members))
+
+
 def test_wrong_crc_is_refused() -> None:
-    data = patched(zip_of({"a.npy": A_NPY}), b"PK\x01\x02", 16, "<L", 12345)
+    data = patched(zip_with({"a.npy": A_NPY}), b"PK\x01\x02", 16, "<L", 12345)
     with pytest.raises(NpzError, match="CRC-32"):
         read_members(data)
 
 
-def test_declared_size_smaller_than_content_is_refused() -> None:
-    data = patched(zip_of({"a.npy": A_NPY}), b"PK\x01\x02", 24, "<L", 10)
-    with pytest.raises(NpzError, match=r"corrupt|size"):
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_declared_size_smaller_than_content_is_refused(method: int) -> None:
+    data = patched(zip_with({"a.npy": A_NPY}, method), b"PK\x01\x02", 24, "<L", 10)
+    with pytest.raises(NpzError, match=r"inflates past its declared 10 bytes|size or CRC-32"):
         read_members(data)
+
+
+def test_declared_size_larger_than_content_is_refused() -> None:
+    data = patched(zip_with({"a.npy": A_NPY}), b"PK\x01\x02", 24, "<L", len(A_NPY) + 5)
+    with pytest.raises(NpzError, match="size or CRC-32"):
+        read_members(data)
+
+
+def test_truncated_deflate_stream_is_refused() -> None:
+    payload = deflate([A_NPY])
+    cut = payload._replace(data=payload.data[:-4])
+    with pytest.raises(NpzError, match=r"corrupt"):
+        read_members(zip_of([("a.npy", cut)]))
+
+
+def test_members_larger_than_pieces_inflate_exactly() -> None:
+    """Members span several inflate pieces (1 MiB) and several input chunks."""
+    values = np.random.default_rng(0).random(300_000)  # 2.4 MB, barely compressible
+    loaded = load_arrays(savez({"a": values}, compressed=True))
+    np.testing.assert_array_equal(as_numpy(loaded["a"]), values)
+    zeros = np.zeros(1_000_000)  # 8 MB deflating to a few KB: many pieces per input chunk
+    np.testing.assert_array_equal(
+        as_numpy(load_arrays(savez({"z": zeros}, compressed=True))["z"]), zeros
+    )
+
+
+def test_a_shape_its_bytes_do_not_back_is_refused_before_allocating() -> None:
+    data = zip_of([("a.npy", deflate([npy_header("<f8", "(9999999999, 9999999999)"), bytes(16)]))])
+    with pytest.raises(NpzError, match="declares shape"):
+        load_arrays(data)
+
+
+def test_too_many_dimensions_are_refused() -> None:
+    shape = "(" + "1, " * 40 + "1)"
+    with pytest.raises(NpzError, match="41 dimensions; at most 32"):
+        load_arrays(zip_of([("a.npy", deflate([npy_header("<f8", shape), bytes(8)]))]))
+
+
+def test_total_inflated_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime.npz, "MAX_INFLATED_BYTES", 2 * len(A_NPY) - 1)
+    with pytest.raises(NpzError, match="inflates to more than"):
+        read_members(zip_with({"a.npy": A_NPY, "b.npy": A_NPY}))
+    assert read_members(zip_with({"a.npy": A_NPY}))  # one member still fits
+
+
+def test_a_named_member_has_its_own_limit() -> None:
+    data = zip_with({"a.npy": A_NPY, "b.npy": A_NPY})
+    with pytest.raises(NpzError, match=rf"member 'a.npy' inflates to {len(A_NPY)} bytes"):
+        load_arrays(data, {"a": len(A_NPY) - 1})
+    assert set(load_arrays(data, {"a": len(A_NPY)})) == {"a", "b"}
+
+
+def test_files_past_the_size_cap_are_refused_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime.npz, "MAX_FILE_BYTES", 100)
+    with pytest.raises(NpzError, match="at most 100 are accepted"):
+        read_members(zip_with({"a.npy": A_NPY}))
 
 
 @pytest.fixture(scope="module")
 def model_bytes() -> bytes:
-    return render_model(fit_parts()[2], {})
+    return tutorial_model_bytes()
 
 
 @settings(max_examples=300, deadline=None)
@@ -128,31 +224,3 @@ def test_any_damage_is_a_model_error(model_bytes: bytes, data: st.DataObject) ->
     candidate = bytes(damaged[:cut]) if data.draw(st.booleans()) else bytes(damaged)
     with contextlib.suppress(ModelError):  # anything else escaping fails the test
         Model.from_bytes(candidate)
-
-
-def npy_with_header(shape: tuple[int, ...], payload: bytes) -> bytes:
-    buffer = io.BytesIO()
-    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
-    np.lib.format.write_array_header_1_0(buffer, header)
-    return buffer.getvalue() + payload
-
-
-def test_a_shape_its_bytes_do_not_back_is_refused_before_allocating() -> None:
-    # Without the check, read_array would try to allocate 8 PB for this 100-byte member.
-    data = zip_of({"a.npy": npy_with_header((10**15,), b"\0" * 16)})
-    with pytest.raises(NpzError, match="declares shape"):
-        load_arrays(data)
-
-
-def test_fortran_order_arrays_keep_their_layout() -> None:
-    array = np.asfortranarray(np.arange(6.0).reshape(2, 3))
-    np.testing.assert_array_equal(load_arrays(savez({"a": array}, compressed=True))["a"], array)
-
-
-def test_total_inflated_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import runtime.npz
-
-    monkeypatch.setattr(runtime.npz, "_MAX_TOTAL_BYTES", 2 * len(A_NPY) - 1)
-    with pytest.raises(NpzError, match="inflates to more than"):
-        read_members(zip_of({"a.npy": A_NPY, "b.npy": A_NPY}))
-    assert read_members(zip_of({"a.npy": A_NPY}))  # one member still fits
