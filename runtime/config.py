@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from runtime.npz import MAX_FILE_BYTES
+
 # Plain os.path and NamedTuple rather than pathlib and dataclasses: each costs a few
 # milliseconds of import or class creation at every cold start.
 BUNDLED_MODEL_PATH = os.path.join(
@@ -28,8 +30,8 @@ LAMBDA_MAX_BATCH_SIZE = 50_000
 # leaves room for far larger vocabularies while a download (held once: a 30 MiB object
 # measured 33 MiB over boto3's own ~62 MiB cold start) stays a small share of the memory.
 DEFAULT_MODEL_MAX_BYTES = 32 * 1024 * 1024
-# Lambda's default /tmp is 512 MiB: a larger object could not even be cached.
-LAMBDA_MAX_MODEL_BYTES = 512 * 1024 * 1024
+# The model file reader refuses anything larger whatever the setting (runtime/npz.py).
+LAMBDA_MAX_MODEL_BYTES = MAX_FILE_BYTES
 # S3's own limits (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 S3_MAX_KEY_BYTES = 1024
 _BUCKET_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")

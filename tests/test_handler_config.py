@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from runtime.config import BUNDLED_MODEL_PATH, ConfigError, ModelSource, Settings
+from runtime.npz import MAX_FILE_BYTES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHA = "ab" * 32
@@ -113,7 +114,7 @@ def test_blank_values_mean_unset():
         ({"MAX_BATCH_SIZE": "50001"}, "at most 50000"),
         ({"CORS_ALLOW_ORIGIN": "*, https://a.example"}, "CORS_ALLOW_ORIGIN"),
         ({"MODEL_MAX_BYTES": "0"}, "MODEL_MAX_BYTES must be at least 1"),
-        ({"MODEL_MAX_BYTES": str(512 * 1024 * 1024 + 1)}, "MODEL_MAX_BYTES must be at most"),
+        ({"MODEL_MAX_BYTES": str(MAX_FILE_BYTES + 1)}, "MODEL_MAX_BYTES must be at most"),
         # Endpoints and bucket names: refused at cold start, not retried as outages.
         (S3 | {"MODEL_S3_ENDPOINT_URL": "not a url"}, "MODEL_S3_ENDPOINT_URL must be an http"),
         (S3 | {"MODEL_S3_ENDPOINT_URL": "ftp://host"}, "MODEL_S3_ENDPOINT_URL must be an http"),
@@ -215,7 +216,7 @@ def test_cold_start_with_invalid_configuration_answers_503_not_a_crash():
     assert "MAX_BATCH_SIZE" in report["body"]["error"]["message"]
     assert report["retry_after"] is None  # retrying cannot fix the environment
     logged = [record["msg"] for record in report["log"]]
-    assert logged == ["misconfigured", "request"]
+    assert logged == ["misconfigured", "request", "request"]  # the probe sends two requests
 
 
 @pytest.mark.parametrize(
