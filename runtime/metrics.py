@@ -75,6 +75,38 @@ def score_bucket(prediction: Mapping[str, Any], classes: Sequence[object]) -> st
     return SCORE_BANDS[2] if score < 1 else SCORE_BANDS[3]
 
 
+class _Layout:
+    """Everything about a request's metrics line that depends only on the model: the
+    metric names in order, their units as the EMF directive, and the zeros to count from."""
+
+    def __init__(self, namespace: str, classes: tuple[object, ...], buckets: tuple[str, ...]):
+        self.predicted = {label: metric_name("Predicted", label) for label in classes}
+        self.bucket = {bucket: metric_name("ScoreBucket", bucket) for bucket in buckets}
+        self.zeros: dict[str, float] = dict.fromkeys(
+            [*self.predicted.values(), *self.bucket.values()], 0
+        )
+        self.counted = ("Messages", "Latency", *self.zeros)
+        self.directives = {
+            coverage: _directive(
+                namespace,
+                tuple((name, UNITS.get(name, "Count")) for name in self.metric_names(coverage)),
+            )
+            for coverage in (False, True)
+        }
+
+    def metric_names(self, coverage: bool) -> list[str]:
+        names = [*self.counted, *(["OutOfVocabularyShare"] if coverage else [])]
+        return names[:MAX_METRICS]
+
+
+UNITS = {"Latency": "Milliseconds", "OutOfVocabularyShare": "Percent"}
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(namespace: str, classes: tuple[object, ...], buckets: tuple[str, ...]) -> _Layout:
+    return _Layout(namespace, classes, buckets)
+
+
 def emf_line(
     *,
     classes: Sequence[object],
@@ -89,37 +121,39 @@ def emf_line(
     """The EMF JSON line for one request's predictions (``Model.classify``'s answers).
 
     ``vocabulary_coverage`` is ``Model.vocabulary_coverage(texts)``: (known, all) terms.
+    It runs on every classified request, so what depends only on the model is built once.
     """
-    values: dict[str, float] = {"Messages": len(predictions), "Latency": round(latency_ms, 3)}
-    units = {"Messages": "Count", "Latency": "Milliseconds"}
-    for label in classes:
-        values[metric_name("Predicted", label)] = 0
-    for prediction in predictions:
-        name = metric_name("Predicted", prediction["label"])
-        values[name] = values.get(name, 0) + 1
-    for name in values:
-        units.setdefault(name, "Count")
-    if vocabulary_coverage is not None and vocabulary_coverage[1] > 0:
-        known, total = vocabulary_coverage
-        values["OutOfVocabularyShare"] = round(100.0 * (total - known) / total, 3)
-        units["OutOfVocabularyShare"] = "Percent"
+    buckets: tuple[str, ...] = ()
     if len(classes) == 2:
         has_proba = any("probabilities" in p for p in predictions)
-        for bucket in PROBABILITY_BUCKETS if has_proba else SCORE_BANDS:
-            values[metric_name("ScoreBucket", bucket)] = 0
-            units[metric_name("ScoreBucket", bucket)] = "Count"
+        buckets = PROBABILITY_BUCKETS if has_proba else SCORE_BANDS
+    layout = _layout(namespace, tuple(classes), buckets)
+    values: dict[str, float] = {"Messages": len(predictions), "Latency": round(latency_ms, 3)}
+    values.update(layout.zeros)
+    for prediction in predictions:
+        name = layout.predicted.get(prediction["label"]) or metric_name(
+            "Predicted", prediction["label"]
+        )
+        values[name] = values.get(name, 0) + 1
+    if buckets:
         for prediction in predictions:
             found = score_bucket(prediction, classes)
             if found is not None:
-                values[metric_name("ScoreBucket", found)] += 1
-    names = list(values)[:MAX_METRICS]
-    directive = _directive(namespace, tuple((name, units[name]) for name in names))
+                values[layout.bucket[found]] += 1
+    coverage = vocabulary_coverage is not None and vocabulary_coverage[1] > 0
+    if coverage:
+        known, total = vocabulary_coverage  # type: ignore[misc]
+        values["OutOfVocabularyShare"] = round(100.0 * (total - known) / total, 3)
+    names = layout.metric_names(coverage)
     timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
-    members: dict[str, Any] = {
-        DIMENSION: service,
-        "msg": "metrics",
-        "model": model_id,
-        **{name: values[name] for name in names},
-    }
-    rest = json.dumps(members, separators=(",", ":"), allow_nan=False)
-    return f'{{"_aws":{{"Timestamp":{int(timestamp)},"CloudWatchMetrics":{directive}}},{rest[1:]}'
+    # Metric names are sanitised ASCII and values finite numbers: no escaping needed.
+    metrics = ",".join([f'"{name}":{values[name]!r}' for name in names])
+    return (
+        f'{{"_aws":{{"Timestamp":{int(timestamp)},"CloudWatchMetrics":'
+        f"{layout.directives[coverage]}}},"
+        f'"{DIMENSION}":{_quote(service)},"msg":"metrics","model":{_quote(model_id)},{metrics}}}'
+    )
+
+
+def _quote(value: str | None) -> str:
+    return "null" if value is None else json.encoder.encode_basestring_ascii(value)
