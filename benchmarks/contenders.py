@@ -18,6 +18,7 @@ import joblib
 from exporter.dataset import Dataset
 from exporter.pipeline import export_pipeline
 from exporter.train import TrainedModel, TrainingConfig, train
+from localserver import events as build_event
 
 ONNX_INPUT = "text"
 # onnxruntime's StringNormalizer defaults to the en_US.UTF-8 locale, which minimal Linux
@@ -92,26 +93,29 @@ def onnx_session(path: Path) -> Any:
     return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
+# What API Gateway adds to a curl request: the handler reads only two of them, but the
+# event it parses carries them all, as in production.
+API_GATEWAY_HEADERS = (
+    ("Accept", "*/*"),
+    ("CloudFront-Forwarded-Proto", "https"),
+    ("CloudFront-Viewer-Country", "US"),
+    ("Content-Type", "application/json"),
+    ("Host", "1234567890.execute-api.us-east-1.amazonaws.com"),
+    ("User-Agent", "curl/8.5.0"),
+    ("Via", "2.0 a3650115c5e21e2b5d133ce84464bea3.cloudfront.net (CloudFront)"),
+    ("X-Amz-Cf-Id", "ktHwTjFZ8nBVvpvAUPbSdH8hgxY5-u3gq4aP1dTBFRcVzhvyeRnRVA=="),
+    ("X-Amzn-Trace-Id", "Root=1-5e66d96f-7491f09xmpl79d18acf3d050"),
+    ("X-Forwarded-For", "203.0.113.7, 198.51.100.1"),
+    ("X-Forwarded-Port", "443"),
+    ("X-Forwarded-Proto", "https"),
+)
+
+
 def rest_event(text: str) -> dict[str, Any]:
-    """An API Gateway REST (payload 1.0) proxy event for ``POST /predict``."""
-    return {
-        "resource": "/predict",
-        "path": "/predict",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "pathParameters": None,
-        "body": json.dumps({"text": text}),
-        "isBase64Encoded": False,
-        "requestContext": {
-            "resourcePath": "/predict",
-            "httpMethod": "POST",
-            "path": "/prod/predict",
-            "stage": "prod",
-            "requestId": "benchmark-request",
-        },
-    }
+    """An API Gateway REST (payload 1.0) ``POST /predict`` event, from the one builder."""
+    return build_event.rest_v1(
+        "POST", "/predict", headers=API_GATEWAY_HEADERS, body=json.dumps({"text": text})
+    )
 
 
 def export_recipe(dataset: Dataset, recipe: str, path: Path) -> Any:

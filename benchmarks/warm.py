@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import re
 import subprocess
@@ -16,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -122,44 +120,6 @@ def disagreements(labels: Sequence[object], reference: Sequence[object]) -> int:
     return sum(str(a) != str(b) for a, b in zip(labels, reference, strict=True))
 
 
-def rest_v1_event(text: str) -> dict[str, Any]:
-    """A REST API (payload 1.0) ``POST /predict`` event with the headers API Gateway adds."""
-    headers = {
-        "Accept": "*/*",
-        "CloudFront-Forwarded-Proto": "https",
-        "CloudFront-Viewer-Country": "US",
-        "Content-Type": "application/json",
-        "Host": "1234567890.execute-api.us-east-1.amazonaws.com",
-        "User-Agent": "curl/8.5.0",
-        "Via": "2.0 a3650115c5e21e2b5d133ce84464bea3.cloudfront.net (CloudFront)",
-        "X-Amz-Cf-Id": "ktHwTjFZ8nBVvpvAUPbSdH8hgxY5-u3gq4aP1dTBFRcVzhvyeRnRVA==",
-        "X-Amzn-Trace-Id": "Root=1-5e66d96f-7491f09xmpl79d18acf3d050",
-        "X-Forwarded-For": "203.0.113.7, 198.51.100.1",
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-Proto": "https",
-    }
-    return {
-        "resource": "/predict",
-        "path": "/predict",
-        "httpMethod": "POST",
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "body": json.dumps({"text": text}),
-        "isBase64Encoded": False,
-        "requestContext": {
-            "resourcePath": "/predict",
-            "httpMethod": "POST",
-            "path": "/prod/predict",
-            "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-        },
-    }
-
-
 SAMPLE_TEXTS = (
     "WINNER!! As a valued network customer you have been selected to receive a prize",
     "Ok lar... Joking wif u oni...",
@@ -186,10 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MODEL_PATH"] = args.model
     with quiet_stdout():
         from runtime.handler import lambda_handler
+    from benchmarks.contenders import rest_event
     from runtime.model import Model
 
     model = Model.from_path(args.model)
-    events = [rest_v1_event(text) for text in SAMPLE_TEXTS]
+    events = [rest_event(text) for text in SAMPLE_TEXTS]
     texts = [[text] for text in SAMPLE_TEXTS]
     with quiet_stdout():
         answer = lambda_handler(events[0], None)
