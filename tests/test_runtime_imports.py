@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 FORBIDDEN = ("sklearn", "scipy", "joblib", "pandas", "exporter", "localserver")
 
 
-def test_importing_runtime_loads_no_training_stack() -> None:
+def test_importing_runtime_loads_no_training_stack(small_model_path: Path) -> None:
     code = (
         "import sys, json, runtime.model, runtime.handler; "
         "runtime.handler.lambda_handler({'body': 'free prize now'}, None); "
@@ -25,6 +26,7 @@ def test_importing_runtime_loads_no_training_stack() -> None:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=RUNTIME.parent,
+        env={**os.environ, "MODEL_PATH": str(small_model_path)},
         capture_output=True,
         text=True,
         check=True,
