@@ -21,11 +21,18 @@ SLOW_MODULES = frozenset(
     {
         "test_benchmarks_smoke",
         "test_build_zip",
+        "test_compare_cli",
         "test_export_cli",
+        "test_loader_bounds",
+        "test_localserver",
+        "test_model_cache",
         "test_model_source",
         "test_parity_dataset",
         "test_parity_hypothesis",
+        "test_s3_memory",
+        "test_s3_network",
         "test_template",
+        "test_threshold",
         "test_upload",
     }
 )

@@ -97,7 +97,7 @@ def check_explanation(name: str, labeling: str, text: str) -> None:
 
 
 @family_cases
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=texts_strategy)
 def test_contributions_sum_to_the_decision_value(name: str, labeling: str, text: str) -> None:
     check_explanation(name, labeling, text)

@@ -28,6 +28,17 @@ NEEDS_NON_NEGATIVE = {
 combination = pytest.mark.parametrize(
     ("features", "classifier", "labels"), COMBINATIONS, ids=["-".join(c) for c in COMBINATIONS]
 )
+# The fast loop (-m "not slow") checks every classifier on the first feature chain; the
+# full run, every chain.
+FAST_FEATURES = next(iter(dict.fromkeys(f for f, _, _ in COMBINATIONS)))
+combination_fast_first = pytest.mark.parametrize(
+    ("features", "classifier", "labels"),
+    [
+        pytest.param(*c, marks=() if c[0] == FAST_FEATURES else pytest.mark.slow)
+        for c in COMBINATIONS
+    ],
+    ids=["-".join(c) for c in COMBINATIONS],
+)
 few_examples = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -67,13 +78,13 @@ def test_the_matrix_covers_every_feature_classifier_and_label_kind() -> None:
         assert counts == {"2", "3"}, (f, c)
 
 
-@combination
+@combination_fast_first
 def test_tricky_texts(features: str, classifier: str, labels: str) -> None:
     reference, model = fitted_or_skip(features, classifier, labels)
     assert_same_as_sklearn(model, reference, TRICKY)
 
 
-@combination
+@combination_fast_first
 def test_methods_and_answers_are_sklearns(features: str, classifier: str, labels: str) -> None:
     """The Model has exactly the fitted classifier's methods; classify() reports them."""
     reference, model = fitted_or_skip(features, classifier, labels)
@@ -102,6 +113,7 @@ def _atol(model) -> float:
     return max(PROBA_ATOL, 4e-12 * float(np.abs(jll).max()))
 
 
+@pytest.mark.slow  # 136 combinations x hypothesis; the fast loop keeps the fixed texts above
 @combination
 @few_examples
 @given(texts=texts_lists)
@@ -125,7 +137,11 @@ def test_arbitrary_texts_more_examples(classifier: str, data: st.DataObject) -> 
 
 @pytest.mark.parametrize(
     ("features", "classifier", "labels"),
-    [c for c in COMBINATIONS if c[1].endswith("_isotonic")],
+    [
+        pytest.param(*c, marks=() if c[0] == FAST_FEATURES else pytest.mark.slow)
+        for c in COMBINATIONS
+        if c[1].endswith("_isotonic")
+    ],
 )
 def test_isotonic_probabilities_are_bit_exact(features: str, classifier: str, labels: str) -> None:
     """No exp or log on this path (np.interp, a division, a mean): nothing may differ.

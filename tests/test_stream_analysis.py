@@ -53,6 +53,7 @@ analyzer_settings = st.builds(
 )
 
 
+@pytest.mark.slow  # 1,000 examples
 @settings(max_examples=1000, deadline=None)
 @given(text=texts, options=analyzer_settings, piece=st.integers(1, 12))
 @example(  # a piece with fewer tokens than max_n - 1: all of them are carried
