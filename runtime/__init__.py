@@ -1,7 +1,8 @@
-"""NumPy-only inference runtime for the exported TF-IDF + Gaussian NB spam model.
+"""The Lambda runtime: scikit-learn's text pipelines, scored exactly, without scikit-learn.
 
-Kept import-light on purpose: importing the package must not pull in NumPy, so the
-Lambda handler can set thread limits before NumPy's BLAS starts.
+Import-light on purpose: loading a model and answering a few messages need the standard
+library alone; NumPy is imported only for batches worth vectorising (and never by the
+NumPy-free build), after the handler has set BLAS's thread limit.
 """
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
