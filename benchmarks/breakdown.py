@@ -26,7 +26,7 @@ from pathlib import Path
 if not __package__:  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.output import add_output_options, log, output_dir, publish
+from benchmarks.output import add_data_option, add_output_options, log, output_dir, publish
 from exporter.dataset import DatasetError, load_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -103,12 +103,7 @@ print(json.dumps(marks))
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=os.environ.get("SPAM_DATA") or PROJECT_ROOT.parent / "shared/data/spam.csv",
-        help="spam.csv or SMSSpamCollection (default: $SPAM_DATA, else ../shared/data/spam.csv)",
-    )
+    add_data_option(parser)
     parser.add_argument(
         "--recipe", default="tutorial", help="built-in recipe to export (default: tutorial)"
     )

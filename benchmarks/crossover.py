@@ -28,7 +28,7 @@ from pathlib import Path
 if not __package__:  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.output import add_output_options, log, output_dir, publish
+from benchmarks.output import add_data_option, add_output_options, log, output_dir, publish
 from exporter.dataset import Dataset, DatasetError, load_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,12 +48,7 @@ class Sample:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=os.environ.get("SPAM_DATA") or PROJECT_ROOT.parent / "shared/data/spam.csv",
-        help="spam.csv or SMSSpamCollection (default: $SPAM_DATA, else ../shared/data/spam.csv)",
-    )
+    add_data_option(parser)
     parser.add_argument(
         "--recipes",
         default=",".join(DEFAULT_RECIPES),

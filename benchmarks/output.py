@@ -8,6 +8,7 @@ in ``benchmarks/`` that the README links to.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -15,6 +16,16 @@ from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCHMARKS / "out"
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    """``--data``: where every benchmark reads the SMS Spam Collection (never committed)."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=os.environ.get("SPAM_DATA") or BENCHMARKS.parent.parent / "shared/data/spam.csv",
+        help="spam.csv or SMSSpamCollection (default: $SPAM_DATA, else ../shared/data/spam.csv)",
+    )
 
 
 def add_output_options(parser: argparse.ArgumentParser, committed: str) -> None:

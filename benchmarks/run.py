@@ -36,7 +36,7 @@ import numpy as np
 
 from benchmarks import coldstart, packages, recipes, report, warm
 from benchmarks.contenders import ONNX_INPUT, Contenders, onnx_session, prepare, rest_event
-from benchmarks.output import add_output_options, log, output_dir, publish
+from benchmarks.output import add_data_option, add_output_options, log, output_dir, publish
 from benchmarks.report import PackageRow, Results
 from exporter.dataset import Dataset, DatasetError, load_dataset
 from exporter.train import RECIPES
@@ -68,12 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=os.environ.get("SPAM_DATA") or PROJECT_ROOT.parent / "shared/data/spam.csv",
-        help="spam.csv or SMSSpamCollection (default: $SPAM_DATA, else ../shared/data/spam.csv)",
-    )
+    add_data_option(parser)
     add_output_options(parser, "results.md, chart.png")
     parser.add_argument(
         "--smoke",

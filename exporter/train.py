@@ -171,7 +171,8 @@ def build(config: TrainingConfig) -> Any:
     return recipe.build(config.vectorizer_params)
 
 
-def fit(model: Any, texts: list[str], labels: list[str]) -> Any:
+def fit(model: Any, texts: list[str], labels: list[Any]) -> Any:
+    """A Pipeline's own fit, or the (vectorizer, classifier) pair fitted on dense rows."""
     if isinstance(model, tuple):
         vectorizer, classifier = model
         # GaussianNB needs dense input; this is the tutorial's choice, kept for parity.

@@ -13,7 +13,6 @@ import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import (
     CountVectorizer,
@@ -28,6 +27,7 @@ from sklearn.svm import LinearSVC
 
 from exporter import export_pipeline
 from exporter.features import UnsupportedModelError
+from exporter.train import fit
 from runtime.model import Model
 from tests.corpus import make_corpus
 
@@ -128,14 +128,6 @@ def build(features: str, classifier: str) -> Any:
         vectorizer = steps[0] if len(steps) == 1 else make_pipeline(*steps)
         return (vectorizer, clf)
     return Pipeline([*((f"features{i}", s) for i, s in enumerate(steps)), ("classifier", clf)])
-
-
-def fit(model: Any, texts: list[str], labels: list[Any]) -> Any:
-    if isinstance(model, tuple):
-        vectorizer, clf = model
-        clf.fit(vectorizer.fit_transform(texts).toarray(), np.asarray(labels))
-        return model
-    return model.fit(texts, labels)
 
 
 @functools.cache
