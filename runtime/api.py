@@ -133,7 +133,8 @@ class Api:
     def _predict(self, request: Request) -> Response:
         texts, batch, top = self._texts(request)
         model = self._model()
-        predictions = model.classify(texts)  # JSON-ready objects, one per text: opaque here
+        coverage = [0, 0]  # vocabulary terms known / seen, counted while classifying
+        predictions = model.classify(texts, coverage=coverage)  # JSON-ready; opaque here
         answers = predictions
         if top is not None:  # explanations go to the client only, never to the log
             explained = model.explain(texts, top=top)
@@ -150,7 +151,7 @@ class Api:
             classes=model.classes,
             predictions=predictions,
             latency_ms=latency_ms,
-            vocabulary_coverage=model.vocabulary_coverage(texts),
+            vocabulary_coverage=(coverage[0], coverage[1]),
             service=self.settings.service_name,
             model_id=model.model_id,
         )

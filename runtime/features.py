@@ -207,14 +207,22 @@ class BlockRuntime:
             found = self._hashes[term] = hashed_column(term, self.block.n_features)
         return found
 
-    def counts(self, terms: Iterable[str]) -> dict[int, int]:
-        """Column -> summed count, as CountVectorizer (or FeatureHasher) accumulates them."""
+    def counts(self, terms: Iterable[str], tally: list[int] | None = None) -> dict[int, int]:
+        """Column -> summed count, as CountVectorizer (or FeatureHasher) accumulates them.
+
+        ``tally`` ([known, all] terms of vocabulary blocks) is added to on the way, so the
+        metrics' out-of-vocabulary share costs no second analysis.
+        """
         counts: dict[int, int] = {}
         get = counts.get
         if self.columns is not None:
             for column in map(self.columns.__getitem__, terms):
                 counts[column] = get(column, 0) + 1
-            counts.pop(-1, None)  # out-of-vocabulary terms
+            unknown = counts.pop(-1, 0)  # out-of-vocabulary terms
+            if tally is not None:
+                known = sum(counts.values())
+                tally[0] += known
+                tally[1] += known + unknown
         elif self.block.alternate_sign:
             for column, sign in map(self.hashed, terms):
                 counts[column] = get(column, 0) + sign
@@ -223,8 +231,8 @@ class BlockRuntime:
                 counts[column] = get(column, 0) + 1
         return counts
 
-    def row(self, text: str) -> tuple[list[int], list[float]]:
-        counts = self.counts(self.analyze(text))
+    def row(self, text: str, tally: list[int] | None = None) -> tuple[list[int], list[float]]:
+        counts = self.counts(self.analyze(text), tally)
         columns = sorted(counts)
         # binary: also entries whose signed hashes cancelled, as X.data.fill(1) does.
         values = [1.0] * len(columns) if self.block.binary else [float(counts[c]) for c in columns]
@@ -324,14 +332,14 @@ class Featurizer:
             offset += block.n_features
         return cls(runtimes)
 
-    def row(self, text: str) -> tuple[list[int], list[float]]:
+    def row(self, text: str, tally: list[int] | None = None) -> tuple[list[int], list[float]]:
         """One row as (sorted columns, values), equal to the vectorizer's CSR row."""
         if len(self.blocks) == 1:
-            return self.blocks[0].row(text)
+            return self.blocks[0].row(text, tally)
         columns: list[int] = []
         values: list[float] = []
         for block in self.blocks:
-            block_columns, block_values = block.row(text)
+            block_columns, block_values = block.row(text, tally)
             offset = block.offset
             columns.extend([c + offset for c in block_columns] if offset else block_columns)
             values.extend(block_values)

@@ -16,9 +16,10 @@ from runtime.families.common import Rows
 from runtime.features import LOG_TABLE_SIZE, BlockRuntime, Featurizer
 
 
-def transform(featurizer: Featurizer, texts: Sequence[str]) -> Rows:
+def transform(featurizer: Featurizer, texts: Sequence[str], tally: list[int] | None = None) -> Rows:
+    """``tally`` ([known, all] vocabulary-block terms) is added to, as ``Featurizer.row`` does."""
     n_rows = len(texts)
-    parts = [_block_rows(block, texts) for block in featurizer.blocks]
+    parts = [_block_rows(block, texts, tally) for block in featurizer.blocks]
     if len(parts) == 1:
         row_of, indices, values = parts[0]
     else:  # FeatureUnion: each row's columns block by block, as sparse.hstack lays them
@@ -32,7 +33,9 @@ def transform(featurizer: Featurizer, texts: Sequence[str]) -> Rows:
     return Rows(indptr=indptr, indices=indices, data=values, n_features=featurizer.n_features)
 
 
-def _block_rows(block: BlockRuntime, texts: Sequence[str]) -> tuple[np.ndarray, ...]:
+def _block_rows(
+    block: BlockRuntime, texts: Sequence[str], tally: list[int] | None
+) -> tuple[np.ndarray, ...]:
     spec = block.block
     terms = block.analyze_all(texts)
     lengths = list(map(len, terms))
@@ -44,6 +47,9 @@ def _block_rows(block: BlockRuntime, texts: Sequence[str]) -> tuple[np.ndarray, 
             map(block.columns.__getitem__, chain.from_iterable(terms)), dtype=np.int64, count=total
         )
         known = columns >= 0
+        if tally is not None:
+            tally[0] += int(np.count_nonzero(known))
+            tally[1] += total
         # One sort orders rows, orders columns within a row (as CSR.sort_indices does)
         # and counts repeated terms.
         keys, counts = np.unique(rows[known] * n_features + columns[known], return_counts=True)

@@ -120,7 +120,7 @@ def emf_line(
 ) -> str:
     """The EMF JSON line for one request's predictions (``Model.classify``'s answers).
 
-    ``vocabulary_coverage`` is ``Model.vocabulary_coverage(texts)``: (known, all) terms.
+    ``vocabulary_coverage`` is (known, all) vocabulary terms, as ``Model.classify`` counts them.
     It runs on every classified request, so what depends only on the model is built once.
     """
     buckets: tuple[str, ...] = ()

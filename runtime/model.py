@@ -135,15 +135,20 @@ class Model:
         """
         return None if self._threshold is None else self._threshold.as_json()
 
-    def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+    def classify(
+        self, texts: Sequence[str], *, coverage: list[int] | None = None
+    ) -> list[dict[str, Any]]:
         """One JSON-ready prediction per text: label, and probabilities or decision scores.
+
+        ``coverage``, a [known, all] pair, is added the vocabulary blocks' term counts of
+        these texts, counted while they are featurised (see ``vocabulary_coverage``).
 
         The label applies the model file's decision threshold when it has one; ``predict``
         stays scikit-learn's ``predict`` of the fitted estimator.
         """
         classes, family, threshold = self.classes, self.family, self._threshold
         predictions = []
-        for label_index, scores in self._labelled_scores(texts):
+        for label_index, scores in self._labelled_scores(texts, tally=coverage):
             if threshold is not None:
                 label_index = self.decide(scores)
             prediction: dict[str, Any] = {"label": classes[label_index]}
@@ -181,18 +186,13 @@ class Model:
     def vocabulary_coverage(self, texts: Sequence[str]) -> tuple[int, int]:
         """(terms found in a vocabulary, all terms) over vocabulary blocks: drift shows here.
 
-        Hashing blocks know no vocabulary and are left out. Costs one more analysis.
+        Hashing blocks know no vocabulary and are left out. A request gets the same counts
+        from ``classify(texts, coverage=...)`` without analysing the texts again.
         """
-        known = total = 0
-        for block in self.featurizer.blocks:
-            if block.columns is None:
-                continue
-            lookup = block.columns.__getitem__
-            for text in _checked(texts):
-                for column in map(lookup, block.analyze(text)):
-                    total += 1
-                    known += column >= 0
-        return known, total
+        tally = [0, 0]
+        for text in _checked(texts):
+            self.featurizer.row(text, tally)
+        return tally[0], tally[1]
 
     # scikit-learn's names. They return NumPy arrays; ``vectorise`` forces a path (tests).
 
@@ -264,22 +264,28 @@ class Model:
     # Paths.
 
     def _labelled_scores(
-        self, texts: Sequence[str], vectorise: bool | None = None
+        self,
+        texts: Sequence[str],
+        vectorise: bool | None = None,
+        *,
+        tally: list[int] | None = None,
     ) -> list[tuple[int, list[float]]]:
-        family = self.family
+        family, featurizer = self.family, self.featurizer
         if not self._use_numpy(texts, vectorise):
             results = []
             for text in _checked(texts):
-                scores = self.scores_one(text)
+                scores = family.scores(*featurizer.row(text, tally))
                 results.append((family.label_index(scores), scores))
             return results
+        from runtime import features_batch
+
         results = []
         for chunk in _chunks(texts):
             if len(chunk) == 1 and len(chunk[0]) > CHUNK_CHARS:  # counted as a stream
-                scores_one = self.scores_one(chunk[0])
+                scores_one = family.scores(*featurizer.row(chunk[0], tally))
                 results.append((family.label_index(scores_one), scores_one))
                 continue
-            batch = family.scores_batch(self.transform(chunk))
+            batch = family.scores_batch(features_batch.transform(featurizer, chunk, tally))
             labels = family.label_index_batch(batch).tolist()
             results.extend(zip(labels, batch.tolist(), strict=True))
         return results

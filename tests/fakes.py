@@ -24,9 +24,15 @@ class FakeModel:
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
 
-    def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+    def classify(
+        self, texts: Sequence[str], *, coverage: list[int] | None = None
+    ) -> list[dict[str, Any]]:
         """One JSON-ready prediction per text, as the model contract says."""
         self.seen.append(list(texts))
+        if coverage is not None:
+            known, total = self.vocabulary_coverage(texts)
+            coverage[0] += known
+            coverage[1] += total
         return [
             {"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}
             if "prize" in text.lower()
@@ -57,7 +63,7 @@ class FakeModel:
 class ExplodingModel(FakeModel):
     """A model with a bug: the handler must turn it into a bland 500."""
 
-    def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+    def classify(self, texts: Sequence[str], **_: Any) -> list[dict[str, Any]]:
         raise RuntimeError("secret internals " + "".join(texts))
 
 

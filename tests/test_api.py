@@ -32,7 +32,7 @@ def post(api: Api, body: str | None, headers: dict[str, str] | None = None) -> t
 class OtherShapes(FakeModel):
     """A model whose predictions look nothing like FakeModel's: the API must not care."""
 
-    def classify(self, texts):
+    def classify(self, texts, **_):
         return [{"label": 7, "score": -1.25, "extra": [len(t)]} for t in texts]
 
 
@@ -57,7 +57,7 @@ def test_the_models_objects_are_not_changed():
     shared = {"label": "ham"}
 
     class Shared(FakeModel):
-        def classify(self, texts):
+        def classify(self, texts, **_):
             return [shared for _ in texts]
 
     api, _ = make_api(Shared())

@@ -196,3 +196,17 @@ def test_label_names_are_made_safe_for_metric_names() -> None:
     assert metric_name("Predicted", "spam") == "Predicted_spam"
     assert metric_name("Predicted", "très spam/2") == "Predicted_tr_s_spam_2"
     assert metric_name("Predicted", 7) == "Predicted_7"
+
+
+@pytest.mark.parametrize("vectorise", [False, True])
+def test_classify_counts_the_same_coverage_as_a_separate_analysis(vectorise: bool) -> None:
+    """The request path counts coverage while featurising; it must equal the standalone count."""
+    _, model = fitted("multinomial_nb")
+    texts = ["free prize zzzunknown", "see you at lunch", "", "qqq www", "café"] * 4
+    coverage = [0, 0]
+    if vectorise:
+        model._labelled_scores(texts, vectorise=True, tally=coverage)
+    else:
+        model.classify(texts, coverage=coverage)
+    assert tuple(coverage) == model.vocabulary_coverage(texts)
+    assert 0 < coverage[0] < coverage[1]
