@@ -182,6 +182,10 @@ class BlockRuntime:
         self.analyze_all = build_batch_analyzer(block.analyzer)
         self.idf = idf
         self.log_table = log_table
+        # log(n) + 1 at index n (index 0 unused), so a count indexes it directly.
+        self._log_table: list[float] | None = None
+        if log_table is not None:
+            self._log_table = [0.0, *log_table.tolist()]
         self.columns: _Vocabulary | None = None
         if vocabulary is not None:
             self.columns = _Vocabulary(zip(vocabulary, range(len(vocabulary)), strict=True))
@@ -234,13 +238,38 @@ class BlockRuntime:
     def row(self, text: str, tally: list[int] | None = None) -> tuple[list[int], list[float]]:
         counts = self.counts(self.analyze(text), tally)
         columns = sorted(counts)
-        # binary: also entries whose signed hashes cancelled, as X.data.fill(1) does.
-        values = [1.0] * len(columns) if self.block.binary else [float(counts[c]) for c in columns]
-        return columns, self.scale(columns, values, integral=True)
+        if self.block.binary:  # also entries whose signed hashes cancelled, as X.data.fill(1)
+            return columns, self.scale(columns, [1.0] * len(columns), integral=True)
+        return columns, self._tf_idf(columns, counts)
 
-    def scale(self, columns: list[int], values: list[float], *, integral: bool) -> list[float]:
-        """The block's steps on one row; ``integral`` while values are still raw counts."""
-        for step in self.block.steps:
+    def _tf_idf(self, columns: list[int], counts: dict[int, int]) -> list[float]:
+        """Counts to values, the usual leading steps done in the same pass (a third faster
+        per message than one list per step). ``n * w`` of an int is ``float(n) * w``
+        exactly, and the table holds NumPy's ``log(n) + 1``, so the values are the same."""
+        steps, idf, table = self.block.steps, self.idf, self._log_table
+        if steps[:1] == ("sublinear_tf",) and table is not None and columns:
+            if min(counts.values()) >= 1 and max(counts.values()) <= LOG_TABLE_SIZE:
+                if steps[1:2] == ("idf",) and idf is not None:
+                    values = [table[counts[c]] * idf[c] for c in columns]
+                    return self.scale(columns, values, integral=False, steps=steps[2:])
+                values = [table[counts[c]] for c in columns]
+                return self.scale(columns, values, integral=False, steps=steps[1:])
+        elif steps[:1] == ("idf",) and idf is not None:
+            values = [counts[c] * idf[c] for c in columns]
+            return self.scale(columns, values, integral=False, steps=steps[1:])
+        return self.scale(columns, [float(counts[c]) for c in columns], integral=True)
+
+    def scale(
+        self,
+        columns: list[int],
+        values: list[float],
+        *,
+        integral: bool,
+        steps: tuple[str, ...] | None = None,
+    ) -> list[float]:
+        """The block's ``steps`` (default: all) on one row; ``integral`` while values are
+        still raw counts."""
+        for step in self.block.steps if steps is None else steps:
             if step == "sublinear_tf":
                 values = self._sublinear(values, integral)
             elif step == "idf":
