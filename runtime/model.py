@@ -11,21 +11,23 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from runtime import logs
 from runtime.decision import THRESHOLD_KEY, Threshold, binary_score, parse_threshold
 from runtime.families import load_family
 from runtime.families.common import Rows, finite_or_none
-from runtime.families.family import Family
 from runtime.features import Featurizer
 from runtime.modelfile import ModelError, ModelFile, check_classes, read_model_file, sha256_hex
 from runtime.npz import MAX_FILE_BYTES
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import numpy as np
 
     from runtime.explain import Explainer
+    from runtime.families.family import Family
 
 __all__ = ["Model", "ModelError", "Rows"]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
 
 try:  # built in: hashlib would load OpenSSL (~2 ms and 3.7 MiB of a cold start)
     from _blake2 import blake2b
@@ -34,6 +33,10 @@ except ImportError:  # pragma: no cover - depends on the interpreter
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 from runtime.npz import DTYPES, NpzError, RawArray, load_arrays
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_NAME = "sklearn-text-classifier"
 FORMAT_VERSION = 2

@@ -16,7 +16,15 @@ import struct
 import sys
 import zlib
 from collections.abc import Mapping
-from typing import Any, NamedTuple, TypeAlias
+
+from runtime.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+    # A member's bytes: a view into the file when stored, its own buffer when deflated.
+    Member: TypeAlias = "bytes | bytearray | memoryview[Any]"
 
 _END = struct.Struct("<4s4H2LH")  # end of central directory record
 _CENTRAL = struct.Struct("<4s6H3L5H2L")  # central directory file header
@@ -47,10 +55,6 @@ _NPY_HEADER = re.compile(
 
 class NpzError(ValueError):
     """The bytes are not an ``.npz`` this reader accepts; the message says why."""
-
-
-# A member's bytes: a view into the file when stored, its own buffer when deflated.
-Member: TypeAlias = "bytes | bytearray | memoryview[Any]"
 
 
 class RawArray(NamedTuple):

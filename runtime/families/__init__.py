@@ -6,12 +6,15 @@ extractor in ``exporter/families.py`` registered under the same name, and their 
 
 from __future__ import annotations
 
-from typing import Any
-
 from runtime.families.calibrated import Calibrated
-from runtime.families.family import Family, FamilyFactory, Take
 from runtime.families.linear import Linear
 from runtime.families.naive_bayes import DiscreteNB, GaussianNB
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from runtime.families.family import Family, FamilyFactory, Take
 
 FAMILIES: dict[str, FamilyFactory] = {
     "gaussian_nb": GaussianNB,
