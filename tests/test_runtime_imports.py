@@ -44,13 +44,15 @@ def test_importing_runtime_loads_no_training_stack(small_model_path: Path) -> No
 
 def test_a_cold_start_imports_no_typing_and_one_family(small_model_path: Path) -> None:
     """typing costs ~4 ms of import and each unused family module more: the runtime names
-    its types for type checkers only, and imports the family its model names."""
+    its types for type checkers only, and imports the family its model names (and
+    unicodedata only for a model trained on another Python)."""
     code = (
         "import sys; assert 'typing' not in sys.modules, 'the interpreter loaded it itself'; "
         "import json, runtime.handler; "
         "response = runtime.handler.lambda_handler({'httpMethod': 'POST', 'path': '/predict', "
         "'headers': {'Content-Type': 'application/json'}, 'body': '{\"text\": \"hi\"}'}, None); "
         "print(json.dumps([response['statusCode'], 'typing' in sys.modules, "
+        "'unicodedata' in sys.modules, "
         "runtime.handler.ADAPTER.api.holder.get().family_name, "
         "sorted(m for m in sys.modules if m.startswith('runtime.families.'))]))"
     )
@@ -62,8 +64,11 @@ def test_a_cold_start_imports_no_typing_and_one_family(small_model_path: Path) -
         text=True,
         check=True,
     )
-    status, typing_loaded, family, modules = json.loads(result.stdout.splitlines()[-1])
+    status, typing_loaded, tables_loaded, family, modules = json.loads(
+        result.stdout.splitlines()[-1]
+    )
     assert (status, typing_loaded) == (200, False)
+    assert not tables_loaded  # trained on this Python: its Unicode tables need no look
     module = FAMILIES[family][0]
     assert modules == sorted({f"runtime.families.{name}" for name in ("common", "family", module)})
 
