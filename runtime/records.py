@@ -40,7 +40,13 @@ else:
                 return super().__new__(mcls, typename, bases, namespace)
             if bases != (NamedTuple,):
                 raise TypeError("a NamedTuple class can only inherit from NamedTuple")
-            fields = list(namespace.get("__annotations__", {}))
+            annotations = namespace.get("__annotations__")
+            if annotations is None:  # no fields, or 3.14+ lazy annotations: not supported
+                raise TypeError(
+                    f"{typename} has no __annotations__: declare its fields, and from Python "
+                    "3.14 on use `from __future__ import annotations` in its module"
+                )
+            fields = list(annotations)
             defaults = []
             for name in fields:
                 if name in namespace:
@@ -50,7 +56,7 @@ else:
                         f"Non-default namedtuple field {name} cannot follow default fields"
                     )
             cls = namedtuple(typename, fields, defaults=defaults, module=namespace["__module__"])
-            cls.__annotations__ = dict(namespace.get("__annotations__", {}))
+            cls.__annotations__ = dict(annotations)
             for key, value in namespace.items():
                 if key in _PROHIBITED:
                     raise AttributeError(f"Cannot overwrite NamedTuple attribute {key}")

@@ -135,6 +135,11 @@ def test_refusals_match_typing() -> None:
             def _replace(self) -> None:  # type: ignore[override]
                 pass
 
+    with pytest.raises(TypeError, match="has no __annotations__"):
+
+        class Empty(records.NamedTuple):
+            pass
+
     with pytest.raises(TypeError, match="only inherit from NamedTuple"):
 
         class Mixed(records.NamedTuple, Exception):  # type: ignore[misc]
