@@ -22,7 +22,7 @@ from exporter.families import EXTRACTORS
 from exporter.pipeline import sklearn_outputs, split_pipeline
 from exporter.train import fit
 from runtime.decision import THRESHOLD_KEY, binary_score, score_name
-from runtime.families import FAMILIES
+from runtime.families import family_class
 
 DEFAULT_FOLDS = 5
 
@@ -55,7 +55,7 @@ def score_method_of(model: Any) -> str:
     entry = EXTRACTORS.get(type(classifier))
     if entry is None:
         raise ValueError(f"no runtime family for {type(classifier).__name__}")
-    return FAMILIES[entry[0]].score_method  # type: ignore[attr-defined]
+    return family_class(entry[0]).score_method  # type: ignore[attr-defined]
 
 
 def decision_scores(fitted: Any, texts: Sequence[str]) -> np.ndarray:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
 
 from runtime import events, logs
 from runtime.api import Api
 from runtime.config import ConfigError, Settings
 from runtime.http_types import BadEvent, HttpError, Request
 from runtime.model_source import ModelHolder, ModelUnavailable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _INTERNAL_ERROR = HttpError(500, "internal_error", "internal error")
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any
 
 from runtime import __version__, metrics
 from runtime.config import Settings
 from runtime.http_types import HttpError, Request, Response
 from runtime.model_source import ModelHolder, ModelUnavailable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PREDICT = "/predict"
 HEALTH = "/health"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from runtime.npz import MAX_FILE_BYTES
+from runtime.records import NamedTuple
 
 # Plain os.path and NamedTuple rather than pathlib and dataclasses: each costs a few
 # milliseconds of import or class creation at every cold start.

@@ -24,7 +24,12 @@ checks it at load with ``parse_threshold``.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+
+from runtime.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 THRESHOLD_KEY = "decision_threshold"
 SCORE_NAMES = {

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from runtime.families.common import argmax
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from runtime.features import BlockRuntime
     from runtime.model import Model
 

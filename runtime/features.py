@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
 
 from runtime.analyzer import (
     STREAM_PIECE_CHARS,
@@ -26,6 +25,11 @@ from runtime.analyzer import (
     check_settings,
 )
 from runtime.murmur import hashed_column
+from runtime.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TERM_SOURCES = ("vocabulary", "hashing")
 STEPS = ("l1", "l2", "sublinear_tf", "idf")  # applied to a block's values in this order

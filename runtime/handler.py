@@ -5,15 +5,19 @@ for the container. Nothing a client sends makes the handler raise or answer 5xx;
 missing model is a 503 that says why, retried with backoff on later requests.
 """
 
+from __future__ import annotations
+
 import os
 
 # Before anything imports NumPy: one BLAS thread roughly halves cold-start CPU on a
 # fraction of a vCPU, and a single-message predict has nothing to parallelise.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from typing import Any
-
 from runtime.adapter import adapter_from_environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ADAPTER = adapter_from_environment()
 

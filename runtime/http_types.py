@@ -8,7 +8,10 @@ NamedTuples: class creation is part of every cold start, and one of each is made
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class BadEvent(ValueError):

@@ -26,7 +26,10 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAMESPACE = "SmsSpamClassifier"
 DIMENSION = "Service"

@@ -14,10 +14,10 @@ import contextlib
 import os
 import stat
 from _thread import get_ident
-from typing import NamedTuple
 
 from runtime import logs
 from runtime.modelfile import sha256_hex  # the model id's own hash, without importing hashlib
+from runtime.records import NamedTuple
 
 
 class CachedCopy(NamedTuple):

@@ -12,11 +12,14 @@ import math
 import time
 from _thread import allocate_lock  # threading's own primitive, without its import
 from collections.abc import Callable
-from typing import Any
 
 from runtime import logs
 from runtime.config import ModelSource, Settings
 from runtime.model import Model, ModelError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FIRST_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 60.0

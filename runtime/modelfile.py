@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
 
 try:  # built in: hashlib would load OpenSSL (~2 ms and 3.7 MiB of a cold start)
     from _blake2 import blake2b
@@ -34,6 +33,10 @@ except ImportError:  # pragma: no cover - depends on the interpreter
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 from runtime.npz import DTYPES, NpzError, RawArray, load_arrays
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_NAME = "sklearn-text-classifier"
 FORMAT_VERSION = 2
@@ -81,9 +84,8 @@ class ModelFile:
         ):
             raise ModelError(f"array {name!r} has shape {array.shape}, expected {shape}")
         values = array.values
-        # A C-level sum: NaN or infinity anywhere makes it non-finite (as would a sum past
-        # 1e308, which no fitted model comes near). Non-finite values would reach clients.
-        if dtype == "<f8" and not math.isfinite(sum(values)):
+        # Non-finite values would reach clients.
+        if dtype == "<f8" and not all_finite(values):
             raise ModelError(f"array {name!r} contains NaN or infinite values")
         self._taken.add(name)
         return values
@@ -93,6 +95,28 @@ class ModelFile:
         unknown = sorted(set(self._arrays) - self._taken)
         if unknown:
             raise ModelError(f"unexpected arrays {unknown}")
+
+
+# A float64 is NaN or infinite exactly when its 11 exponent bits are all ones: in its
+# little-endian bytes, the low 7 bits of byte 7 and the high 4 bits of byte 6. These
+# tables map such a byte 7 (0x7F or 0xFF) and byte 6 (0xF0 to 0xFF) to 1, others to 0.
+_EXPONENT_HIGH = (bytes(0x7F) + b"\x01") * 2
+_EXPONENT_LOW = bytes(0xF0) + b"\x01" * 0x10
+
+
+def all_finite(values: memoryview[Any]) -> bool:
+    """Whether a float64 view holds no NaN or infinity: exact, and every pass in C.
+
+    ``math.isfinite(sum(values))`` took 0.47 ms for the tutorial model's arrays against
+    0.03 ms (Python 3.12+ compensates float sums), and refused finite values whose sum
+    passes the float range.
+    """
+    raw = values.tobytes()  # slicing bytes with a step is ~4x faster than a memoryview
+    high = raw[7::8]
+    if b"\x7f" not in high and b"\xff" not in high:  # every |value| < 2**1009: the usual case
+        return True
+    suspects = int.from_bytes(high.translate(_EXPONENT_HIGH), "little")
+    return not suspects & int.from_bytes(raw[6::8].translate(_EXPONENT_LOW), "little")
 
 
 def read_model_file(data: bytes, *, verify_content: bool = True) -> ModelFile:

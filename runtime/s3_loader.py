@@ -20,13 +20,19 @@ import io
 import time
 from _thread import allocate_lock, start_new_thread
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
 
 from runtime.config import Settings
 from runtime.model import Model, ModelError
 from runtime.model_cache import CachedCopy, ModelCache
 from runtime.model_source import ModelUnavailable
 from runtime.modelfile import sha256_hex
+from runtime.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
 
 S3_CONNECT_TIMEOUT = 1.0  # per connection attempt
 S3_READ_TIMEOUT = 2.0  # per socket read; the deadline bounds the whole load
@@ -38,7 +44,6 @@ FIRST_BACKOFF = 0.2  # seconds before the second attempt, doubled before each la
 CHUNK_BYTES = 256 * 1024  # one read of the body: the tutorial's model is a single chunk
 
 _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_T = TypeVar("_T")
 
 
 class Downloaded(NamedTuple):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sklearn.svm import LinearSVC
 
 from exporter import export_pipeline
 from runtime.features import LOG_TABLE_SIZE
-from runtime.model import VECTORISE_FROM
+from runtime.model import VECTORISE_FROM, _warn_if_trained_elsewhere
 from tests.combinations import training_set
 from tests.conftest import PROJECT_ROOT
 from tests.texts import TRICKY
@@ -79,3 +80,46 @@ def test_few_texts_never_import_numpy(name: str, tmp_path) -> None:
     batch = run_probe(path, [*few, "free prize"])
     assert batch["numpy"] is True
     assert [a["label"] for a in batch["answers"]][:-1] == pipeline.predict(few).tolist()
+
+
+HERE = f"{sys.version_info[0]}.{sys.version_info[1]}"
+TABLES = unicodedata.unidata_version
+
+
+@pytest.mark.parametrize(
+    ("created_by", "trained_with", "serving_with"),
+    [
+        ({"python": f"{HERE}.0", "unicode": TABLES}, None, None),
+        # A minor version has one set of tables: a record saying otherwise is not read.
+        ({"python": f"{HERE}.99", "unicode": "1.1.0"}, None, None),
+        ({"python": "2.7.18", "unicode": TABLES}, {"python": "2.7"}, {"python": HERE}),
+        (
+            {"python": "2.7.18", "unicode": "5.2.0"},
+            {"python": "2.7", "unicode": "5.2.0"},
+            {"python": HERE, "unicode": TABLES},
+        ),
+        ({"python": "2.7.18"}, {"python": "2.7"}, {"python": HERE}),
+        (
+            {"unicode": "5.2.0"},
+            {"python": "", "unicode": "5.2.0"},
+            {"python": HERE, "unicode": TABLES},
+        ),
+        ("3.13", None, None),
+    ],
+)
+def test_a_model_from_another_python_is_reported(
+    capsys: pytest.CaptureFixture[str],
+    created_by: object,
+    trained_with: dict[str, str] | None,
+    serving_with: dict[str, str] | None,
+) -> None:
+    _warn_if_trained_elsewhere(created_by)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    if trained_with is None:
+        assert lines == []
+        return
+    (line,) = lines
+    assert line["level"] == "WARNING"
+    assert line["msg"] == "model_trained_elsewhere"
+    assert "Unicode tables" in line["detail"]
+    assert (line["trained_with"], line["serving_with"]) == (trained_with, serving_with)

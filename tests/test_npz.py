@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import struct
 import zipfile
 
@@ -15,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 import runtime.npz
 from runtime.model import Model, ModelError
-from runtime.npz import NpzError, RawArray, load_arrays, read_members
+from runtime.npz import NpzError, RawArray, load_arrays, parse_npy, read_members
 from tests.corpus import tutorial_model_bytes
 from tests.crafted import deflate, npy_header, zip_of
 
@@ -79,6 +80,152 @@ def test_object_arrays_are_refused_without_unpickling() -> None:
     np.savez(buffer, allow_pickle=True, a=np.array([{"evil": 1}], dtype=object))
     with pytest.raises(NpzError, match="header this reader does not accept"):
         load_arrays(buffer.getvalue())
+
+
+# The reader's header pattern before it was parsed by hand (runtime/npz.py): the parser must
+# accept no header this refused, and refuse only the shapes numpy.save never writes.
+FORMER_HEADER = re.compile(
+    r"\{'descr': '(\|u1|<f8)', 'fortran_order': False, "
+    r"'shape': \(((?:\d{1,10}, )*\d{1,10},?)?\), \} *\n"
+)
+
+
+def npy_member(header: str, data: bytes = b"") -> bytes:
+    raw = header.encode("latin-1")
+    return b"\x93NUMPY\x01\x00" + len(raw).to_bytes(2, "little") + raw + data
+
+
+def numpy_shape_text(shape: tuple[int, ...]) -> str:
+    """How numpy.save writes a shape (Python's repr of a tuple of ints)."""
+    return repr(tuple(shape))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "shape"),
+    [
+        ("<f8", ()),
+        ("<f8", (0,)),
+        ("|u1", (5,)),
+        ("<f8", (2, 3)),
+        ("|u1", (1, 0, 2)),
+        ("<f8", (1,) * 32),
+    ],
+)
+@pytest.mark.parametrize("padding", [0, 1, 63])
+def test_headers_as_numpy_writes_them(dtype: str, shape: tuple[int, ...], padding: int) -> None:
+    header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {numpy_shape_text(shape)}, }}"
+    count = 1
+    for dimension in shape:
+        count *= dimension
+    data = bytes(count * (8 if dtype == "<f8" else 1))
+    array = parse_npy(npy_member(header + " " * padding + "\n", data), "a.npy")
+    assert (array.dtype, array.shape, len(array.values)) == (dtype, shape, count)
+
+
+def test_the_largest_dimension_numpy_can_write_here() -> None:
+    header = "{'descr': '|u1', 'fortran_order': False, 'shape': (9999999999, 0), }\n"
+    assert parse_npy(npy_member(header), "a.npy").shape == (9999999999, 0)
+
+
+START = "{'descr': '<f8', 'fortran_order': False, 'shape': "
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        START + "(1,), }",  # no newline
+        START + "(1,), } \r\n",
+        START + "(1,), }\t\n",
+        START + "(1,), }\n ",
+        START + "(1,), }\n\n",
+        START + "(1,) }\n",
+        START + "(1,)}\n",
+        START + "[1], }\n",
+        START + "(1,), 'extra': 1, }\n",
+        "{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }\n",
+        "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }\n",
+        "{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }\n",
+        "{'descr': '<f8','fortran_order': False, 'shape': (1,), }\n",
+        "{'fortran_order': False, 'descr': '<f8', 'shape': (1,), }\n",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }",
+        "{'descr': '<f8', 'fortran_order': False, }\n",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': ), }\n",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (), }"[:-3] + "\n",
+        "\n",
+        "",
+    ],
+)
+def test_other_header_layouts_are_refused(header: str) -> None:
+    with pytest.raises(NpzError, match="header this reader does not accept"):
+        parse_npy(npy_member(header, bytes(8)), "a.npy")
+    assert FORMER_HEADER.fullmatch(header) is None
+
+
+def test_a_header_longer_than_its_member_is_refused() -> None:
+    member = npy_member(START + "(0,), }\n")
+    with pytest.raises(NpzError, match=r"a \.npy header longer than the member"):
+        parse_npy(member[:-1], "a.npy")
+
+
+@pytest.mark.parametrize(
+    ("shape", "former"),
+    [
+        ("(5)", True),  # a number, not a tuple: np.load refuses it too
+        ("(1, 2,)", True),  # a tuple, but numpy.save writes no trailing comma there
+        ("(007,)", True),  # leading zeros are not Python syntax: np.load refuses them
+        ("(00, 1)", True),
+        ("(12345678901,)", False),
+        ("( 5,)", False),
+        ("(5 ,)", False),
+        ("(5,  6)", False),
+        ("(5,6)", False),
+        ("(-1,)", False),
+        ("(+1,)", False),
+        ("(1_000,)", False),
+        ("(\xb2,)", False),  # superscript two: str.isdigit() says yes
+        ("(5L,)", False),
+        ("(True, 8211)", False),
+        ("(,)", False),
+        ("(, )", False),
+        ("(1, , 2)", False),
+    ],
+)
+def test_shapes_numpy_save_would_not_write_are_refused(shape: str, former: bool) -> None:
+    header = f"{START}{shape}, }}\n"
+    with pytest.raises(NpzError, match=r"header this reader does not accept \(its shape must be"):
+        parse_npy(npy_member(header, bytes(8)), "a.npy")
+    assert (FORMER_HEADER.fullmatch(header) is not None) is former
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    dtype=st.sampled_from(["<f8", "|u1", "<f4"]),
+    pieces=st.lists(
+        st.sampled_from(["0", "1", "7", "00", "07", "10", "9999999999", "12345678901", ",", ", "]),
+        max_size=8,
+    ),
+    padding=st.sampled_from(["", " ", "  ", "\t", " \n"]),
+)
+def test_the_parser_accepts_what_numpy_writes_of_what_the_pattern_accepted(
+    dtype: str, pieces: list[str], padding: str
+) -> None:
+    header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': ({''.join(pieces)}), }}"
+    header += padding + "\n"
+    former = FORMER_HEADER.fullmatch(header)
+    try:
+        array = parse_npy(npy_member(header), "a.npy")
+    except NpzError as exc:
+        # "declares shape": the header was accepted, then the (missing) data compared.
+        accepted = "declares shape" in str(exc)
+    else:
+        accepted = True
+        assert former is not None, header
+        assert array.dtype == former.group(1)
+    if former is None:
+        assert not accepted, header
+        return
+    shape = tuple(int(part) for part in (former.group(2) or "").replace(",", " ").split())
+    assert accepted == (f"({''.join(pieces)})" == numpy_shape_text(shape)), header
 
 
 def zip_with(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:

@@ -12,6 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from runtime.decision import SCORE_NAMES
+from runtime.families import FAMILIES, family_class
+
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 # localserver/ is not shipped: nothing in runtime/ may need it.
 FORBIDDEN = ("sklearn", "scipy", "joblib", "pandas", "exporter", "localserver")
@@ -37,6 +40,44 @@ def test_importing_runtime_loads_no_training_stack(small_model_path: Path) -> No
     assert '"status":200' in result.stdout  # ... and answered with it
     assert loaded.isdisjoint(FORBIDDEN), loaded & set(FORBIDDEN)
     assert "numpy" not in loaded
+
+
+def test_a_cold_start_imports_no_typing_and_one_family(small_model_path: Path) -> None:
+    """typing costs ~4 ms of import and each unused family module more: the runtime names
+    its types for type checkers only, and imports the family its model names (and
+    unicodedata only for a model trained on another Python)."""
+    code = (
+        "import sys; assert 'typing' not in sys.modules, 'the interpreter loaded it itself'; "
+        "import json, runtime.handler; "
+        "response = runtime.handler.lambda_handler({'httpMethod': 'POST', 'path': '/predict', "
+        "'headers': {'Content-Type': 'application/json'}, 'body': '{\"text\": \"hi\"}'}, None); "
+        "print(json.dumps([response['statusCode'], 'typing' in sys.modules, "
+        "'unicodedata' in sys.modules, "
+        "runtime.handler.ADAPTER.api.holder.get().family_name, "
+        "sorted(m for m in sys.modules if m.startswith('runtime.families.'))]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=RUNTIME.parent,
+        env={**os.environ, "MODEL_PATH": str(small_model_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    status, typing_loaded, tables_loaded, family, modules = json.loads(
+        result.stdout.splitlines()[-1]
+    )
+    assert (status, typing_loaded) == (200, False)
+    assert not tables_loaded  # trained on this Python: its Unicode tables need no look
+    module = FAMILIES[family][0]
+    assert modules == sorted({f"runtime.families.{name}" for name in ("common", "family", module)})
+
+
+def test_every_registered_family_names_its_scorer_class() -> None:
+    for name in FAMILIES:
+        scorer = family_class(name)
+        assert isinstance(scorer, type), name
+        assert scorer.score_method in SCORE_NAMES, name  # type: ignore[attr-defined]
 
 
 def test_no_runtime_module_imports_training_code() -> None:

@@ -12,8 +12,11 @@ A new source is one module with ``NAME``, ``matches``, ``parse`` and ``render``,
 from __future__ import annotations
 
 from runtime.events import direct, http_v2, rest_v1
-from runtime.events._common import EventSource
 from runtime.http_types import BadEvent
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from runtime.events._common import EventSource  # a Protocol, for type checkers only
 
 SOURCES: tuple[EventSource, ...] = (http_v2, rest_v1, direct)
 FALLBACK: EventSource = rest_v1
@@ -32,4 +35,4 @@ def source_of(event: object) -> EventSource:
     )
 
 
-__all__ = ["FALLBACK", "SOURCES", "EventSource", "source_of"]
+__all__ = ["FALLBACK", "SOURCES", "source_of"]

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import binascii
-from typing import Any, Protocol
 
 from runtime.http_types import BadEvent, HttpError, Request, Response
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
-class EventSource(Protocol):
-    """What each module in ``runtime/events/`` provides (a module satisfies a Protocol)."""
+    class EventSource(Protocol):
+        """What each module in ``runtime/events/`` provides (a module satisfies a Protocol).
 
-    NAME: str
+        Only type checkers need it: nothing checks a source against it at run time.
+        """
 
-    def matches(self, event: dict[str, Any]) -> bool: ...
+        NAME: str
 
-    def parse(self, event: dict[str, Any]) -> Request: ...
+        def matches(self, event: dict[str, Any]) -> bool: ...
 
-    def render(self, response: Response) -> dict[str, Any]: ...
+        def parse(self, event: dict[str, Any]) -> Request: ...
+
+        def render(self, response: Response) -> dict[str, Any]: ...
 
 
 def proxy_response(response: Response) -> dict[str, Any]:

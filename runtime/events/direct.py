@@ -7,10 +7,13 @@ as the JSON request, so ``{"body": {"text": "..."}}`` works from the console too
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from runtime.events._common import decoded_body, header_map, proxy_response
 from runtime.http_types import BadEvent, Request
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "direct"
 render = proxy_response

@@ -6,8 +6,6 @@ separately and are not used. On a named stage ``rawPath`` starts with ``/<stage>
 
 from __future__ import annotations
 
-from typing import Any
-
 from runtime.events._common import (
     decoded_body,
     header_map,
@@ -16,6 +14,10 @@ from runtime.events._common import (
     strip_stage,
 )
 from runtime.http_types import BadEvent, Request
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "http_v2"
 render = proxy_response

@@ -7,8 +7,6 @@ names arrive in whatever case the client used.
 
 from __future__ import annotations
 
-from typing import Any
-
 from runtime.events._common import (
     decoded_body,
     header_map,
@@ -18,6 +16,10 @@ from runtime.events._common import (
     text_field,
 )
 from runtime.http_types import Request
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "rest_v1"
 render = proxy_response

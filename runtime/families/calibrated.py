@@ -14,14 +14,18 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from runtime.families.common import ArgmaxLabels, Rows, expit
-from runtime.families.family import Contributions, Take
+from runtime.families.family import Contributions
 from runtime.families.linear import LinearScores, n_outputs_for
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import numpy as np
+
+    from runtime.families.family import Take
 
 METHODS = ("sigmoid", "isotonic")
 MAX_ESTIMATORS = 20

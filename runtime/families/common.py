@@ -9,9 +9,13 @@ The NumPy functions import NumPy when first called: a single message never does.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, NamedTuple
 
+from runtime.records import NamedTuple
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import numpy as np
 
 

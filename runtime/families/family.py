@@ -9,16 +9,19 @@ path for a few messages and a NumPy path for batches, and the two agree bit for 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from runtime.records import NamedTuple
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Protocol
+
     import numpy as np
 
     from runtime.families.common import Rows
 
-# Hands a family its arrays from the model file, checked: (name, dtype, shape) -> values.
-Take = Callable[[str, str, tuple[int, ...]], "memoryview[Any]"]
+    # Hands a family its arrays from the model file, checked: (name, dtype, shape) -> values.
+    Take = Callable[[str, str, tuple[int, ...]], memoryview[Any]]
 
 
 class Contributions(NamedTuple):
@@ -36,26 +39,29 @@ class Contributions(NamedTuple):
     per_term: list[list[float]]
 
 
-class Family(Protocol):
-    score_method: str  # the scikit-learn method whose output ``scores`` is
-    has_proba: bool
-    n_classes: int
+# The scorer's interface and its constructor's signature. Only type checkers need them: the
+# registry in runtime/families/__init__.py names the classes, nothing checks them at run time.
+if TYPE_CHECKING:
 
-    def scores(self, columns: list[int], values: list[float]) -> list[float]: ...
+    class Family(Protocol):
+        score_method: str  # the scikit-learn method whose output ``scores`` is
+        has_proba: bool
+        n_classes: int
 
-    def scores_batch(self, rows: Rows) -> np.ndarray: ...
+        def scores(self, columns: list[int], values: list[float]) -> list[float]: ...
 
-    def label_index(self, scores: list[float]) -> int: ...
+        def scores_batch(self, rows: Rows) -> np.ndarray: ...
 
-    def label_index_batch(self, scores: np.ndarray) -> np.ndarray: ...
+        def label_index(self, scores: list[float]) -> int: ...
 
-    def proba(self, scores: list[float]) -> list[float] | None: ...
+        def label_index_batch(self, scores: np.ndarray) -> np.ndarray: ...
 
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray | None: ...
+        def proba(self, scores: list[float]) -> list[float] | None: ...
 
-    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]: ...
+        def proba_batch(self, scores: np.ndarray) -> np.ndarray | None: ...
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions: ...
+        def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]: ...
 
+        def contributions(self, columns: list[int], values: list[float]) -> Contributions: ...
 
-FamilyFactory = Callable[[dict[str, Any], Take, int, int], Family]
+    FamilyFactory = Callable[[dict[str, Any], Take, int, int], Family]

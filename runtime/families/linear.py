@@ -11,8 +11,6 @@ otherwise). They differ only in ``predict_proba``, named by ``proba`` in the fil
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from runtime.families.common import (
     Rows,
     argmax,
@@ -24,10 +22,15 @@ from runtime.families.common import (
     softmax,
     softmax_batch,
 )
-from runtime.families.family import Contributions, Take
+from runtime.families.family import Contributions
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import numpy as np
+
+    from runtime.families.family import Take
 
 PROBA_KINDS = ("logistic", "ovr_logistic", "modified_huber", None)
 

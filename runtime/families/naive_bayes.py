@@ -12,8 +12,6 @@ bit for bit; labels and probabilities follow from them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from runtime.families.common import (
     ArgmaxLabels,
     Rows,
@@ -23,10 +21,15 @@ from runtime.families.common import (
     logsumexp_proba,
     logsumexp_proba_batch,
 )
-from runtime.families.family import Contributions, Take
+from runtime.families.family import Contributions
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import numpy as np
+
+    from runtime.families.family import Take
 
 
 # GaussianNB's per-column memo, all classes together: ~0.2 KiB an entry, so at most ~7 MiB.
