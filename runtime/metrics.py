@@ -80,12 +80,18 @@ def score_bucket(prediction: Mapping[str, Any], classes: Sequence[object]) -> st
 
 class _Layout:
     """Everything about a request's metrics line that depends only on the model: the
-    metric names in order, their units as the EMF directive, and the zeros to count from."""
+    metric names in order, their units as the EMF directive, and the zeros to count from.
+
+    Names are ``Messages``, ``Latency``, the per-label and per-bucket counts, then
+    ``OutOfVocabularyShare``, cut at ``MAX_METRICS``; the counts' JSON of a one-message
+    request (one label, one bucket) is built once per outcome and kept.
+    """
 
     def __init__(self, namespace: str, classes: tuple[object, ...], buckets: tuple[str, ...]):
+        self.classes = classes
         self.predicted = {label: metric_name("Predicted", label) for label in classes}
         self.bucket = {bucket: metric_name("ScoreBucket", bucket) for bucket in buckets}
-        self.zeros: dict[str, float] = dict.fromkeys(
+        self.zeros: dict[str, int] = dict.fromkeys(
             [*self.predicted.values(), *self.bucket.values()], 0
         )
         self.counted = ("Messages", "Latency", *self.zeros)
@@ -96,13 +102,48 @@ class _Layout:
             )
             for coverage in (False, True)
         }
+        # The count members each line carries, and whether the share fits after them.
+        self.count_names = {
+            coverage: [name for name in self.metric_names(coverage)[2:] if name in self.zeros]
+            for coverage in (False, True)
+        }
+        self.share_fits = "OutOfVocabularyShare" in self.metric_names(True)
+        self._single: dict[tuple[object, str | None, bool], str] = {}
 
     def metric_names(self, coverage: bool) -> list[str]:
         names = [*self.counted, *(["OutOfVocabularyShare"] if coverage else [])]
         return names[:MAX_METRICS]
 
+    def counts_json(self, predictions: Sequence[Mapping[str, Any]], coverage: bool) -> str:
+        """``"Predicted_ham":1,"Predicted_spam":0,...``: every count member, in order."""
+        if len(predictions) != 1:
+            return self._counts_json(predictions, coverage)
+        prediction = predictions[0]
+        key = (prediction["label"], score_bucket(prediction, self.classes), coverage)
+        found = self._single.get(key)
+        if found is None:
+            found = self._counts_json(predictions, coverage)
+            if len(self._single) < _SINGLE_KEPT:  # labels x buckets; bounded all the same
+                self._single[key] = found
+        return found
+
+    def _counts_json(self, predictions: Sequence[Mapping[str, Any]], coverage: bool) -> str:
+        values = dict(self.zeros)
+        for prediction in predictions:
+            name = self.predicted.get(prediction["label"])
+            if name is not None:
+                values[name] += 1
+        if self.bucket:
+            for prediction in predictions:
+                found = score_bucket(prediction, self.classes)
+                if found is not None:
+                    values[self.bucket[found]] += 1
+        # Metric names are sanitised ASCII: no escaping needed.
+        return ",".join([f'"{name}":{values[name]}' for name in self.count_names[coverage]])
+
 
 UNITS = {"Latency": "Milliseconds", "OutOfVocabularyShare": "Percent"}
+_SINGLE_KEPT = 1024
 
 
 @functools.lru_cache(maxsize=64)
@@ -131,30 +172,19 @@ def emf_line(
         has_proba = any("probabilities" in p for p in predictions)
         buckets = PROBABILITY_BUCKETS if has_proba else SCORE_BANDS
     layout = _layout(namespace, tuple(classes), buckets)
-    values: dict[str, float] = {"Messages": len(predictions), "Latency": round(latency_ms, 3)}
-    values.update(layout.zeros)
-    for prediction in predictions:
-        name = layout.predicted.get(prediction["label"]) or metric_name(
-            "Predicted", prediction["label"]
-        )
-        values[name] = values.get(name, 0) + 1
-    if buckets:
-        for prediction in predictions:
-            found = score_bucket(prediction, classes)
-            if found is not None:
-                values[layout.bucket[found]] += 1
     coverage = vocabulary_coverage is not None and vocabulary_coverage[1] > 0
-    if coverage:
+    members = f'"Messages":{len(predictions)},"Latency":{round(latency_ms, 3)!r}'
+    counts = layout.counts_json(predictions, coverage)
+    if counts:
+        members += "," + counts
+    if coverage and layout.share_fits:
         known, total = vocabulary_coverage  # type: ignore[misc]
-        values["OutOfVocabularyShare"] = round(100.0 * (total - known) / total, 3)
-    names = layout.metric_names(coverage)
+        members += f',"OutOfVocabularyShare":{round(100.0 * (total - known) / total, 3)!r}'
     timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
-    # Metric names are sanitised ASCII and values finite numbers: no escaping needed.
-    metrics = ",".join([f'"{name}":{values[name]!r}' for name in names])
     return (
         f'{{"_aws":{{"Timestamp":{int(timestamp)},"CloudWatchMetrics":'
         f"{layout.directives[coverage]}}},"
-        f'"{DIMENSION}":{_quote(service)},"msg":"metrics","model":{_quote(model_id)},{metrics}}}'
+        f'"{DIMENSION}":{_quote(service)},"msg":"metrics","model":{_quote(model_id)},{members}}}'
     )
 
 

@@ -210,3 +210,60 @@ def test_classify_counts_the_same_coverage_as_a_separate_analysis(vectorise: boo
         model.classify(texts, coverage=coverage)
     assert tuple(coverage) == model.vocabulary_coverage(texts)
     assert 0 < coverage[0] < coverage[1]
+
+
+@pytest.mark.parametrize("coverage", [(3, 4), None])
+def test_many_classes_are_cut_at_the_directive_limit(coverage: tuple[int, int] | None) -> None:
+    classes = tuple(f"c{i}" for i in range(150))
+
+    def line(labels: list[str]) -> dict:
+        predictions = [{"label": label, "scores": {}} for label in labels]
+        return assert_valid_emf(
+            emf_line(
+                classes=classes,
+                predictions=predictions,
+                latency_ms=2.0,
+                vocabulary_coverage=coverage,
+                service="s",
+            )
+        )
+
+    for labels in (["c3"], ["c3", "c3", "c149"], ["c149"]):  # one message is built once, kept
+        document = line(labels)
+        names = [m["Name"] for m in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+        assert len(names) == 100
+        members = [k for k in document if k not in ("_aws", "Service", "msg", "model")]
+        assert members == names  # exactly the directive's metrics, in its order
+        assert "OutOfVocabularyShare" not in document  # past the limit, as the directive says
+        assert document["Predicted_c3"] == labels.count("c3")
+        assert "Predicted_c149" not in document
+
+
+def test_one_message_lines_agree_with_the_batch_counting() -> None:
+    _, model = fitted("multinomial_nb")
+    texts = ["free prize now", "see you at lunch", "win cash prize", "call me later"]
+    for text in texts * 2:  # the second round reads the kept counts
+        [prediction] = model.classify([text])
+        single = assert_valid_emf(
+            emf_line(
+                classes=model.classes,
+                predictions=[prediction],
+                latency_ms=1.0,
+                vocabulary_coverage=(1, 2),
+                service="s",
+            )
+        )
+        doubled = assert_valid_emf(
+            emf_line(
+                classes=model.classes,
+                predictions=[prediction, prediction],
+                latency_ms=1.0,
+                vocabulary_coverage=(1, 2),
+                service="s",
+            )
+        )
+        counts = {k: v for k, v in single.items() if k.startswith(("Predicted_", "ScoreBucket_"))}
+        assert {k: 2 * v for k, v in counts.items()} == {
+            k: v for k, v in doubled.items() if k.startswith(("Predicted_", "ScoreBucket_"))
+        }
+        assert sum(v for k, v in counts.items() if k.startswith("Predicted_")) == 1
