@@ -1,11 +1,12 @@
 """One JSON object per line on stdout, which Lambda ships to CloudWatch as one event.
 
 Only metadata is logged: SMS text is personal data, so no function here accepts it.
+Failures are swallowed with try/except, not contextlib.suppress: contextlib is ~0.5 ms of
+a cold start, and nothing else on that path imports it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
@@ -27,9 +28,11 @@ def _string(value: object) -> str:
 
 def emit(record: dict[str, Any]) -> None:
     """Write one log line; logging must never be why a request fails."""
-    with contextlib.suppress(Exception):  # a broken stdout cannot be reported anywhere
+    try:
         sys.stdout.write(_dumps(record) + "\n")
         sys.stdout.flush()
+    except Exception:  # a broken stdout cannot be reported anywhere
+        pass
 
 
 def request(
@@ -55,11 +58,13 @@ def request(
     if error is not None:
         line += f',"error":{_known(error)}'
     line += "}\n"
-    with contextlib.suppress(Exception):  # logging must never be why a request fails
+    try:
         if metrics is not None:  # the EMF line beside it, in the same write
             line += metrics(latency_ms) + "\n"
         sys.stdout.write(line)
         sys.stdout.flush()
+    except Exception:  # logging must never be why a request fails
+        pass
 
 
 # Event kinds, routes, error codes and the model id come from small fixed sets: each is

@@ -109,14 +109,21 @@ def all_finite(values: memoryview[Any]) -> bool:
 
     ``math.isfinite(sum(values))`` took 0.47 ms for the tutorial model's arrays against
     0.03 ms (Python 3.12+ compensates float sums), and refused finite values whose sum
-    passes the float range.
+    passes the float range. Read a piece at a time, so a large array is not copied whole.
     """
-    raw = values.tobytes()  # slicing bytes with a step is ~4x faster than a memoryview
-    high = raw[7::8]
-    if b"\x7f" not in high and b"\xff" not in high:  # every |value| < 2**1009: the usual case
-        return True
-    suspects = int.from_bytes(high.translate(_EXPONENT_HIGH), "little")
-    return not suspects & int.from_bytes(raw[6::8].translate(_EXPONENT_LOW), "little")
+    for start in range(0, len(values), _FINITE_PIECE):
+        # Slicing bytes with a step is ~4x faster than slicing a memoryview.
+        raw = values[start : start + _FINITE_PIECE].tobytes()
+        high = raw[7::8]
+        if b"\x7f" not in high and b"\xff" not in high:  # all |value| < 2**1009: the usual case
+            continue
+        suspects = int.from_bytes(high.translate(_EXPONENT_HIGH), "little")
+        if suspects & int.from_bytes(raw[6::8].translate(_EXPONENT_LOW), "little"):
+            return False
+    return True
+
+
+_FINITE_PIECE = 1 << 17  # values: 1 MiB of bytes
 
 
 def read_model_file(data: bytes, *, verify_content: bool = True) -> ModelFile:

@@ -79,3 +79,11 @@ def test_take_refuses_non_finite_arrays(bad: float) -> None:
     file = ModelFile({}, {"w": RawArray("<f8", (3,), values, data)})
     with pytest.raises(ModelError, match=r"array 'w' contains NaN or infinite values"):
         file.take("w", "<f8", (3,))
+
+
+@pytest.mark.parametrize("position", [0, (1 << 17) - 1, 1 << 17, (1 << 18) + 5])
+def test_a_bad_value_in_any_piece_of_a_large_array_is_found(position: int) -> None:
+    values = array("d", [1e308]) * ((1 << 18) + 10)  # read in pieces of 2**17 values
+    assert all_finite(memoryview(values))
+    values[position] = math.nan
+    assert not all_finite(memoryview(values))
