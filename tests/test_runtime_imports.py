@@ -20,24 +20,30 @@ RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 FORBIDDEN = ("sklearn", "scipy", "joblib", "pandas", "exporter", "localserver")
 
 
+def run_fresh(code: str, model_path: Path) -> str:
+    """``code`` in a new interpreter serving ``model_path``; its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=RUNTIME.parent,
+        env={**os.environ, "MODEL_PATH": str(model_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
 def test_importing_runtime_loads_no_training_stack(small_model_path: Path) -> None:
     code = (
         "import sys, json, runtime.model, runtime.handler; "
         "runtime.handler.lambda_handler({'body': 'free prize now'}, None); "
         "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=RUNTIME.parent,
-        env={**os.environ, "MODEL_PATH": str(small_model_path)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    stdout = run_fresh(code, small_model_path)
     # Importing the handler logs a model_loaded line first; the probe's list is last.
-    loaded = set(json.loads(result.stdout.splitlines()[-1]))
+    loaded = set(json.loads(stdout.splitlines()[-1]))
     assert "runtime" in loaded  # the probe really imported the model code
-    assert '"status":200' in result.stdout  # ... and answered with it
+    assert '"status":200' in stdout  # ... and answered with it
     assert loaded.isdisjoint(FORBIDDEN), loaded & set(FORBIDDEN)
     assert "numpy" not in loaded
 
@@ -56,16 +62,8 @@ def test_a_cold_start_imports_no_typing_and_one_family(small_model_path: Path) -
         "runtime.handler.ADAPTER.api.holder.get().family_name, "
         "sorted(m for m in sys.modules if m.startswith('runtime.families.'))]))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=RUNTIME.parent,
-        env={**os.environ, "MODEL_PATH": str(small_model_path)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     status, typing_loaded, tables_loaded, family, modules = json.loads(
-        result.stdout.splitlines()[-1]
+        run_fresh(code, small_model_path).splitlines()[-1]
     )
     assert (status, typing_loaded) == (200, False)
     assert not tables_loaded  # trained on this Python: its Unicode tables need no look
