@@ -247,9 +247,10 @@ class BlockRuntime:
         return columns, self._tf_idf(columns, counts)
 
     def _tf_idf(self, columns: list[int], counts: dict[int, int]) -> list[float]:
-        """Counts to values, the usual leading steps done in the same pass (a third faster
-        per message than one list per step). ``n * w`` of an int is ``float(n) * w``
-        exactly, and the table holds NumPy's ``log(n) + 1``, so the values are the same."""
+        """Counts to values, the usual leading steps done in the same pass (the tutorial's
+        row: 113,000 instructions instead of 142,000 with a list per step). ``n * w`` of an
+        int is ``float(n) * w`` exactly, and the table holds NumPy's ``log(n) + 1``, so the
+        values are the same."""
         steps, idf, table = self.block.steps, self.idf, self._log_table
         if steps[:1] == ("sublinear_tf",) and table is not None and columns:
             if min(counts.values()) >= 1 and max(counts.values()) <= LOG_TABLE_SIZE:

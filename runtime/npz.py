@@ -46,8 +46,8 @@ _INFLATE_PIECE = 1 << 20
 DTYPES = {"|u1": ("B", 1), "<f8": ("d", 8)}
 _NPY_MAGIC = b"\x93NUMPY"
 # Exactly the header numpy.save writes: C order, a dtype above, a tuple of ints, then
-# spaces up to a newline. Parsed by hand: compiling the equivalent regex took ~2 ms of
-# every cold start.
+# spaces up to a newline. Parsed by hand: compiling the equivalent regex took ~0.2 ms
+# (a million instructions) of every cold start.
 _HEADER_START = "{'descr': '"
 _HEADER_ORDER = "', 'fortran_order': False, 'shape': ("
 _HEADER_END = "), }"
