@@ -142,10 +142,14 @@ class GaussianNB(_NaiveBayes):
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
         jll = []
         theta, var, n_features = self._theta, self._var, self._n_features
-        if sum(map(len, self._terms)) > _MAX_TERMS_KEPT:  # bounded, whatever clients send
-            self._terms = [{} for _ in self._terms]
+        memo = self._terms
+        adding = len(columns) * self.n_classes  # at most; bounded whatever clients send
+        if sum(map(len, memo)) + adding > _MAX_TERMS_KEPT:
+            memo = self._terms = [{} for _ in memo]
+            if adding > _MAX_TERMS_KEPT:  # one long message: its own throwaway dicts
+                memo = [{} for _ in memo]
         for k, (log_prior, log_norm, zero_doc_distance) in enumerate(self._constants):
-            terms, base = self._terms[k], k * n_features
+            terms, base = memo[k], k * n_features
             correction = 0.0  # summed in column order, as np.bincount does in the batch path
             for column, x in zip(columns, values, strict=True):
                 term = terms.get(column)

@@ -1,0 +1,24 @@
+"""Bounds of the families' own state: what clients send cannot grow it without limit."""
+
+from __future__ import annotations
+
+from tests.families import fitted
+
+
+def test_the_gaussian_nb_memo_stays_bounded_whatever_the_message(monkeypatch) -> None:
+    """One message with more columns than the memo holds must not grow it past its bound."""
+    from runtime.families import naive_bayes
+
+    monkeypatch.setattr(naive_bayes, "_MAX_TERMS_KEPT", 6)
+    _, model = fitted("gaussian_nb")
+    family = model.family
+    n = model.featurizer.n_features
+    assert n * model.family.n_classes > 6  # the whole vocabulary would not fit
+    memo_size = lambda: sum(map(len, family._terms))  # noqa: E731
+    reference = family.scores(*model.transform_one("free prize"))
+    everything = family.scores(list(range(n)), [0.1] * n)
+    assert memo_size() <= 6
+    for _ in range(3):  # filling, clearing and refilling give the same scores
+        assert family.scores(*model.transform_one("free prize")) == reference
+        assert family.scores(list(range(n)), [0.1] * n) == everything
+        assert memo_size() <= 6
