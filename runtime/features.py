@@ -41,6 +41,10 @@ MAX_VOCABULARY_TERMS = 500_000
 MAX_HASHING_FEATURES = 1 << 24  # beyond it the weights alone pass the file's inflate cap
 LOG_TABLE_SIZE = 256  # log(n) + 1 for counts 1..256, computed by NumPy at export
 LOG_TABLE = "features.log_table"
+# The hashing memo: at most this many terms of at most this many characters (22 MiB full,
+# measured with tracemalloc).
+_HASHES_KEPT = 100_000
+_HASH_KEPT_CHARS = 64
 _ANALYZER_KEYS = ("analyzer", "lowercase", "strip_accents", "token_pattern", "ngram_range")
 
 
@@ -207,12 +211,18 @@ class BlockRuntime:
         return self._analyze_whole(text)
 
     def hashed(self, term: str) -> tuple[int, int]:
-        """(column, sign), memoised: a term's hash is pure Python and costs ~1 us."""
+        """(column, sign), memoised: a term's hash is pure Python and costs ~1 us.
+
+        Bounded in entries and in size, whatever clients send: a term longer than
+        ``_HASH_KEPT_CHARS`` (one 1 MB "word", say) is hashed but not kept.
+        """
         found = self._hashes.get(term)
         if found is None:
-            if len(self._hashes) >= 100_000:  # bounded, whatever clients send
-                self._hashes.clear()
-            found = self._hashes[term] = hashed_column(term, self.block.n_features)
+            found = hashed_column(term, self.block.n_features)
+            if len(term) <= _HASH_KEPT_CHARS:
+                if len(self._hashes) >= _HASHES_KEPT:
+                    self._hashes.clear()
+                self._hashes[term] = found
         return found
 
     def counts(self, terms: Iterable[str], tally: list[int] | None = None) -> dict[int, int]:

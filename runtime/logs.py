@@ -58,9 +58,12 @@ def request(
     if error is not None:
         line += f',"error":{_known(error)}'
     line += "}\n"
-    try:
-        if metrics is not None:  # the EMF line beside it, in the same write
+    if metrics is not None:  # the EMF line beside it, in the same write
+        try:  # noqa: SIM105 - see the module's docstring
             line += metrics(latency_ms) + "\n"
+        except Exception:  # a broken metrics line must not take the request line with it
+            pass
+    try:
         sys.stdout.write(line)
         sys.stdout.flush()
     except Exception:  # logging must never be why a request fails

@@ -142,20 +142,20 @@ class GaussianNB(_NaiveBayes):
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
         jll = []
         theta, var, n_features = self._theta, self._var, self._n_features
-        memo = self._terms
         adding = len(columns) * self.n_classes  # at most; bounded whatever clients send
-        if sum(map(len, memo)) + adding > _MAX_TERMS_KEPT:
-            memo = self._terms = [{} for _ in memo]
-            if adding > _MAX_TERMS_KEPT:  # one long message: its own throwaway dicts
-                memo = [{} for _ in memo]
+        keep = adding <= _MAX_TERMS_KEPT  # a longer message reads the arrays, keeps nothing
+        if keep and sum(map(len, self._terms)) + adding > _MAX_TERMS_KEPT:
+            self._terms = [{} for _ in self._terms]
         for k, (log_prior, log_norm, zero_doc_distance) in enumerate(self._constants):
-            terms, base = memo[k], k * n_features
+            terms, base = self._terms[k], k * n_features
             correction = 0.0  # summed in column order, as np.bincount does in the batch path
             for column, x in zip(columns, values, strict=True):
                 term = terms.get(column)
                 if term is None:
                     t, v = theta[base + column], var[base + column]
-                    term = terms[column] = (t, v, t * t / v)
+                    term = (t, v, t * t / v)
+                    if keep:
+                        terms[column] = term
                 t, v, zero_term = term
                 d = x - t
                 # (x - theta)^2 / var replaces the empty document's theta^2 / var.

@@ -1,4 +1,4 @@
-"""Bounds of the families' own state: what clients send cannot grow it without limit."""
+"""The runtime's memos: what clients send cannot grow them without limit."""
 
 from __future__ import annotations
 
@@ -22,3 +22,19 @@ def test_the_gaussian_nb_memo_stays_bounded_whatever_the_message(monkeypatch) ->
         assert family.scores(*model.transform_one("free prize")) == reference
         assert family.scores(list(range(n)), [0.1] * n) == everything
         assert memo_size() <= 6
+
+
+def test_the_hashing_memo_keeps_no_long_terms(monkeypatch) -> None:
+    """A 1 MB "word" is hashed as scikit-learn hashes it but not kept, however often sent."""
+    from runtime import features
+
+    monkeypatch.setattr(features, "_HASHES_KEPT", 5)
+    _, model = fitted("sgd_hashing")
+    block = model.featurizer.blocks[0]
+    long_word = "x" * 100_000
+    expected = model.transform_one(long_word)
+    for i in range(20):
+        assert model.transform_one(long_word) == expected
+        model.transform_one(f"w{i} v{i} u{i}")
+        assert len(block._hashes) <= 5
+        assert all(len(term) <= features._HASH_KEPT_CHARS for term in block._hashes)
