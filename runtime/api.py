@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 
 from runtime import __version__, metrics
-from runtime.config import Settings
+from runtime.config import RESPONSE_MAX_BYTES, Settings
 from runtime.http_types import HttpError, Request, Response
 from runtime.model_source import ModelHolder, ModelUnavailable
 
@@ -149,7 +149,17 @@ class Api:
             payload: dict[str, Any] = {"predictions": answers, "model": model.model_id}
         else:
             payload = {**answers[0], "model": model.model_id}
-        response = Response(200, _encode(payload), self._headers(request), texts=len(texts))
+        body = _encode(payload)
+        # ASCII only (_encode escapes the rest); the proxy response escapes quotes again.
+        size = len(body) + body.count('"') + body.count("\\")
+        if size > RESPONSE_MAX_BYTES:
+            raise HttpError(
+                413,
+                "response_too_large",
+                f"the answer would be {size} bytes; Lambda carries at most {RESPONSE_MAX_BYTES}: "
+                "send fewer texts" + (", or ask for fewer terms (top)" if top is not None else ""),
+            )
+        response = Response(200, body, self._headers(request), texts=len(texts))
         response.metrics = lambda latency_ms: metrics.emf_line(
             classes=model.classes,
             predictions=predictions,

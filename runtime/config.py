@@ -22,9 +22,13 @@ DEFAULT_MAX_BATCH_SIZE = 1000
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # Lambda refuses synchronous payloads above 6 MB; the event's own fields need room too.
 LAMBDA_MAX_BODY_BYTES = 6_000_000
-# Each prediction is at most ~90 bytes of response JSON: 50,000 stay well under the same
-# 6 MB limit on responses (beyond it API Gateway would answer 502).
+# Each prediction is at most ~90 bytes of response JSON: 50,000 stay under the same 6 MB
+# limit on responses (beyond it API Gateway would answer 502). Explanations list a
+# message's own terms, so their size follows the body's: RESPONSE_MAX_BYTES refuses those.
 LAMBDA_MAX_BATCH_SIZE = 50_000
+# The largest answer body, as Lambda's runtime will carry it (JSON-escaped again inside the
+# proxy response): 6 MB less room for the status and headers. A larger one is a 413.
+RESPONSE_MAX_BYTES = 6_000_000 - 16 * 1024
 # The largest model object read from S3 (or from the /tmp cache), checked against S3's
 # Content-Length before any of the body is read. The tutorial's model is 0.16 MiB; 32 MiB
 # leaves room for far larger vocabularies while a download (held once: a 30 MiB object

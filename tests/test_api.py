@@ -125,3 +125,23 @@ def test_an_api_without_a_model_holder_needs_the_reason():
 def test_parse_content_type(value, expected):
     assert parse_content_type(value) == expected
     assert parse_content_type(value) == expected  # the second time from the cache
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_an_answer_larger_than_lambda_carries_is_a_413_that_says_so(monkeypatch, explain):
+    """Explanations grow with the messages' terms: a large enough batch would pass Lambda's
+    6 MB response limit, which API Gateway answers with a bare 502."""
+    from runtime import api as api_module
+
+    monkeypatch.setattr(api_module, "RESPONSE_MAX_BYTES", 2_000)
+    api, _ = make_api()
+    body = {"texts": ["win a prize"] * 5}
+    assert post(api, json.dumps(body))[0] == 200
+    body = {"texts": ["win a prize"] * 50, **({"explain": True} if explain else {})}
+    if explain:
+        api.holder.get().explain = lambda texts, top: [{"terms": []} for _ in texts]
+    status, answer = post(api, json.dumps(body))
+    assert status == 413
+    assert answer["error"]["code"] == "response_too_large"
+    assert "Lambda carries at most 2000" in answer["error"]["message"]
+    assert ("top" in answer["error"]["message"]) == explain
