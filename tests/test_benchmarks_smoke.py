@@ -18,9 +18,9 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from tests.datafiles import kaggle_csv
 
-RUN = PROJECT_ROOT / "benchmarks" / "run.py"
 COMMITTED = [
-    PROJECT_ROOT / "benchmarks" / name for name in ("results.md", "chart.png", "crossover.md")
+    PROJECT_ROOT / "benchmarks" / name
+    for name in ("results.md", "chart.png", "crossover.md", "breakdown.md")
 ]
 
 
@@ -31,22 +31,34 @@ def _fingerprints() -> dict[Path, str | None]:
     }
 
 
-def test_smoke_run_prints_the_table_and_writes_only_to_out(tmp_path: Path) -> None:
+def run_smoke(
+    tmp_path: Path, script: str, *options: str, timeout: float = 300
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``benchmarks/<script>.py --smoke`` on 300 messages; (the finished run, its --out).
+
+    Fails unless it exits 0 and leaves every committed report as it was.
+    """
     data = tmp_path / "spam.csv"
     data.write_bytes(kaggle_csv(300))
     out = tmp_path / "out"
     before = _fingerprints()
-
+    command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / f"{script}.py"), "--smoke"]
     result = subprocess.run(
-        [sys.executable, str(RUN), "--smoke", "--data", str(data), "--out", str(out)],
+        [*command, *options, "--data", str(data), "--out", str(out)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
-
     assert result.returncode == 0, result.stderr[-3000:]
+    assert _fingerprints() == before
+    return result, out
+
+
+def test_smoke_run_prints_the_table_and_writes_only_to_out(tmp_path: Path) -> None:
+    result, out = run_smoke(tmp_path, "run")
+
     assert "| metric (median) |" in result.stdout
     assert "cold start, wall" in result.stdout
     assert "label disagreements with scikit-learn" in result.stdout
@@ -63,7 +75,6 @@ def test_smoke_run_prints_the_table_and_writes_only_to_out(tmp_path: Path) -> No
     assert "## Built-in recipes" in report
     has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     assert (out / "chart.png").is_file() == has_matplotlib
-    assert _fingerprints() == before
 
 
 @pytest.mark.parametrize("script", ["run", "crossover", "breakdown"])
@@ -77,35 +88,16 @@ def test_every_option_says_what_it_does_and_its_default(script: str) -> None:
 
 
 def test_crossover_smoke_compares_both_rules_and_writes_only_to_out(tmp_path: Path) -> None:
-    data = tmp_path / "spam.csv"
-    data.write_bytes(kaggle_csv(300))
-    out = tmp_path / "out"
-    before = _fingerprints()
-
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_ROOT / "benchmarks" / "crossover.py"),
-            "--smoke",
-            "--max-n",
-            "3",
-            "--recipes",
-            "tutorial",
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr[-3000:]
+    _, out = run_smoke(tmp_path, "crossover", "--max-n", "3", "--recipes", "tutorial", timeout=120)
     report = (out / "crossover.md").read_text()
     assert "| recipes | best n |" in report
     assert "| all, each recipe weighted alike |" in report
     assert "`import numpy`" in report
-    assert _fingerprints() == before
+
+
+def test_breakdown_smoke_splits_the_cold_start_and_writes_only_to_out(tmp_path: Path) -> None:
+    _, out = run_smoke(tmp_path, "breakdown")
+    report = (out / "breakdown.md").read_text()
+    assert "| whole cold start (import, load, one REST event, exit) |" in report
+    assert "SHA-256 of the file (the model id)" in report
+    assert "## Imports by module" in report

@@ -272,15 +272,21 @@ print({RESULT_MARK!r} + json.dumps({{
 """
 
 
+class NumpyMissingInPackage(Exception):
+    """A package's code imported NumPy where none is: it cannot work."""
+
+
 def run_isolated(
-    interpreter: Path, paths: list[Path], events: list[dict[str, Any]]
+    interpreter: Path, paths: list[Path], events: list[dict[str, Any]], child: str = CHILD
 ) -> dict[str, Any]:
     """Answer events with the handler the template names, in a fresh isolated interpreter."""
-    command = [str(interpreter), "-I", "-S", "-c", CHILD, handler_name(), json.dumps(events)]
+    command = [str(interpreter), "-I", "-S", "-c", child, handler_name(), json.dumps(events)]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
     result = subprocess.run(
         [*command, *map(str, paths)], capture_output=True, text=True, env=env, check=False
     )
+    if "No module named 'numpy'" in result.stderr:
+        raise NumpyMissingInPackage(result.stderr.strip().splitlines()[-1])
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith(RESULT_MARK)]
     assert len(lines) == 1, result.stdout
@@ -550,28 +556,10 @@ print({RESULT_MARK!r} + json.dumps({{
 """
 
 
-class NumpyMissingInPackage(Exception):
-    """The runtime in the NumPy-free zip imported NumPy: the package cannot work."""
-
-
 def answer_without_numpy(
     interpreter: Path, task: Path, events: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    command = [str(interpreter), "-I", "-S", "-c", NO_NUMPY_CHILD, handler_name()]
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-    result = subprocess.run(
-        [*command, json.dumps(events), str(task)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if "No module named 'numpy'" in result.stderr:
-        raise NumpyMissingInPackage(result.stderr.strip().splitlines()[-1])
-    assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith(RESULT_MARK)]
-    assert len(lines) == 1, result.stdout
-    return json.loads(lines[0][len(RESULT_MARK) :])
+    return run_isolated(interpreter, [task], events, NO_NUMPY_CHILD)
 
 
 def labels_of(answers: list[dict[str, Any]]) -> list[list[str]]:
