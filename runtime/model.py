@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from runtime import logs
+from runtime.analyzer import STREAM_PIECE_CHARS
 from runtime.decision import THRESHOLD_KEY, Threshold, binary_score, parse_threshold
 from runtime.families import load_family
 from runtime.families.common import Rows, finite_or_none
@@ -32,19 +33,20 @@ if TYPE_CHECKING:
 __all__ = ["Model", "ModelError", "Rows"]
 
 # Requests of fewer messages are scored in plain Python; from this many on, NumPy.
-# Measured by benchmarks/crossover.py (benchmarks/crossover.md): NumPy overtakes plain
-# Python at 7-8 messages for the single-TF-IDF recipes and at 2 for the char n-gram ones;
-# 8 loses least with every recipe weighted alike (16 was 3% slower in all; its requests of
-# 8-15 took 1.1-1.6x as long, 2.2-4.3x with char n-grams). The first vectorised request
-# of a container also imports NumPy (~70 ms on a quiet core): the best recipe earns that
-# back in 20-30 requests of 8-15 messages, the naive Bayes ones in 1,000-1,500.
+# Measured by benchmarks/crossover.py (benchmarks/crossover.md, Python 3.13): NumPy overtakes
+# plain Python at 6-7 messages for the single-TF-IDF recipes and at 2 for the char n-gram
+# ones; every threshold from 4 to 8 is, on average, within 0.4% of the faster path (16
+# loses 3%). 8 keeps the most requests free of NumPy's import (~80 ms on a quiet core), which
+# the best recipe earns back in 55-140 requests of 8-15 messages, the naive Bayes ones in
+# 1,300-7,000.
 VECTORISE_FROM = 8
 # Batches are scored in chunks of at most this many characters, which bounds the memory
-# a request's tokens take; a longer single message is counted as a stream, in plain Python.
+# a request's tokens take; a longer single message is analysed piece by piece, in plain
+# Python, as the analyzer streams any text past the same budget (one home: the analyzer's).
 # 16 Ki characters: the calibrated_svc recipe's char_wb n-grams for a 64 Ki chunk took
 # +23 MiB on the largest default request, +8 MiB at 16 Ki, at no measurable cost in time
 # (tests/test_request_memory.py; the README's memory table).
-CHUNK_CHARS = 16 * 1024
+CHUNK_CHARS = STREAM_PIECE_CHARS
 CHUNK_TEXTS = 1024
 
 
