@@ -180,6 +180,40 @@ class Model:
         explainer = self._explainer
         return [explainer.explain(text, count) for text in _checked(texts)]
 
+    def classify_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``classify`` for large batches, as NumPy arrays: (label indices, values).
+
+        The labels are ``classify``'s (threshold applied); the values are ``predict_proba``
+        for a family that has it, else the family's ``score_method`` output, one row per
+        text. The archive scorer writes millions of rows from these without building a
+        dict per message.
+        """
+        import numpy as np
+
+        from runtime import features_batch
+
+        family, featurizer, threshold = self.family, self.featurizer, self._threshold
+        parts = []
+        for chunk in _chunks(texts):
+            if len(chunk) == 1 and len(chunk[0]) > CHUNK_CHARS:  # counted as a stream
+                row = family.scores(*featurizer.row(chunk[0]))
+                parts.append(np.array([row], dtype=np.float64))
+            else:
+                parts.append(family.scores_batch(features_batch.transform(featurizer, chunk)))
+        if not parts:
+            width = len(self.classes) if family.has_proba else 1
+            return np.empty(0, dtype=np.intp), np.empty((0, width))
+        scores = np.concatenate(parts)
+        if scores.ndim == 1:
+            scores = scores.reshape(-1, 1)
+        if threshold is None:
+            labels = family.label_index_batch(scores)
+        else:
+            decision = binary_score(family.score_method, scores)
+            labels = (decision > threshold.value).astype(np.intp)
+        values = family.proba_batch(scores) if family.has_proba else None
+        return np.asarray(labels), scores if values is None else values
+
     def decide(self, scores: list[float]) -> int:
         """The class index ``classify`` answers for one row's scores: threshold applied."""
         threshold = self._threshold
