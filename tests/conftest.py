@@ -19,6 +19,7 @@ DEFAULT_DATASET = PROJECT_ROOT.parent / "shared" / "data" / "spam.csv"
 # loop the README names is `pytest -m "not slow"`.
 SLOW_MODULES = frozenset(
     {
+        "test_archive_s3",
         "test_benchmarks_smoke",
         "test_build_zip",
         "test_compare_cli",
