@@ -227,7 +227,7 @@ def test_without_open_api_version_sam_adds_an_unthrottled_stage(template: dict[s
 def test_numpy_layer_is_attached_only_when_given(template: dict[str, Any]) -> None:
     layer = "arn:aws:lambda:eu-west-1:123456789012:layer:numpy:3"
     expanded = expand(template, {"NumpyLayerArn": layer})
-    (function,) = resources_of_type(expanded, "AWS::Lambda::Function")
+    function = expanded["Resources"][FUNCTION]  # the archive block adds functions too
     condition, (attached,), otherwise = function["Properties"]["Layers"]["Fn::If"]
     assert expanded["Conditions"][condition] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "NumpyLayerArn"}, ""]}]
