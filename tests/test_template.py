@@ -260,7 +260,7 @@ def test_sam_expands_to_a_lint_clean_cloudformation_stack(
 
     expanded = expand(template, parameters)
     resources = expanded["Resources"]
-    function = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
+    function = resources[FUNCTION]
     assert function["Properties"]["Handler"] == handler_name()
     assert function["Properties"]["LoggingConfig"]["LogFormat"] == "JSON"
     assert "AWS::ApiGateway::RestApi" in {r["Type"] for r in resources.values()}
