@@ -162,3 +162,30 @@ def test_an_object_changed_since_it_was_listed_is_refused_and_leaves_no_result(
     summary = handler.summary_handler({"BatchInput": job(bucket, model)}, None)
     assert summary["failed_shards"] == 3  # nothing was scored in this bucket
     assert {"key": item["Key"], "reason": "no result object"} in summary["failed"]
+
+
+def test_the_local_command_writes_the_s3_runs_results_and_summary(
+    s3: MotoS3, model: Model, small_model_path: Path, tmp_path: Path
+) -> None:
+    import score_archive
+
+    bucket, items = upload(s3)
+    handler.shard_handler({"Items": items, "BatchInput": job(bucket, model)}, None)
+    s3_summary = handler.summary_handler({"BatchInput": job(bucket, model)}, None)
+    in_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    for key, data in shards().items():
+        if not key.endswith("/"):
+            path = in_dir / key.removeprefix("archive/in/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    argv = ["--local", str(in_dir), "--output", str(out_dir), "--model", str(small_model_path)]
+    assert score_archive.main([*argv, "--workers", "2"]) == 0
+    for key in shards():
+        if key.endswith("/"):
+            continue
+        relative = key.removeprefix("archive/in/")
+        local = (out_dir / "results" / f"{relative}.result.jsonl").read_bytes().splitlines()
+        remote = body(s3, bucket, f"archive/out/results/{relative}.result.jsonl").splitlines()
+        assert local[1:] == remote[1:]  # the header names where the input was
+    local_summary = json.loads((out_dir / "summary.json").read_text())
+    assert local_summary == s3_summary
