@@ -110,13 +110,24 @@ def test_the_map_is_distributed_over_the_input_listing_with_the_parameters(
         "Bucket.$": "$.input_bucket",
         "Prefix.$": "$.input_prefix",
     }
+    # Substituted text stays a JSON string: the limits are parsed back into numbers first.
+    limits = states["Limits"]["Parameters"]
     substitutions = machine["DefinitionSubstitutions"]
-    for field, parameter in (
-        (scoring["ItemBatcher"]["MaxItemsPerBatch"], "ArchiveBatchSize"),
-        (scoring["MaxConcurrency"], "ArchiveMaxConcurrency"),
-        (scoring["ToleratedFailurePercentage"], "ArchiveToleratedFailurePercentage"),
+    for path, name, parameter in (
+        (scoring["ItemBatcher"]["MaxItemsPerBatchPath"], "batch_size", "ArchiveBatchSize"),
+        (scoring["MaxConcurrencyPath"], "max_concurrency", "ArchiveMaxConcurrency"),
+        (
+            scoring["ToleratedFailurePercentagePath"],
+            "tolerated_failure_percentage",
+            "ArchiveToleratedFailurePercentage",
+        ),
     ):
-        assert substitutions[field.strip("${}")] == {"Ref": parameter}
+        assert path == f"$.limits.{name}"
+        placeholder = (
+            limits[f"{name}.$"].removeprefix("States.StringToJson('${").removesuffix("}')")
+        )
+        assert substitutions[placeholder] == {"Ref": parameter}
+    assert states["Limits"]["ResultPath"] == "$.limits"
     assert scoring["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject"
     assert states["Summarise"]["Parameters"]["FunctionName"] == "${SummaryFunctionArn}"
 
