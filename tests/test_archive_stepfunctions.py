@@ -13,6 +13,7 @@ import copy
 import io
 import json
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,12 +67,10 @@ def function(client: Any, name: str, handler: str, role: str) -> str:
     return arn
 
 
-def run(
-    server: MotoS3, model: Model, extra: dict[str, bytes], tolerated: int
-) -> tuple[str, dict[str, Any], Any]:
-    """Deploy the functions and the machine, upload the shards, run it: (bucket, result, sfn)."""
+def deploy(server: MotoS3, extra: dict[str, bytes], tolerated: int) -> tuple[str, str]:
+    """The functions, the machine and a bucket of shards: (state machine ARN, bucket)."""
     endpoint = server.endpoint_url
-    name = f"score-archive-{tolerated}-{len(extra)}"
+    name = f"score-archive-{uuid.uuid4().hex[:8]}"
     iam = boto3.client("iam", endpoint_url=endpoint)
     iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")
     role = f"arn:aws:iam::123456789012:role/{name}"
@@ -87,9 +86,18 @@ def run(
         server.client.put_object(Bucket=bucket, Key=key, Body=body)
     sfn = boto3.client("stepfunctions", endpoint_url=endpoint)
     limits = {"BatchSize": 1, "MaxConcurrency": 2, "ToleratedFailurePercentage": tolerated}
-    machine = sfn.create_state_machine(
+    machine: str = sfn.create_state_machine(
         name=name, definition=definition(shard, summary, **limits), roleArn=role
     )["stateMachineArn"]
+    return machine, bucket
+
+
+def run(
+    server: MotoS3, model: Model, extra: dict[str, bytes], tolerated: int
+) -> tuple[str, dict[str, Any], Any]:
+    """Deploy, start an execution as score_archive.py does, wait: (bucket, result, client)."""
+    machine, bucket = deploy(server, extra, tolerated)
+    sfn = boto3.client("stepfunctions", endpoint_url=server.endpoint_url)
     job = {
         "model_sha256": model.model_id,
         "input_bucket": bucket,
@@ -99,6 +107,27 @@ def run(
     }
     execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(job))
     return bucket, wait(sfn, execution["executionArn"]), sfn
+
+
+def test_the_command_starts_an_execution_shows_progress_and_prints_the_summary(
+    server: MotoS3, small_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import score_archive
+
+    model = Model.from_path(small_model_path)
+    machine, bucket = deploy(server, {}, tolerated=0)
+    argv = [
+        *("--input", f"s3://{bucket}/archive/in/", "--output", f"s3://{bucket}/archive/out/"),
+        *("--state-machine", machine, "--model-sha256", model.model_id),
+        *("--endpoint-url", server.endpoint_url),
+    ]
+    assert score_archive.main(argv) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["messages_scored"] == len(TEXTS)
+    assert summary["objects_scored"] == 3
+    assert "shards 3/3" in captured.err  # the progress line, once every result is there
+    assert "msg/s" in captured.err
 
 
 def test_the_state_machine_scores_a_prefix_and_writes_the_summary(

@@ -29,7 +29,6 @@ from runtime.model import Model, ModelError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import Any
 
 MAX_ITEMS = 1000  # objects per child; ItemBatcher's batches are far smaller
@@ -54,7 +53,9 @@ def summary_handler(event: Any, context: Any = None) -> dict[str, Any]:
     job = Job.parse(event.get("BatchInput"))
     client = _client()
     reasons = failure_reasons(_failed_files(client, event.get("ResultWriterDetails")))
-    summary = summarise(job, _list_keys(client, job), _tail_reader(client, job), reasons)
+    keys = _list_keys(client, job)
+    tails = _read_tails(client, job, keys)
+    summary = summarise(job, keys, tails.get, reasons)
     client.put_object(
         Bucket=job.output_bucket,
         Key=f"{job.output_prefix}summary.json",
@@ -130,22 +131,35 @@ def _list_keys(client: Any, job: Job) -> list[str]:
     return keys
 
 
-def _tail_reader(client: Any, job: Job) -> Callable[[str], bytes | None]:
+TAIL_READERS = 16  # concurrent ranged GETs: one per result, thousands in a large run
+
+
+def _read_tails(client: Any, job: Job, keys: list[str]) -> dict[str, bytes]:
+    """The last TAIL_BYTES of each input object's result that exists, by result key."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from botocore.exceptions import ClientError
 
-    def read_tail(result_key: str) -> bytes | None:
+    def read_tail(result_key: str) -> tuple[str, bytes | None]:
         try:
             response = client.get_object(
                 Bucket=job.output_bucket, Key=result_key, Range=f"bytes=-{TAIL_BYTES}"
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
+                return result_key, None
             raise
         data: bytes = response["Body"].read(TAIL_BYTES + 1)
-        return data
+        return result_key, data
 
-    return read_tail
+    result_keys = []
+    for key in keys:
+        try:
+            result_keys.append(job.result_key(key))
+        except ShardRefused:  # a folder marker
+            continue
+    with ThreadPoolExecutor(TAIL_READERS) as pool:
+        return {k: v for k, v in pool.map(read_tail, result_keys) if v is not None}
 
 
 def _failed_files(client: Any, details: Any) -> list[list[dict[str, Any]]]:
