@@ -177,3 +177,14 @@ def test_result_keys_mirror_input_keys_below_the_output_prefix() -> None:
         job().result_key("elsewhere/a.csv")
     with pytest.raises(ShardRefused, match="folder"):
         job().result_key("in/sub/")
+
+
+class OneByte(io.BytesIO):
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(1)
+
+
+def test_gzip_is_recognised_when_reads_hand_back_one_byte_at_a_time() -> None:
+    data = gzip.compress(b"one\ntwo\n")
+    got = [line for b in lines.line_blocks(lines.blocks(OneByte(data), "x")) for line in b]
+    assert got == [b"one", b"two"]

@@ -19,6 +19,7 @@ from runtime.archive import handler
 from runtime.archive.job import ShardRefused
 from runtime.model import Model
 from tests.corpus import make_corpus
+from tests.s3proxy import s3_proxy
 from tests.s3server import MotoS3, moto_server
 
 TEXTS, _ = make_corpus(n=400, seed=11)
@@ -189,3 +190,22 @@ def test_the_local_command_writes_the_s3_runs_results_and_summary(
         assert local[1:] == remote[1:]  # the header names where the input was
     local_summary = json.loads((out_dir / "summary.json").read_text())
     assert local_summary == s3_summary
+
+
+def test_a_read_broken_mid_object_resumes_where_it_stopped_and_writes_the_same_result(
+    s3: MotoS3, model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket, items = upload(s3)
+    (item,) = [i for i in items if i["Key"].endswith("a.jsonl")]
+    event = {"Item": item, "BatchInput": job(bucket, model)}
+    (clean,) = handler.shard_handler(event, None)["objects"]
+    expected = body(s3, bucket, clean["result_key"])
+    s3.client.delete_object(Bucket=bucket, Key=clean["result_key"])
+    # The first GET's body is cut by a TCP reset half way; everything after passes.
+    with s3_proxy(s3.endpoint_url, "reset", "pass") as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.endpoint_url)
+        monkeypatch.setattr(handler, "_state", {"model": model})
+        handler.shard_handler(event, None)
+        gets = [line for line in proxy.forwarded if line.startswith("GET ")]
+    assert len(gets) == 2  # the object again, from where the first read stopped
+    assert body(s3, bucket, clean["result_key"]) == expected

@@ -39,6 +39,11 @@ def is_gzip(first_bytes: bytes, name: str) -> bool:
 def blocks(stream: Readable, name: str) -> Iterator[bytes]:
     """The stream's content in blocks of at most READ_BYTES, decompressed if gzip."""
     first = stream.read(READ_BYTES)
+    while 0 < len(first) < len(GZIP_MAGIC):  # a short read: the magic needs both bytes
+        more = stream.read(READ_BYTES)
+        if not more:
+            break
+        first += more
     if not is_gzip(first, name):
         data = first
         while data:

@@ -50,6 +50,7 @@ class ObjectReader:
         self._body: Any = None
         self._position = 0
         self._attempts = 0
+        self._ended = False
         self.length: int | None = None
 
     def _open(self) -> None:
@@ -77,7 +78,7 @@ class ObjectReader:
         from botocore.exceptions import BotoCoreError
 
         size = min(size, READ_BYTES)
-        while True:
+        while not self._ended:
             if self._body is None:
                 self._open()
             try:
@@ -86,13 +87,16 @@ class ObjectReader:
                 self._close()
                 if self._attempts >= READ_ATTEMPTS:
                     raise ShardRefused(f"reading the object failed: {type(exc).__name__}") from None
-                continue
+                continue  # again from where it broke, with a Range request
             self._position += len(data)
-            if not data:
-                self._close()
-                if self.length is not None and self._position < self.length:
-                    raise ShardRefused(f"the object ended after {self._position} bytes")
-            return data
+            if data:
+                return data
+            self._close()
+            if self.length is None or self._position >= self.length:
+                self._ended = True
+            elif self._attempts >= READ_ATTEMPTS:  # the body ended early every time
+                raise ShardRefused(f"the object ended after {self._position} bytes")
+        return b""
 
     def _close(self) -> None:
         if self._body is not None:
