@@ -6,7 +6,7 @@ import gzip
 import io
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from runtime.archive import lines
@@ -39,6 +39,7 @@ class Trickle(io.BytesIO):
 @given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30))
 def test_lines_are_the_objects_lines_however_reads_split_them(parts: list[bytes]) -> None:
     data = b"\n".join(parts)
+    assume(not data.startswith(lines.GZIP_MAGIC))  # that is gzip, by its magic bytes
     expected = data.split(b"\n") if data else []
     if expected and expected[-1] == b"" and data.endswith(b"\n"):
         expected.pop()
