@@ -20,6 +20,7 @@ DEFAULT_DATASET = PROJECT_ROOT.parent / "shared" / "data" / "spam.csv"
 SLOW_MODULES = frozenset(
     {
         "test_archive_s3",
+        "test_archive_scoring",
         "test_archive_stepfunctions",
         "test_archive_template",
         "test_benchmarks_smoke",
