@@ -3,8 +3,8 @@
 Memory is bounded by the block, not the object: one read (READ_BYTES), its decompressed
 block (READ_BYTES), the start of at most one line (MAX_LINE_BYTES), the block's texts and
 result lines, and the model's own per-chunk feature arrays (runtime/model.py scores a
-batch in chunks of CHUNK_CHARS). The sink holds at most one upload part (runtime/archive/
-s3.py). benchmarks/archive.py measures the peak.
+batch in chunks of CHUNK_CHARS). The sink buffers one upload part and the copy being sent
+(runtime/archive/s3.py). benchmarks/archive.py measures the peak.
 """
 
 from __future__ import annotations
