@@ -33,10 +33,6 @@ from runtime.features import LOG_TABLE
 from runtime.model import Model
 from runtime.modelfile import render_model_file
 
-# Scores that cannot be replayed in scikit-learn's summation order (GaussianNB's dense
-# sum) must agree to this, relative to the magnitude of the summed terms.
-SCORE_RTOL = 1e-12
-
 
 class ExportParityError(ValueError):
     """The runtime would not predict exactly as the fitted model; nothing was written."""
@@ -174,30 +170,60 @@ def sklearn_outputs(model: Any, texts: Sequence[str]) -> tuple[Any, dict[str, np
 
 
 def check_parity(model: Any, loaded: Model, texts: list[str]) -> None:
-    """Raise ExportParityError at the first way ``loaded`` differs from ``model``."""
+    """Raise ExportParityError at the first way ``loaded`` differs from ``model``.
+
+    Both runtime paths are compared with scikit-learn: the plain-Python one every single
+    message takes and the NumPy one of batches, each with its own feature rows. Scores and
+    probabilities are compared as the loaded family declares (``scores_rtol``,
+    ``proba_atol``): bit for bit, or within the bound the README documents.
+    """
     if not texts:
         return
     features, expected, labels = sklearn_outputs(model, texts)
+    rows = loaded.transform(texts)
+    if not (
+        np.array_equal(rows.indptr, features.indptr)
+        and np.array_equal(rows.indices, features.indices)
+        and np.array_equal(rows.data, features.data)
+    ):
+        raise ExportParityError("feature rows (NumPy path) differ from the pipeline's")
+    for i, text in enumerate(texts):
+        columns, values = loaded.transform_one(text)
+        row = slice(features.indptr[i], features.indptr[i + 1])
+        if columns != features.indices[row].tolist() or values != features.data[row].tolist():
+            raise ExportParityError("feature rows (plain-Python path) differ from the pipeline's")
+    family = loaded.family
     for vectorise in (False, True):
-        rows = loaded.transform(texts)
-        if not (
-            np.array_equal(rows.indptr, features.indptr)
-            and np.array_equal(rows.indices, features.indices)
-            and np.array_equal(rows.data, features.data)
-        ):
-            raise ExportParityError("feature rows differ from the pipeline's")
+        path = "NumPy" if vectorise else "plain-Python"
         got_labels = loaded.predict(texts, vectorise=vectorise)
         if got_labels != labels:
             bad = sum(a != b for a, b in zip(got_labels, labels, strict=True))
-            raise ExportParityError(f"{bad} of {len(texts)} labels differ from scikit-learn's")
+            raise ExportParityError(
+                f"{bad} of {len(texts)} labels ({path} path) differ from scikit-learn's"
+            )
+        scores = getattr(loaded, family.score_method)(texts, vectorise=vectorise)
         for method, want in expected.items():
-            got = getattr(loaded, method)(texts, vectorise=vectorise)
-            scale = np.maximum(np.abs(want), 1.0)
-            if method != "predict_proba" and loaded.family_name != "gaussian_nb":
-                if not np.array_equal(got, want):
-                    raise ExportParityError(f"{method} differs from scikit-learn's")
-            elif not np.all(np.abs(got - want) <= SCORE_RTOL * scale):
-                raise ExportParityError(f"{method} differs from scikit-learn's beyond 1e-12")
+            got = scores if method == family.score_method else None
+            if got is None:
+                got = getattr(loaded, method)(texts, vectorise=vectorise)
+            if got.shape != want.shape:
+                raise ExportParityError(f"{method} ({path} path) has shape {got.shape}")
+            if method == "predict_proba":
+                tolerance = family.proba_atol(scores)
+                if not np.all(np.abs(got - want) <= tolerance):
+                    raise ExportParityError(
+                        f"{method} ({path} path) differs from scikit-learn's beyond {tolerance:.3g}"
+                    )
+            elif not within_rtol(got, want, family.scores_rtol):
+                raise ExportParityError(f"{method} ({path} path) differs from scikit-learn's")
+
+
+def within_rtol(got: np.ndarray, want: np.ndarray, rtol: float) -> bool:
+    """Bit for bit when ``rtol`` is 0; else within ``rtol`` of each row's largest |value|."""
+    if rtol == 0.0:
+        return bool(np.array_equal(got, want))
+    scale = np.abs(want).max(axis=1, keepdims=True) if want.ndim == 2 else np.abs(want)
+    return bool(np.all(np.abs(got - want) <= rtol * np.maximum(scale, 1.0)))
 
 
 def save(data: bytes, path: Path) -> None:

@@ -231,24 +231,25 @@ class Model:
     def _predict_proba(self, texts: Sequence[str], *, vectorise: bool | None = None) -> np.ndarray:
         import numpy as np
 
+        family, shape = self.family, (len(texts), len(self.classes))
         if self._use_numpy(texts, vectorise):
-            return np.concatenate(
-                [
-                    self.family.proba_batch(self.family.scores_batch(self.transform(chunk)))
-                    for chunk in _chunks(texts)
-                ]
-            ).reshape(len(texts), len(self.classes))
-        rows = [self.family.proba(self.scores_one(text)) for text in _checked(texts)]
-        return np.array(rows, dtype=np.float64).reshape(len(texts), len(self.classes))
+            parts = [
+                family.proba_batch(family.scores_batch(self.transform(c))) for c in _chunks(texts)
+            ]
+            return np.concatenate(parts).reshape(shape) if parts else np.empty(shape)
+        rows = [family.proba(self.scores_one(text)) for text in _checked(texts)]
+        return np.array(rows, dtype=np.float64).reshape(shape)
 
     def _score_array(self, texts: Sequence[str], vectorise: bool | None) -> np.ndarray:
+        """(n_texts, score columns), also for no texts: scikit-learn's shape for n rows."""
         import numpy as np
 
+        shape = (len(texts), self.family.n_score_columns)
         if self._use_numpy(texts, vectorise):
             parts = [self.family.scores_batch(self.transform(chunk)) for chunk in _chunks(texts)]
-            return np.concatenate(parts) if parts else np.empty((0, 1))
+            return np.concatenate(parts).reshape(shape) if parts else np.empty(shape)
         rows = [self.scores_one(text) for text in _checked(texts)]
-        return np.array(rows, dtype=np.float64).reshape(len(texts), -1)
+        return np.array(rows, dtype=np.float64).reshape(shape)
 
     # Features.
 

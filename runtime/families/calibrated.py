@@ -126,7 +126,7 @@ class Calibrated(ArgmaxLabels):
             raise ValueError(f"classifier.method must be one of {METHODS}")
         if not (isinstance(members, list) and 1 <= len(members) <= MAX_ESTIMATORS):
             raise ValueError(f"classifier.estimators must list 1 to {MAX_ESTIMATORS} models")
-        self.n_classes = n_classes
+        self.n_classes = self.n_score_columns = n_classes
         self._members = [
             _Member(member, i, method, take, n_features, n_classes)
             for i, member in enumerate(members)

@@ -70,12 +70,29 @@ def dot_batch(rows: Rows, weights: np.ndarray) -> np.ndarray:
     return out
 
 
+# Parity with scikit-learn, as each family declares it: ``scores_rtol`` 0 means bit for bit
+# (every family replaying SciPy's summation order); probabilities go through exp and log,
+# whose last bit NumPy's SIMD code and libm may disagree on.
+EXACT = 0.0
+PROBA_ATOL = 1e-12
+
+
+class ParityBounds:
+    """The default declaration: identical scores, probabilities within PROBA_ATOL."""
+
+    scores_rtol = EXACT
+
+    @staticmethod
+    def proba_atol(scores: np.ndarray) -> float:
+        return PROBA_ATOL
+
+
 def argmax(values: list[float]) -> int:
     """The first maximum, as ``np.argmax`` picks it."""
     return values.index(max(values))
 
 
-class ArgmaxLabels:
+class ArgmaxLabels(ParityBounds):
     """The label is the class with the highest score (naive Bayes, calibrated models)."""
 
     def label_index(self, scores: list[float]) -> int:

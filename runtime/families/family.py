@@ -46,7 +46,12 @@ if TYPE_CHECKING:
     class Family(Protocol):
         score_method: str  # the scikit-learn method whose output ``scores`` is
         has_proba: bool
+        scores_rtol: float  # parity: 0 = bit for bit, else relative to a row's largest |score|
+
+        def proba_atol(self, scores: np.ndarray) -> float: ...
+
         n_classes: int
+        n_score_columns: int  # columns of ``scores``: 1 for a binary decision_function
 
         def scores(self, columns: list[int], values: list[float]) -> list[float]: ...
 

@@ -12,6 +12,7 @@ otherwise). They differ only in ``predict_proba``, named by ``proba`` in the fil
 from __future__ import annotations
 
 from runtime.families.common import (
+    ParityBounds,
     Rows,
     argmax,
     as_matrix,
@@ -84,7 +85,7 @@ def labels_from_decision(scores: np.ndarray) -> np.ndarray:
     return labels
 
 
-class Linear:
+class Linear(ParityBounds):
     """One linear classifier; ``proba`` says which ``predict_proba`` it has, if any."""
 
     score_method = "decision_function"
@@ -94,6 +95,7 @@ class Linear:
         if proba not in PROBA_KINDS:
             raise ValueError(f"classifier.proba must be one of {PROBA_KINDS}")
         self.n_classes = n_classes
+        self.n_score_columns = n_outputs_for(n_classes)
         self._proba_kind: str | None = proba
         self.has_proba = proba is not None
         self._linear = LinearScores(take, "classifier.", n_features, n_outputs_for(n_classes))
