@@ -29,7 +29,6 @@ from exporter.pipeline import export_pipeline, sklearn_outputs
 from exporter.report import POSITIVE, evaluate
 from exporter.threshold import decision_scores
 from exporter.train import RECIPES, TrainingConfig, train
-from runtime.decision import score_name
 from runtime.model import Model
 
 LATENCY_MESSAGES = 200
@@ -128,7 +127,7 @@ def compare_recipes(
                 latency_us=single_message_latency_us(
                     exported.model, trained.test_texts[:latency_messages]
                 ),
-                score=score_name(exported.model.family.score_method),
+                score=exported.model.family.score_name,
             )
         )
         curves.append(Curve(name, precision, recall))

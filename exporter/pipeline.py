@@ -23,11 +23,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import sklearn
-from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 
-from exporter.families import ClassifierParts, extract_classifier
-from exporter.features import BlockParts, UnsupportedModelError, feature_blocks, log_table
+from exporter.errors import UnsupportedModelError
+from exporter.families import ClassifierParts, extract_classifier, family_of
+from exporter.features import BlockParts, feature_blocks, log_table
 from exporter.probe import PROBE_TEXTS
 from runtime.features import LOG_TABLE
 from runtime.model import Model
@@ -161,7 +161,7 @@ def sklearn_outputs(model: Any, texts: Sequence[str]) -> tuple[Any, dict[str, np
     features: Any = list(texts)
     for step in feature_steps:
         features = step.transform(features)
-    fed = features.toarray() if isinstance(classifier, GaussianNB) else features
+    fed = features.toarray() if family_of(classifier).family.dense_input else features
     outputs = {}
     for method in ("decision_function", "predict_joint_log_proba", "predict_proba"):
         if hasattr(classifier, method):

@@ -15,6 +15,7 @@ from runtime import __version__, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
 from runtime.http_types import HttpError, Request, Response
 from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.text import json_problem, short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -328,13 +329,32 @@ def _explain_top(document: dict[str, Any]) -> int | None:
     """``top`` when the body asks for explanations (``"explain": true``), else None."""
     if "explain" not in document and "top" not in document:
         return None
-    from runtime.explain import explain_options  # only explaining requests import it
-
     try:
         explain, top = explain_options(document)
     except ValueError as exc:
         raise HttpError(400, "invalid_request", str(exc)) from None
     return top if explain else None
+
+
+def explain_options(document: dict[str, Any]) -> tuple[bool, int]:
+    """``(explain, top)`` from a /predict JSON body; ValueError names the bad field (a 400).
+
+    ``"explain"`` is optional and must be a JSON boolean; ``"top"`` is optional, needs
+    ``"explain": true`` and must be an integer from 1 to MAX_TOP.
+    """
+    from runtime.explain import DEFAULT_TOP, MAX_TOP  # only explaining requests import it
+
+    explain = document.get("explain", False)
+    if not isinstance(explain, bool):
+        raise ValueError(f'"explain" must be true or false, got {short(explain)}')
+    if "top" not in document:
+        return explain, DEFAULT_TOP
+    if not explain:
+        raise ValueError('"top" applies only with "explain": true')
+    top = document["top"]
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+        raise ValueError(f'"top" must be an integer from 1 to {MAX_TOP}, got {short(top)}')
+    return explain, top
 
 
 # Clients send the same few Content-Type values: parse each once (bounded: they are input).
@@ -378,17 +398,10 @@ def _parse_json(text: str) -> object:
     try:
         return json.loads(text)
     except ValueError as exc:
-        problem = _json_problem(exc)
+        problem = json_problem(exc)
         raise HttpError(400, "invalid_json", f"body is not valid JSON: {problem}") from None
     except RecursionError:
         raise HttpError(400, "invalid_json", "body is not valid JSON: nested too deeply") from None
-
-
-def _json_problem(exc: ValueError) -> str:
-    # JSONDecodeError's message quotes no input, only a position: safe to return.
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    return "cannot decode"
 
 
 def _json_type(value: object) -> str:

@@ -31,6 +31,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    import numpy as np
+
 TERM_SOURCES = ("vocabulary", "hashing")
 STEPS = ("l1", "l2", "sublinear_tf", "idf")  # applied to a block's values in this order
 MAX_STEPS = 5  # HashingVectorizer's norm, then TfidfTransformer's sublinear_tf, idf, norm
@@ -46,6 +48,21 @@ LOG_TABLE = "features.log_table"
 _HASHES_KEPT = 100_000
 _HASH_KEPT_CHARS = 64
 _ANALYZER_KEYS = ("analyzer", "lowercase", "strip_accents", "token_pattern", "ngram_range")
+
+
+class Rows(NamedTuple):
+    """A CSR matrix without SciPy: row ``i`` is ``data[indptr[i]:indptr[i+1]]``."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_features: int
+
+    def row_of(self) -> np.ndarray:
+        """Each stored value's row number."""
+        import numpy as np
+
+        return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
 
 
 class FeatureBlock(NamedTuple):

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from runtime import logs
 from runtime.analyzer import STREAM_PIECE_CHARS
-from runtime.decision import THRESHOLD_KEY, Threshold, binary_score, parse_threshold
+from runtime.decision import THRESHOLD_KEY, Threshold, parse_threshold
 from runtime.families import load_family
-from runtime.families.common import Rows, finite_or_none
-from runtime.features import Featurizer
+from runtime.families.common import finite_or_none
+from runtime.features import Featurizer, Rows
 from runtime.modelfile import ModelError, ModelFile, check_classes, read_model_file, sha256_hex
 from runtime.npz import MAX_FILE_BYTES
 
@@ -72,7 +72,7 @@ class Model:
                 meta.get("classifier"), file.take, self.featurizer.n_features, len(self.classes)
             )
             self._threshold: Threshold | None = parse_threshold(
-                meta.get(THRESHOLD_KEY), self.classes, self.family.score_method
+                meta.get(THRESHOLD_KEY), self.classes, self.family
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise ModelError(str(exc)) from None
@@ -176,7 +176,7 @@ class Model:
 
         count = check_top(DEFAULT_TOP if top is _DEFAULT_TOP else top)
         if self._explainer is None:
-            self._explainer = Explainer(self)
+            self._explainer = Explainer(self.featurizer, self.family, self.classes, self.decide)
         explainer = self._explainer
         return [explainer.explain(text, count) for text in _checked(texts)]
 
@@ -185,7 +185,7 @@ class Model:
         threshold = self._threshold
         if threshold is None:
             return self.family.label_index(scores)
-        return int(binary_score(self.family.score_method, scores) > threshold.value)
+        return int(self.family.binary_score(scores) > threshold.value)
 
     def vocabulary_coverage(self, texts: Sequence[str]) -> tuple[int, int]:
         """(terms found in a vocabulary, all terms) over vocabulary blocks: drift shows here.
@@ -233,9 +233,11 @@ class Model:
 
         family, shape = self.family, (len(texts), len(self.classes))
         if self._use_numpy(texts, vectorise):
-            parts = [
-                family.proba_batch(family.scores_batch(self.transform(c))) for c in _chunks(texts)
-            ]
+            parts = []
+            for chunk in _chunks(texts):
+                proba = family.proba_batch(family.scores_batch(self.transform(chunk)))
+                assert proba is not None  # the property offers this method only then
+                parts.append(proba)
             return np.concatenate(parts).reshape(shape) if parts else np.empty(shape)
         rows = [family.proba(self.scores_one(text)) for text in _checked(texts)]
         return np.array(rows, dtype=np.float64).reshape(shape)

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the interpreter
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 from runtime.npz import DTYPES, NpzError, RawArray, load_arrays
+from runtime.text import json_problem, short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -163,15 +164,15 @@ def parse_metadata(blob: bytes) -> dict[str, Any]:
             f"metadata holds an integer of {exc.digits} digits; at most {MAX_INTEGER_DIGITS}"
         ) from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity
-        raise ModelError(f"metadata is not valid JSON: {_json_problem(exc)}") from None
+        raise ModelError(f"metadata is not valid JSON: {json_problem(exc, own_data=True)}") from None
     if not isinstance(metadata, dict):
         raise ModelError("metadata must be a JSON object")
     _check_plain(metadata)
     if metadata.get("format") != FORMAT_NAME:
-        raise ModelError(f"not a {FORMAT_NAME} file (format={_short(metadata.get('format'))})")
+        raise ModelError(f"not a {FORMAT_NAME} file (format={short(metadata.get('format'), 60)})")
     if metadata.get("format_version") != FORMAT_VERSION:
         raise ModelError(
-            f"unsupported format_version {_short(metadata.get('format_version'))}; "
+            f"unsupported format_version {short(metadata.get('format_version'), 60)}; "
             f"this runtime reads version {FORMAT_VERSION}"
         )
     return metadata
@@ -284,14 +285,3 @@ def _check_plain(value: Any) -> None:
             stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, float) and not math.isfinite(item):
             raise ModelError("metadata holds a number outside the float range")
-
-
-def _json_problem(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    return str(exc)[:120]
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

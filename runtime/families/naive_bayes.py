@@ -12,17 +12,15 @@ bit for bit; labels and probabilities follow from them.
 
 from __future__ import annotations
 
-from runtime.families.common import (
-    PROBA_ATOL,
-    ArgmaxLabels,
-    Rows,
-    as_matrix,
-    dot_batch,
-    dot_one,
-    logsumexp_proba,
-    logsumexp_proba_batch,
+from runtime.families.common import as_matrix
+from runtime.families.family import (
+    ArraySpec,
+    Contributions,
+    Family,
+    LinearScores,
+    Softmax,
+    take_declared,
 )
-from runtime.families.family import Contributions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,6 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from runtime.families.family import Take
+    from runtime.features import Rows
 
 
 # GaussianNB's per-column memo, all classes together: ~0.2 KiB an entry (3.2 MiB for the
@@ -38,28 +37,18 @@ if TYPE_CHECKING:
 _MAX_TERMS_KEPT = 32_768
 
 
-class _NaiveBayes(ArgmaxLabels):
+class _NaiveBayes(Family):
     """What every naive Bayes family shares: scores are joint log-likelihoods."""
 
     score_method = "predict_joint_log_proba"
-    has_proba = True
-
-    def __init__(self, n_classes: int) -> None:
-        self.n_classes = self.n_score_columns = n_classes
-
-    def proba(self, scores: list[float]) -> list[float]:
-        return logsumexp_proba(scores)
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
-        return logsumexp_proba_batch(scores)
-
-    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
-        scores: list[float] = self.scores(columns, values)  # type: ignore[attr-defined]
-        return scores
+    score_name = "joint_log_likelihood_difference"
+    binary_columns = (1, 0)
+    explained = "joint_log_likelihood"
+    link = Softmax()
 
 
 class DiscreteNB(_NaiveBayes):
-    """MultinomialNB, ComplementNB and BernoulliNB: ``X @ W + offsets``.
+    """MultinomialNB, ComplementNB and BernoulliNB: the linear layer, after binarisation.
 
     The exporter stores W and the offsets as scikit-learn's ``_joint_log_likelihood``
     computes them (``feature_log_prob_.T``; for Bernoulli ``(flp - neg_prob).T`` and
@@ -67,18 +56,17 @@ class DiscreteNB(_NaiveBayes):
     Bernoulli first binarizes: values above ``binarize`` become 1, the rest are dropped.
     """
 
+    arrays = LinearScores.declared()
+
     def __init__(self, spec: dict[str, Any], take: Take, n_features: int, n_classes: int) -> None:
-        super().__init__(n_classes)
-        self._weights = take("classifier.weights", "<f8", (n_features, n_classes))
-        self._offsets = list(take("classifier.offsets", "<f8", (n_classes,)))
-        self._n_features = n_features
+        super().__init__(spec, take, n_features, n_classes)
+        self._linear = LinearScores(take, n_features, n_classes)
         binarize = spec.get("binarize")
         if binarize is not None and not (
             isinstance(binarize, int | float) and not isinstance(binarize, bool) and binarize >= 0
         ):
             raise ValueError("classifier.binarize must be a non-negative number or null")
         self._binarize: float | None = None if binarize is None else float(binarize)
-        self._matrix: np.ndarray | None = None
 
     def _binarized(self, columns: list[int], values: list[float]) -> tuple[list[int], list[float]]:
         if self._binarize is None:
@@ -88,39 +76,39 @@ class DiscreteNB(_NaiveBayes):
         return kept, [1.0] * len(kept)
 
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
-        columns, values = self._binarized(columns, values)
-        totals = dot_one(columns, values, self._weights, self.n_classes)
-        return [t + o for t, o in zip(totals, self._offsets, strict=True)]
+        return self._linear.one(*self._binarized(columns, values))
 
     def contributions(self, columns: list[int], values: list[float]) -> Contributions:
         """x * log P(term | class) per term (Bernoulli: presence against absence)."""
-        columns, values = self._binarized(columns, values)
-        weights, n = self._weights, self.n_classes
-        per_term = [
-            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
-        ]
-        return Contributions(list(self._offsets), columns, per_term)
+        return self._linear.contributions(*self._binarized(columns, values))
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
-        import numpy as np
-
-        if self._matrix is None:
-            self._matrix = as_matrix(self._weights, self._n_features, self.n_classes)
         if self._binarize is not None:
+            import numpy as np
+
+            from runtime.features import Rows
+
             keep = rows.data > self._binarize
             n_rows = len(rows.indptr) - 1
             indptr = np.zeros_like(rows.indptr)
             np.cumsum(np.bincount(rows.row_of()[keep], minlength=n_rows), out=indptr[1:])
             rows = Rows(indptr, rows.indices[keep], np.ones(int(keep.sum())), rows.n_features)
-        scores: np.ndarray = dot_batch(rows, self._matrix) + np.array(self._offsets)
-        return scores
+        return self._linear.batch(rows)
 
 
 class GaussianNB(_NaiveBayes):
     """GaussianNB as an empty-document constant plus one correction per nonzero term."""
 
+    dense_input = True  # scikit-learn needs dense rows; the runtime never builds them
     # The reordered dense sum: within 1e-12 of each row's largest |jll| (1.4e-15 measured).
     scores_rtol = 1e-12
+    arrays = (
+        ArraySpec("theta", ("n_classes", "n_features")),
+        ArraySpec("var", ("n_classes", "n_features")),
+        ArraySpec("log_prior", ("n_classes",)),
+        ArraySpec("log_norm", ("n_classes",)),
+        ArraySpec("zero_doc_distance", ("n_classes",)),
+    )
 
     @staticmethod
     def proba_atol(scores: np.ndarray) -> float:
@@ -132,23 +120,17 @@ class GaussianNB(_NaiveBayes):
         """
         import numpy as np
 
-        return max(PROBA_ATOL, 4e-12 * float(np.abs(scores).max(initial=0.0)))
+        return max(Family.proba_atol(scores), 4e-12 * float(np.abs(scores).max(initial=0.0)))
 
     def __init__(self, spec: dict[str, Any], take: Take, n_features: int, n_classes: int) -> None:
-        super().__init__(n_classes)
-        shape = (n_classes, n_features)
-        self._theta = take("classifier.theta", "<f8", shape)
-        self._var = take("classifier.var", "<f8", shape)
+        super().__init__(spec, take, n_features, n_classes)
+        sizes = {"n_classes": n_classes, "n_features": n_features}
+        self._theta, self._var, *constants = (
+            take_declared(take, spec, sizes) for spec in self.arrays
+        )
         if min(self._var) <= 0.0:
             raise ValueError("classifier.var must be strictly positive")
-        self._constants = list(
-            zip(
-                take("classifier.log_prior", "<f8", (n_classes,)).tolist(),
-                take("classifier.log_norm", "<f8", (n_classes,)).tolist(),
-                take("classifier.zero_doc_distance", "<f8", (n_classes,)).tolist(),
-                strict=True,
-            )
-        )
+        self._constants = list(zip(*(c.tolist() for c in constants), strict=True))
         self._n_features = n_features
         self._matrices: tuple[np.ndarray, ...] | None = None
         # Per class, column -> (theta, var, theta^2 / var) of the columns messages used:
