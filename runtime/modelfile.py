@@ -164,7 +164,9 @@ def parse_metadata(blob: bytes) -> dict[str, Any]:
             f"metadata holds an integer of {exc.digits} digits; at most {MAX_INTEGER_DIGITS}"
         ) from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity
-        raise ModelError(f"metadata is not valid JSON: {json_problem(exc, own_data=True)}") from None
+        raise ModelError(
+            f"metadata is not valid JSON: {json_problem(exc, own_data=True)}"
+        ) from None
     if not isinstance(metadata, dict):
         raise ModelError("metadata must be a JSON object")
     _check_plain(metadata)
