@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 from runtime import __version__, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
+from runtime.errors import ModelUnavailable
 from runtime.http_types import HttpError, Request, Response
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.model_source import ModelHolder
 from runtime.text import json_problem, short
 
 TYPE_CHECKING = False

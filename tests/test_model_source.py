@@ -13,8 +13,9 @@ import pytest
 
 from runtime.adapter import create_adapter
 from runtime.config import ModelSource, Settings
+from runtime.errors import ModelUnavailable
 from runtime.model import Model
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.model_source import ModelHolder
 from tests import events
 from tests.corpus import SPAM_EXAMPLE, tutorial_model_bytes
 from tests.events import check_response
