@@ -114,8 +114,9 @@ def measure_recipe(
     for n in range(1, args.max_n + 1):
         for _ in range(args.requests):
             request = rng.sample(texts, n)
-            plain = lambda r=request: model._labelled_scores(r, vectorise=False)  # noqa: E731
-            vectorised = lambda r=request: model._labelled_scores(r, vectorise=True)  # noqa: E731
+            # predict is the scoring both paths share (labels from scores), via the public API.
+            plain = lambda r=request: model.predict(r, vectorise=False)  # noqa: E731
+            vectorised = lambda r=request: model.predict(r, vectorise=True)  # noqa: E731
             if plain() != vectorised():
                 raise RuntimeError(f"{recipe}: the two paths disagree on a request of {n}")
             first, second = (plain, vectorised) if rng.random() < 0.5 else (vectorised, plain)

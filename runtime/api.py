@@ -15,12 +15,15 @@ from runtime import __version__, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
 from runtime.errors import ModelUnavailable
 from runtime.http_types import HttpError, Request, Response
+from runtime.memo import Memo
 from runtime.model_source import ModelHolder
 from runtime.text import json_problem, short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from runtime.model import Model
 
 PREDICT = "/predict"
 HEALTH = "/health"
@@ -130,7 +133,7 @@ class Api:
 
     # Routes
 
-    def _model(self) -> Any:
+    def _model(self) -> Model:
         if self.holder is None:
             raise ModelUnavailable(self.startup_error, code="misconfigured")
         return self.holder.get()
@@ -359,8 +362,7 @@ def explain_options(document: dict[str, Any]) -> tuple[bool, int]:
 
 
 # Clients send the same few Content-Type values: parse each once (bounded: they are input).
-_CONTENT_TYPES: dict[str, tuple[str | None, str | None]] = {}
-_CONTENT_TYPES_KEPT = 64
+_CONTENT_TYPES: Memo[str, tuple[str | None, str | None]] = Memo(64)
 
 
 def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
@@ -369,9 +371,7 @@ def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
         return None, None
     parsed = _CONTENT_TYPES.get(value)
     if parsed is None:
-        parsed = _parse_content_type(value)
-        if len(_CONTENT_TYPES) < _CONTENT_TYPES_KEPT:
-            _CONTENT_TYPES[value] = parsed
+        parsed = _CONTENT_TYPES.keep(value, _parse_content_type(value))
     return parsed
 
 

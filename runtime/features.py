@@ -24,6 +24,7 @@ from runtime.analyzer import (
     build_stream_analyzer,
     check_settings,
 )
+from runtime.memo import Memo
 from runtime.murmur import hashed_column
 from runtime.records import NamedTuple
 
@@ -216,7 +217,7 @@ class BlockRuntime:
             self.columns = _Vocabulary(zip(vocabulary, range(len(vocabulary)), strict=True))
             if len(self.columns) != len(vocabulary):
                 raise ValueError("vocabulary has duplicate terms")
-        self._hashes: dict[str, tuple[int, int]] = {}
+        self._hashes: Memo[str, tuple[int, int]] = Memo(_HASHES_KEPT, clear_when_full=True)
 
     def analyze(self, text: str) -> Iterable[str]:
         """The text's terms; a long text's piece by piece, so memory stays bounded.
@@ -237,9 +238,7 @@ class BlockRuntime:
         if found is None:
             found = hashed_column(term, self.block.n_features)
             if len(term) <= _HASH_KEPT_CHARS:
-                if len(self._hashes) >= _HASHES_KEPT:
-                    self._hashes.clear()
-                self._hashes[term] = found
+                self._hashes.keep(term, found)
         return found
 
     def counts(self, terms: Iterable[str], tally: list[int] | None = None) -> dict[int, int]:

@@ -18,7 +18,15 @@ from runtime.decision import THRESHOLD_KEY, Threshold, parse_threshold
 from runtime.families import load_family
 from runtime.families.common import finite_or_none
 from runtime.features import Featurizer, Rows
-from runtime.modelfile import ModelError, ModelFile, check_classes, read_model_file, sha256_hex
+from runtime.modelfile import (
+    FileTooLarge,
+    ModelError,
+    ModelFile,
+    check_classes,
+    read_bounded,
+    read_model_file,
+    sha256_hex,
+)
 from runtime.npz import MAX_FILE_BYTES
 
 TYPE_CHECKING = False
@@ -114,18 +122,17 @@ class Model:
         """Read a model file, refusing one larger than ``max_bytes`` before reading it."""
         max_bytes = min(max_bytes, MAX_FILE_BYTES)
         try:
-            with open(path, "rb") as file:
-                size = os.fstat(file.fileno()).st_size
-                if size > max_bytes:
-                    raise ModelError(
-                        f"model file {os.fspath(path)!r} has {size} bytes; the limit is {max_bytes}"
-                    )
-                data = file.read(max_bytes + 1)
+            data = read_bounded(path, max_bytes)
         except OSError as exc:
             reason = exc.strerror or exc
             raise ModelError(f"cannot read model file {os.fspath(path)!r}: {reason}") from None
-        if len(data) > max_bytes:
-            raise ModelError(f"model file {os.fspath(path)!r} grew past {max_bytes} bytes")
+        except FileTooLarge as exc:
+            if exc.size is None:
+                where = os.fspath(path)
+                raise ModelError(f"model file {where!r} grew past {max_bytes} bytes") from None
+            raise ModelError(
+                f"model file {os.fspath(path)!r} has {exc.size} bytes; the limit is {max_bytes}"
+            ) from None
         return cls.from_bytes(data, expected_sha256=expected_sha256)
 
     # The API's view: JSON-ready predictions.

@@ -28,9 +28,9 @@ def test_the_hashing_memo_keeps_no_long_terms(monkeypatch) -> None:
     """A 1 MB "word" is hashed as scikit-learn hashes it but not kept, however often sent."""
     from runtime import features
 
-    monkeypatch.setattr(features, "_HASHES_KEPT", 5)
     _, model = fitted("sgd_hashing")
     block = model.featurizer.blocks[0]
+    monkeypatch.setattr(block._hashes, "limit", 5)
     long_word = "x" * 100_000
     expected = model.transform_one(long_word)
     for i in range(20):

@@ -30,7 +30,8 @@ from exporter.threshold import (
 )
 from runtime.decision import THRESHOLD_KEY
 from runtime.model import Model, ModelError
-from runtime.modelfile import METADATA, npy_bytes
+from runtime.modelfile import METADATA
+from runtime.npz import npy_bytes
 from tests.corpus import make_corpus
 from tests.families import BUILDERS, fitted
 
