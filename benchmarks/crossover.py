@@ -14,6 +14,7 @@ per container by the first vectorised request, is reported separately.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -115,8 +116,8 @@ def measure_recipe(
         for _ in range(args.requests):
             request = rng.sample(texts, n)
             # predict is the scoring both paths share (labels from scores), via the public API.
-            plain = lambda r=request: model.predict(r, vectorise=False)  # noqa: E731
-            vectorised = lambda r=request: model.predict(r, vectorise=True)  # noqa: E731
+            plain = functools.partial(model.predict, request, vectorise=False)
+            vectorised = functools.partial(model.predict, request, vectorise=True)
             if plain() != vectorised():
                 raise RuntimeError(f"{recipe}: the two paths disagree on a request of {n}")
             first, second = (plain, vectorised) if rng.random() < 0.5 else (vectorised, plain)

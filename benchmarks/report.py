@@ -396,11 +396,11 @@ def cold_goals(cold: ColdResult) -> list[Goal]:
         ("zip-ours", "zip-floor-pass", ""),
         ("zip-ours@cpu0", "zip-floor-pass@cpu0", ", both pinned to one CPU"),
     ):
-        r = _wall_ratio(cold, key, floor)
-        if r is not None:
+        ratio = _wall_ratio(cold, key, floor)
+        if ratio is not None:
             name = f"default package's cold start ≤ 3.0x `{cold.stats[floor].variant.label}`"
             name = name.replace(", pinned to CPU 0", "") + where
-            goals.append(Goal(name, f"{r:.2f}x", r <= 3.0))
+            goals.append(Goal(name, f"{ratio:.2f}x", ratio <= 3.0))
     zip_rss = _median(cold.stats.get("zip-ours"), "rss_kib")
     if zip_rss:
         goals.append(

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
@@ -151,7 +152,7 @@ HEADERS = {
 }
 
 
-def _cell(field: str, value: object) -> str:
+def _cell(field: str, value: Any) -> str:
     if value is None:
         return "n/a"
     if field == "ham_flagged":

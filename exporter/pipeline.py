@@ -144,7 +144,7 @@ def _raw(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
 
 
 def _classes(classifier: Any) -> list[str | int]:
-    classes = classifier.classes_.tolist()
+    classes: list[str | int] = classifier.classes_.tolist()
     if all(isinstance(c, str) for c in classes):
         return classes
     if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
@@ -155,7 +155,9 @@ def _classes(classifier: Any) -> list[str | int]:
     )
 
 
-def sklearn_outputs(model: Any, texts: Sequence[str]) -> tuple[Any, dict[str, np.ndarray], list]:
+def sklearn_outputs(
+    model: Any, texts: Sequence[str]
+) -> tuple[Any, dict[str, np.ndarray], list[Any]]:
     """(feature matrix, {method: output}, labels) from the fitted scikit-learn model."""
     feature_steps, classifier = split_pipeline(model)
     features: Any = list(texts)

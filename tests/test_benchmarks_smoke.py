@@ -18,6 +18,9 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from tests.datafiles import kaggle_csv
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 COMMITTED = [
     PROJECT_ROOT / "benchmarks" / name
     for name in ("results.md", "chart.png", "crossover.md", "breakdown.md")

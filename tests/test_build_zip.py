@@ -24,6 +24,9 @@ from tests import events as event_builders
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 from tests.test_template import handler_name
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Target(build_zip.DEFAULT_PYTHON, "x86_64")
 NAMES = build_zip.Outputs.for_target(TARGET)

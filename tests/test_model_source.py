@@ -22,6 +22,9 @@ from tests.events import check_response
 from tests.fakes import FakeClock, FakeModel
 from tests.s3server import closed_port_endpoint, moto_server
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 KEY = "models/spam/model.npz"
 
 

@@ -35,6 +35,9 @@ from runtime.npz import npy_bytes
 from tests.corpus import make_corpus
 from tests.families import BUILDERS, fitted
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 
 def noisy_corpus(n: int = 400, flip: float = 0.08) -> tuple[list[str], list[str]]:
     """The synthetic corpus with some labels flipped, so ham and spam scores overlap."""
