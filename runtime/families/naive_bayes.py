@@ -21,6 +21,7 @@ from runtime.families.family import (
     Softmax,
     take_declared,
 )
+from runtime.memo import Memo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -135,15 +136,15 @@ class GaussianNB(_NaiveBayes):
         self._matrices: tuple[np.ndarray, ...] | None = None
         # Per class, column -> (theta, var, theta^2 / var) of the columns messages used:
         # a dict item is read faster than two memoryview items, and the quotient is kept.
-        self._terms: list[dict[int, tuple[float, float, float]]] = [{} for _ in range(n_classes)]
+        # Bounded whatever clients send: the classes share _MAX_TERMS_KEPT entries.
+        limit = max(1, _MAX_TERMS_KEPT // n_classes)
+        self._terms: list[Memo[int, tuple[float, float, float]]] = [
+            Memo(limit, clear_when_full=True) for _ in range(n_classes)
+        ]
 
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
         jll = []
         theta, var, n_features = self._theta, self._var, self._n_features
-        adding = len(columns) * self.n_classes  # at most; bounded whatever clients send
-        keep = adding <= _MAX_TERMS_KEPT  # a longer message reads the arrays, keeps nothing
-        if keep and sum(map(len, self._terms)) + adding > _MAX_TERMS_KEPT:
-            self._terms = [{} for _ in self._terms]
         for k, (log_prior, log_norm, zero_doc_distance) in enumerate(self._constants):
             terms, base = self._terms[k], k * n_features
             correction = 0.0  # summed in column order, as np.bincount does in the batch path
@@ -151,9 +152,7 @@ class GaussianNB(_NaiveBayes):
                 term = terms.get(column)
                 if term is None:
                     t, v = theta[base + column], var[base + column]
-                    term = (t, v, t * t / v)
-                    if keep:
-                        terms[column] = term
+                    term = terms.keep(column, (t, v, t * t / v))
                 t, v, zero_term = term
                 d = x - t
                 # (x - theta)^2 / var replaces the empty document's theta^2 / var.
