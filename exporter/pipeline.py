@@ -176,8 +176,8 @@ def check_parity(model: Any, loaded: Model, texts: list[str]) -> None:
 
     Both runtime paths are compared with scikit-learn: the plain-Python one every single
     message takes and the NumPy one of batches, each with its own feature rows. Scores and
-    probabilities are compared as the loaded family declares (``scores_rtol``,
-    ``proba_atol``): bit for bit, or within the bound the README documents.
+    probabilities are compared as the loaded family declares (``scores_rtol`` of its
+    ``parity_scale``, ``proba_atol``): bit for bit, or within the bound the README documents.
     """
     if not texts:
         return
@@ -216,16 +216,16 @@ def check_parity(model: Any, loaded: Model, texts: list[str]) -> None:
                     raise ExportParityError(
                         f"{method} ({path} path) differs from scikit-learn's beyond {tolerance:.3g}"
                     )
-            elif not within_rtol(got, want, family.scores_rtol):
+            elif not within_rtol(got, want, family.scores_rtol, family.parity_scale(scores)):
                 raise ExportParityError(f"{method} ({path} path) differs from scikit-learn's")
 
 
-def within_rtol(got: np.ndarray, want: np.ndarray, rtol: float) -> bool:
-    """Bit for bit when ``rtol`` is 0; else within ``rtol`` of each row's largest |value|."""
+def within_rtol(got: np.ndarray, want: np.ndarray, rtol: float, scale: np.ndarray) -> bool:
+    """Bit for bit when ``rtol`` is 0; else within ``rtol`` of each row's ``scale``."""
     if rtol == 0.0:
         return bool(np.array_equal(got, want))
-    scale = np.abs(want).max(axis=1, keepdims=True) if want.ndim == 2 else np.abs(want)
-    return bool(np.all(np.abs(got - want) <= rtol * np.maximum(scale, 1.0)))
+    bound = rtol * scale.reshape((len(scale),) + (1,) * (want.ndim - 1))
+    return bool(np.all(np.abs(got - want) <= bound))
 
 
 def save(data: bytes, path: Path) -> None:

@@ -269,7 +269,8 @@ class Family:
     binary_columns: ClassVar[tuple[int, int | None]]
     explained: ClassVar[str]  # what an explanation's ``decision`` is (runtime/explain.py)
     dense_input: ClassVar[bool] = False  # scikit-learn scores dense rows (GaussianNB)
-    scores_rtol: ClassVar[float] = 0.0  # parity: 0 = bit for bit, else of a row's max |score|
+    # Parity: 0 = bit for bit, else relative to each row's ``parity_scale``.
+    scores_rtol: ClassVar[float] = 0.0
     arrays: ClassVar[tuple[ArraySpec, ...]]  # the file's arrays this family reads
 
     # Set by each family's constructor.
@@ -281,8 +282,14 @@ class Family:
         """Subclasses read ``spec`` (the file's ``classifier`` section) and take their arrays."""
         self.n_classes = self.n_score_columns = n_classes
 
-    @staticmethod
-    def proba_atol(scores: np.ndarray) -> float:
+    def parity_scale(self, scores: np.ndarray) -> np.ndarray:
+        """Per row, the magnitude ``scores_rtol`` is relative to: here the largest |score|."""
+        import numpy as np
+
+        largest: np.ndarray = np.abs(scores.reshape(len(scores), -1)).max(axis=1, initial=1.0)
+        return largest
+
+    def proba_atol(self, scores: np.ndarray) -> float:
         """Parity of probabilities given these scores: exp and log may differ in the last bit."""
         return PROBA_ATOL
 
