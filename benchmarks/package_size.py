@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import build_zip  # noqa: E402  (the repository root is not on sys.path when run as a script)
+import interpreters  # noqa: E402
 from build_zip import MIB, BuildError, BuildOptions, Entry, Target, ZipReport  # noqa: E402
 
 # The tutorial's stack; pip adds whatever else these need (e.g. narwhals for scikit-learn).
@@ -145,7 +146,7 @@ def measure_stack(
     """Download, install, compile and zip the scikit-learn stack; return its sizes."""
     target = target or Target(build_zip.DEFAULT_PYTHON, build_zip.DEFAULT_ARCH)
     pins = pins or stack_pins()
-    python = build_zip.find_interpreter(target.python, interpreter)
+    python = interpreters.find_interpreter(target.python, interpreter)
     wheels = download_stack(target, pins, cache_dir)
     with tempfile.TemporaryDirectory(prefix="sklearn-stack-") as tmp:
         tree = Path(tmp) / "package"
@@ -263,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ours = measure_ours(target, cache_dir=args.cache_dir, interpreter=args.interpreter)
         stack = measure_stack(target, args.cache_dir, args.interpreter)
-    except BuildError as error:
+    except (BuildError, interpreters.InterpreterNotFound) as error:
         print(f"package_size: error: {error}", file=sys.stderr)
         return 2
     print(format_comparison(ours, stack))

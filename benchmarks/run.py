@@ -462,11 +462,11 @@ def ours_target() -> Any:
 
 def target_interpreter() -> Path | None:
     """The Lambda runtime's Python (3.13) on this machine, or None when it is missing."""
-    import build_zip
+    import interpreters
 
     try:
-        return Path(build_zip.find_interpreter(ZIP_PYTHON))
-    except build_zip.BuildError:
+        return Path(interpreters.find_interpreter(ZIP_PYTHON))
+    except interpreters.InterpreterNotFound:
         return None
 
 
