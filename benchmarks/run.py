@@ -712,8 +712,6 @@ def main(argv: list[str] | None = None) -> int:
         files["chart.png"] = chart.read_bytes()
     written = publish(args, out_dir, files)
     print(report.summary_table(results))
-    print()
-    print(report.goals_table(report.all_goals(results)))
     print("\nwrote " + ", ".join(str(p) for p in written))
     if not results.parity.get("ours", "").startswith("0 batch, 0 "):
         print("error: ours disagrees with scikit-learn; the figures are void", file=sys.stderr)
