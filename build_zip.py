@@ -25,12 +25,21 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from interpreters import InterpreterNotFound, find_interpreter, interpreter_facts
+from lambda_zip import (
+    Entry,
+    PackageError,
+    ZipReport,
+    check_limits,
+    format_report,
+    sha256_file,
+    write_zip,
+)
 from runtime.model import Model, ModelError, training_differences
 
 ROOT = Path(__file__).resolve().parent
@@ -51,21 +60,9 @@ DEFAULT_ARCH = "x86_64"
 # explicitly: "manylinux2014" silently resolves to old NumPy releases.
 MANYLINUX = "manylinux_2_28"
 
-MIB = 1024 * 1024
-# Lambda quotas: direct upload of a zip, and function + layers unpacked.
-LAMBDA_ZIP_LIMIT = 50 * MIB
-LAMBDA_UNZIPPED_LIMIT = 250 * MIB
 # Names earlier versions of this script wrote whatever the target; removed so that no zip in
 # dist/ can be mistaken for the output of the current build.
 LEGACY_OUTPUTS = ("lambda.zip", "numpy-layer.zip", "lambda-code.zip")
-
-# Reproducibility: the earliest date a zip can store, one compression level, fixed modes.
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-ZIP_LEVEL = 9
-FILE_MODE = 0o644
-EXEC_MODE = 0o755
-DIR_MODE = 0o755
-UNIX_SYSTEM = 3
 
 # NumPy subpackages/modules that `import numpy` does not load and the runtime never uses.
 # (`import numpy` 2.4 eagerly loads _core, _typing, _utils, lib, linalg and matrixlib: kept.)
@@ -177,31 +174,6 @@ class Outputs:
         return (self.full, self.layer, self.code, self.without_numpy)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One file of the package: its name in the zip, where it comes from, and its component."""
-
-    arcname: str
-    source: Path
-    component: str
-
-
-@dataclass(frozen=True)
-class ZipReport:
-    """What was written, for the size table."""
-
-    path: Path
-    sha256: str
-    size: int
-    unpacked: dict[str, int]
-    zipped: dict[str, int]
-    files: dict[str, int]
-
-    @property
-    def total_unpacked(self) -> int:
-        return sum(self.unpacked.values())
-
-
 # --- inputs -------------------------------------------------------------------------------
 
 
@@ -213,15 +185,6 @@ def read_pin(requirements: Path, name: str) -> str:
         if match:
             return match.group(1)
     raise BuildError(f"{requirements} has no '{name}==VERSION' pin")
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in chunks (wheels and zips are tens of MiB)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _wheel_matches(name: str, version: str, target: Target) -> bool:
@@ -429,97 +392,6 @@ def write_record(root: Path, dist_info: str) -> None:
         lines.append(f"{rel},sha256={digest},{len(data)}")
     lines.append(f"{record},,")
     (root / record).write_text("\n".join(lines) + "\n")
-
-
-# --- zip ----------------------------------------------------------------------------------
-
-
-def _mode(arcname: str) -> int:
-    """Shared libraries get 0o755 (as installers leave them); everything else 0o644."""
-    name = PurePosixPath(arcname).name
-    return EXEC_MODE if name.endswith(".so") or ".so." in name else FILE_MODE
-
-
-def _directories(arcnames: Iterable[str]) -> set[str]:
-    """All parent directories of the given names, as zip directory entries ("a/b/")."""
-    dirs = set()
-    for name in arcnames:
-        for parent in PurePosixPath(name).parents:
-            if str(parent) != ".":
-                dirs.add(f"{parent}/")
-    return dirs
-
-
-def write_zip(entries: Sequence[Entry], dest: Path) -> ZipReport:
-    """Write a reproducible zip: sorted names, fixed dates, modes and compression level."""
-    by_name = {e.arcname: e for e in entries}
-    if len(by_name) != len(entries):
-        raise BuildError("duplicate names in the package")
-    names = sorted(by_name.keys() | _directories(by_name))
-    unpacked: dict[str, int] = {}
-    zipped: dict[str, int] = {}
-    files: dict[str, int] = {}
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(dest.name + ".partial")
-    with zipfile.ZipFile(partial, "w") as archive:
-        for name in names:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.create_system = UNIX_SYSTEM
-            if name.endswith("/"):
-                info.external_attr = ((0o040000 | DIR_MODE) << 16) | 0x10
-                archive.writestr(info, b"", compress_type=zipfile.ZIP_STORED)
-                continue
-            entry = by_name[name]
-            info.external_attr = (0o100000 | _mode(name)) << 16
-            data = entry.source.read_bytes()
-            archive.writestr(
-                info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL
-            )
-            written = archive.getinfo(name)
-            unpacked[entry.component] = unpacked.get(entry.component, 0) + len(data)
-            zipped[entry.component] = zipped.get(entry.component, 0) + written.compress_size
-            files[entry.component] = files.get(entry.component, 0) + 1
-    os.replace(partial, dest)
-    return ZipReport(dest, sha256_file(dest), dest.stat().st_size, unpacked, zipped, files)
-
-
-# --- report -------------------------------------------------------------------------------
-
-
-def _mib(n: int) -> str:
-    return f"{n / MIB:8.2f}"
-
-
-def format_report(report: ZipReport) -> str:
-    """A size table per component (zipped sizes exclude zip headers; the total includes them)."""
-    rows = [
-        f"{report.path}",
-        f"  {'component':<10}{'files':>7}{'zipped MiB':>12}{'unpacked MiB':>14}",
-    ]
-    for component in sorted(report.unpacked):
-        rows.append(
-            f"  {component:<10}{report.files[component]:>7}"
-            f"{_mib(report.zipped[component]):>12}{_mib(report.unpacked[component]):>14}"
-        )
-    rows.append(
-        f"  {'total':<10}{sum(report.files.values()):>7}"
-        f"{_mib(report.size):>12}{_mib(report.total_unpacked):>14}"
-    )
-    rows.append(f"  sha256 {report.sha256}")
-    return "\n".join(rows)
-
-
-def check_limits(reports: Sequence[ZipReport]) -> list[str]:
-    """Lambda quota violations (each zip ≤ 50 MiB, all unpacked together ≤ 250 MiB)."""
-    problems = [
-        f"{r.path.name} is {r.size / MIB:.1f} MiB zipped, over Lambda's 50 MiB direct upload"
-        for r in reports
-        if r.size > LAMBDA_ZIP_LIMIT
-    ]
-    unpacked = sum(r.total_unpacked for r in reports)
-    if unpacked > LAMBDA_UNZIPPED_LIMIT:
-        problems.append(f"{unpacked / MIB:.1f} MiB unpacked, over Lambda's 250 MiB limit")
-    return problems
 
 
 # --- training vs target ------------------------------------------------------------------
@@ -793,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(find_interpreter(options.target.python, options.interpreter))
             return 0
         reports = build(options)
-    except (BuildError, InterpreterNotFound) as error:
+    except (BuildError, InterpreterNotFound, PackageError) as error:
         print(f"build_zip: error: {error}", file=sys.stderr)
         return 2
     for stale in remove_stale_outputs(options):

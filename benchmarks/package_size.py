@@ -31,7 +31,9 @@ if str(ROOT) not in sys.path:
 
 import build_zip  # noqa: E402  (the repository root is not on sys.path when run as a script)
 import interpreters  # noqa: E402
-from build_zip import MIB, BuildError, BuildOptions, Entry, Target, ZipReport  # noqa: E402
+import lambda_zip  # noqa: E402
+from build_zip import BuildError, BuildOptions, Target  # noqa: E402
+from lambda_zip import MIB, Entry, ZipReport  # noqa: E402
 
 # The tutorial's stack; pip adds whatever else these need (e.g. narwhals for scikit-learn).
 STACK = ("scikit-learn", "scipy", "numpy", "joblib", "threadpoolctl")
@@ -81,7 +83,7 @@ def _component(relative: Path) -> str:
 
 
 def _wheel_sha256s(directory: Path) -> dict[str, str]:
-    return {w.name: build_zip.sha256_file(w) for w in sorted(directory.glob("*.whl"))}
+    return {w.name: lambda_zip.sha256_file(w) for w in sorted(directory.glob("*.whl"))}
 
 
 def download_stack(target: Target, pins: dict[str, str], cache_dir: Path) -> list[Path]:
@@ -151,9 +153,9 @@ def measure_stack(
     with tempfile.TemporaryDirectory(prefix="sklearn-stack-") as tmp:
         tree = Path(tmp) / "package"
         install_tree(wheels, tree)
-        plain = build_zip.write_zip(_entries(tree), Path(tmp) / "without-bytecode.zip")
+        plain = lambda_zip.write_zip(_entries(tree), Path(tmp) / "without-bytecode.zip")
         build_zip.compile_code(python, tree, ".")
-        report = build_zip.write_zip(_entries(tree), Path(tmp) / "sklearn-stack.zip")
+        report = lambda_zip.write_zip(_entries(tree), Path(tmp) / "sklearn-stack.zip")
     return StackSize(
         target=target,
         pins=pins,

@@ -20,6 +20,7 @@ import pytest
 
 import build_zip
 import interpreters
+import lambda_zip
 from build_zip import BuildError, Target
 from runtime.model import Model, training_differences
 from tests import events as event_builders
@@ -152,9 +153,9 @@ def test_runtime_sources_leave_out_tests_and_caches(tmp_path: Path) -> None:
 # --- zip writer ---------------------------------------------------------------------------
 
 
-def _entries(root: Path) -> list[build_zip.Entry]:
+def _entries(root: Path) -> list[lambda_zip.Entry]:
     return [
-        build_zip.Entry(p.relative_to(root).as_posix(), p, "code")
+        lambda_zip.Entry(p.relative_to(root).as_posix(), p, "code")
         for p in sorted(root.rglob("*"))
         if p.is_file()
     ]
@@ -166,11 +167,11 @@ def test_zip_is_byte_identical_whatever_the_file_dates_and_modes(tmp_path: Path)
     (src / "pkg" / "b.py").write_text("b = 1\n")
     (src / "pkg" / "a.py").write_text("a = 1\n")
     (src / "pkg" / "sub" / "_ext.cpython-313-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
-    first = build_zip.write_zip(_entries(src), tmp_path / "one.zip")
+    first = lambda_zip.write_zip(_entries(src), tmp_path / "one.zip")
     for i, path in enumerate(sorted(src.rglob("*.*"))):
         os.utime(path, (1_000_000_000 + i, 1_700_000_000 + i))
         path.chmod(0o600 if i % 2 else 0o777)
-    second = build_zip.write_zip(list(reversed(_entries(src))), tmp_path / "two.zip")
+    second = lambda_zip.write_zip(list(reversed(_entries(src))), tmp_path / "two.zip")
     assert first.sha256 == second.sha256
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
 
@@ -188,17 +189,17 @@ def test_zip_is_byte_identical_whatever_the_file_dates_and_modes(tmp_path: Path)
 
 
 def test_size_limits_are_enforced(tmp_path: Path) -> None:
-    def report(size: int, unpacked: int) -> build_zip.ZipReport:
+    def report(size: int, unpacked: int) -> lambda_zip.ZipReport:
         path = tmp_path / "x.zip"
-        return build_zip.ZipReport(path, "0" * 64, size, {"numpy": unpacked}, {}, {})
+        return lambda_zip.ZipReport(path, "0" * 64, size, {"numpy": unpacked}, {}, {})
 
-    mib = build_zip.MIB
-    assert build_zip.check_limits([report(12 * mib, 40 * mib)]) == []
-    assert "50 MiB" in build_zip.check_limits([report(51 * mib, 40 * mib)])[0]
-    assert "250 MiB" in build_zip.check_limits([report(10 * mib, 251 * mib)])[0]
+    mib = lambda_zip.MIB
+    assert lambda_zip.check_limits([report(12 * mib, 40 * mib)]) == []
+    assert "50 MiB" in lambda_zip.check_limits([report(51 * mib, 40 * mib)])[0]
+    assert "250 MiB" in lambda_zip.check_limits([report(10 * mib, 251 * mib)])[0]
     # A layer and its function zip count together against the unpacked limit.
     both = [report(10 * mib, 130 * mib), report(1 * mib, 130 * mib)]
-    assert "250 MiB" in build_zip.check_limits(both)[0]
+    assert "250 MiB" in lambda_zip.check_limits(both)[0]
 
 
 # --- the real build -----------------------------------------------------------------------
@@ -329,7 +330,7 @@ def test_zip_holds_runtime_model_and_slim_numpy(built: Built, small_model_path: 
         model = archive.read(build_zip.MODEL_ARCNAME)
         dates = {info.date_time for info in archive.infolist()}
     assert names == sorted(names)
-    assert dates == {build_zip.ZIP_DATE}
+    assert dates == {lambda_zip.ZIP_DATE}
     assert model == small_model_path.read_bytes()
     tops = {PurePosixPath(n).parts[0] for n in names}
     assert tops == {"runtime", "artifacts", "numpy", "numpy.libs", "numpy-2.4.6.dist-info"}
@@ -581,7 +582,7 @@ def built_without_numpy(
 def test_without_numpy_zip_holds_only_code_and_model(built_without_numpy: Built) -> None:
     (zip_path,) = built_without_numpy.out.glob("*.zip")
     assert zip_path.name == NAMES.without_numpy
-    assert zip_path.stat().st_size <= build_zip.MIB // 2
+    assert zip_path.stat().st_size <= lambda_zip.MIB // 2
     with zipfile.ZipFile(zip_path) as archive:
         tops = {PurePosixPath(n).parts[0] for n in archive.namelist()}
     assert tops == {"runtime", "artifacts"}
