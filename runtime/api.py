@@ -13,11 +13,10 @@ from collections.abc import Callable
 
 from runtime import __version__, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
-from runtime.errors import ModelUnavailable
+from runtime.errors import ModelUnavailable, json_problem, short
 from runtime.http_types import HttpError, Request, Response
 from runtime.memo import Memo
 from runtime.model_source import ModelHolder
-from runtime.text import json_problem, short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 
+from runtime.errors import short as _short
 from runtime.records import NamedTuple
-from runtime.text import short as _short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

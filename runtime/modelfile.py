@@ -34,8 +34,8 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
+from runtime.errors import json_problem, short
 from runtime.npz import NpzError, RawArray, load_arrays, npy_bytes, write_npz
-from runtime.text import json_problem, short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

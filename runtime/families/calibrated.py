@@ -18,10 +18,10 @@ from collections.abc import Callable
 from runtime.families.common import expit
 from runtime.families.family import (
     ArraySpec,
-    Calibration,
     Contributions,
     Family,
     LinearScores,
+    Link,
     n_outputs_for,
     take_declared,
 )
@@ -142,7 +142,7 @@ class Calibrated(Family):
     cut_range = (0.0, 1.0)
     binary_columns = (1, None)
     explained = "mean_decision_function"
-    link = Calibration()
+    link = Link()  # the scores are the members' mean calibrated probabilities
     arrays = (*LinearScores.declared("{member}"), SIGMOID, *ISOTONIC)
 
     def __init__(self, spec: dict[str, Any], take: Take, n_features: int, n_classes: int) -> None:

@@ -16,21 +16,7 @@ path for a few messages and a NumPy path for batches, and the two agree bit for 
 
 from __future__ import annotations
 
-from runtime.families.common import (
-    PROBA_ATOL,
-    argmax,
-    as_matrix,
-    dot_batch,
-    dot_one,
-    expit,
-    expit_batch,
-    logsumexp_proba,
-    logsumexp_proba_batch,
-    normalise,
-    normalise_batch,
-    softmax,
-    softmax_batch,
-)
+from runtime.families.common import PROBA_ATOL, argmax, as_matrix, dot_batch, dot_one
 from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
@@ -61,26 +47,31 @@ class Contributions(NamedTuple):
     per_term: list[list[float]]
 
 
-class ArraySpec(NamedTuple):
+class ArraySpec:
     """One array a family reads from the model file, named under ``classifier.``.
 
     ``shape`` entries are sizes or the names of the sizes the family is loaded with
     (``n_features``, ``n_classes``, ``n_outputs``, ...); ``name`` may hold ``{member}``
     (``0.``, ``1.``, ...) or ``{target}`` (``0``, ``1``, ...) for arrays repeated per
     ensemble member or per calibrated class. The exporter checks what its extractor
-    wrote against these; the runtime takes them.
+    wrote against these; the runtime takes them. A plain class: a namedtuple's creation
+    would cost every cold start more than this one.
     """
 
-    name: str
-    shape: tuple[int | str, ...]
-    dtype: str = "<f8"
+    __slots__ = ("dtype", "name", "shape")
+
+    def __init__(self, name: str, shape: tuple[int | str, ...], dtype: str = "<f8") -> None:
+        self.name, self.shape, self.dtype = name, shape, dtype
+
+    def __repr__(self) -> str:
+        return f"ArraySpec({self.name!r}, {self.shape!r}, {self.dtype!r})"
 
     def named(self, member: str = "", target: int | None = None) -> ArraySpec:
         """This array of one ensemble ``member`` (``"0."``) and calibrated ``target``."""
         name = self.name.replace("{member}", member)
         if target is not None:
             name = name.replace("{target}", str(target))
-        return self._replace(name=name)
+        return ArraySpec(name, self.shape, self.dtype)
 
 
 def take_declared(take: Take, spec: ArraySpec, sizes: dict[str, int]) -> memoryview[Any]:
@@ -144,7 +135,11 @@ def n_outputs_for(n_classes: int) -> int:
 
 
 class Link:
-    """The label is the class with the highest score; probabilities as subclasses say."""
+    """The label is the class with the highest score; the scores are the probabilities.
+
+    Families declare their own (naive Bayes: softmax of the joint log-likelihoods; linear
+    models: the sign of the decision, and expit, softmax or none; calibrated: this one).
+    """
 
     has_proba = True
 
@@ -162,99 +157,6 @@ class Link:
 
     def proba_batch(self, scores: np.ndarray) -> np.ndarray | None:
         return scores
-
-
-class Softmax(Link):
-    """Joint log-likelihoods -> probabilities, as naive Bayes' ``predict_proba``."""
-
-    def proba(self, scores: list[float]) -> list[float]:
-        return logsumexp_proba(scores)
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
-        return logsumexp_proba_batch(scores)
-
-
-class Calibration(Link):
-    """The scores are already calibrated probabilities (``CalibratedClassifierCV``)."""
-
-
-class Sign(Link):
-    """``LinearClassifierMixin.predict``: one decision column is cut at 0, more argmaxed.
-
-    No probabilities (LinearSVC, RidgeClassifier, SGD ``hinge``); subclasses add them.
-    """
-
-    has_proba = False
-
-    def label_index(self, scores: list[float]) -> int:
-        return (1 if scores[0] > 0 else 0) if len(scores) == 1 else argmax(scores)
-
-    def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        if scores.shape[1] == 1:
-            return (scores[:, 0] > 0).astype(np.int64)
-        return super().label_index_batch(scores)
-
-    def proba(self, scores: list[float]) -> list[float] | None:
-        return None
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray | None:
-        return None
-
-
-class Expit(Sign):
-    """LogisticRegression: expit for one column, softmax for more."""
-
-    has_proba = True
-
-    def proba(self, scores: list[float]) -> list[float]:
-        if len(scores) == 1:
-            p = expit(scores[0])
-            return [1 - p, p]
-        return softmax(scores)
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        if scores.shape[1] == 1:
-            p = expit_batch(scores[:, 0])
-            return np.stack([1 - p, p], axis=1)
-        return softmax_batch(scores)
-
-
-class OvrExpit(Expit):
-    """SGD ``log_loss``: expit per class, normalised (``_predict_proba_lr``)."""
-
-    def proba(self, scores: list[float]) -> list[float]:
-        if len(scores) == 1:
-            return super().proba(scores)
-        return normalise([expit(s) for s in scores])
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
-        if scores.shape[1] == 1:
-            return super().proba_batch(scores)
-        return normalise_batch(expit_batch(scores))
-
-
-class ModifiedHuber(Sign):
-    """SGD ``modified_huber``: ``(clip(decision, -1, 1) + 1) / 2``, normalised."""
-
-    has_proba = True
-
-    def proba(self, scores: list[float]) -> list[float]:
-        clipped = [(min(max(s, -1.0), 1.0) + 1.0) / 2.0 for s in scores]
-        if len(clipped) == 1:
-            return [1.0 - clipped[0], clipped[0]]
-        return normalise(clipped)
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        prob = (np.clip(scores, -1, 1) + 1.0) / 2.0
-        if scores.shape[1] == 1:
-            return np.stack([1.0 - prob[:, 0], prob[:, 0]], axis=1)
-        return normalise_batch(prob)
 
 
 class Family:

@@ -12,13 +12,13 @@ bit for bit; labels and probabilities follow from them.
 
 from __future__ import annotations
 
-from runtime.families.common import as_matrix
+from runtime.families.common import as_matrix, logsumexp_proba, logsumexp_proba_batch
 from runtime.families.family import (
     ArraySpec,
     Contributions,
     Family,
     LinearScores,
-    Softmax,
+    Link,
     take_declared,
 )
 from runtime.memo import Memo
@@ -36,6 +36,16 @@ if TYPE_CHECKING:
 # GaussianNB's per-column memo, all classes together: ~0.2 KiB an entry (3.2 MiB for the
 # tutorial's 2 x 8,211), so at most ~6.5 MiB.
 _MAX_TERMS_KEPT = 32_768
+
+
+class Softmax(Link):
+    """Joint log-likelihoods -> probabilities, as naive Bayes' ``predict_proba``."""
+
+    def proba(self, scores: list[float]) -> list[float]:
+        return logsumexp_proba(scores)
+
+    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
+        return logsumexp_proba_batch(scores)
 
 
 class _NaiveBayes(Family):
