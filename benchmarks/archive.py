@@ -130,8 +130,7 @@ def score_in_child(env: dict[str, str], event: dict[str, Any]) -> dict[str, Any]
 
 def sklearn_rate(dataset: Dataset, data: bytes) -> tuple[float, float]:
     """(msg/s wall, msg/s CPU) of the tutorial's own pipeline over one plain shard."""
-    from benchmarks.contenders import train
-    from exporter.train import TrainingConfig
+    from exporter.train import TrainingConfig, train
 
     vectorizer, classifier = train(dataset, TrainingConfig(recipe="tutorial")).model
     lines = data.splitlines()

@@ -22,6 +22,9 @@ from tests.corpus import make_corpus
 from tests.s3proxy import s3_proxy
 from tests.s3server import MotoS3, moto_server
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 TEXTS, _ = make_corpus(n=400, seed=11)
 
 

@@ -27,6 +27,9 @@ from tests.s3server import MotoS3, moto_server
 from tests.test_archive_s3 import TEXTS, shards
 from tests.test_template import load_template
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def server(small_model_path: Path) -> Iterator[MotoS3]:

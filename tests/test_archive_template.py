@@ -11,6 +11,9 @@ import pytest
 
 from tests.test_template import expand, load_template, resources_of_type, run_cfn_lint
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 ARCHIVE = ("ArchiveShardFunction", "ArchiveSummaryFunction", "ArchiveStateMachine")
 INPUT_OBJECTS = "arn:${AWS::Partition}:s3:::${ArchiveInputBucket}/${ArchiveInputPrefix}*"
 OUTPUT_OBJECTS = "arn:${AWS::Partition}:s3:::${ArchiveOutputBucket}/${ArchiveOutputPrefix}*"
