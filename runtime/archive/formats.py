@@ -14,6 +14,7 @@ from json.encoder import encode_basestring_ascii  # json.dumps's own, for a str
 
 from runtime.archive.job import Job
 from runtime.archive.lines import MAX_LINE_BYTES
+from runtime.errors import json_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,14 +96,14 @@ class JsonLinesParser(Parser):
                 record, end = raw_decode(line)
                 if end != len(line) and not line[end:].isspace():
                     raise ValueError("extra data after the JSON value")
-            except ValueError as exc:
+            except ValueError:
                 if not line or line.isspace():
                     batch.blank += 1
                     continue
                 try:  # raw_decode refuses leading whitespace, which JSON allows
                     record = json.loads(line)
-                except ValueError:
-                    errors.append((number, f"invalid JSON: {_json_reason(exc)}"))
+                except ValueError as problem:  # its message quotes no input
+                    errors.append((number, f"invalid JSON: {json_problem(problem)}"))
                     continue
             if type(record) is not dict:
                 errors.append((number, "not a JSON object"))
@@ -130,11 +131,6 @@ class JsonLinesParser(Parser):
 
 
 _DECODER = json.JSONDecoder()
-
-
-def _json_reason(exc: ValueError) -> str:
-    message = getattr(exc, "msg", None)  # JSONDecodeError: the reason without the document
-    return str(message) if message else "not JSON"
 
 
 class CsvParser(Parser):
