@@ -187,6 +187,41 @@ class Model:
         explainer = self._explainer
         return [explainer.explain(text, count) for text in _checked(texts)]
 
+    def classify_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``classify`` for large batches, as NumPy arrays: (label indices, values).
+
+        The labels are ``classify``'s (threshold applied); the values are the family's
+        probabilities when its link has them, else its scores, one row per text (also for
+        no texts: (0, columns)). Everything past the scores is derived by the family from
+        its declarations. The archive scorer writes millions of rows from these without
+        building a dict per message.
+        """
+        import numpy as np
+
+        from runtime import features_batch
+
+        family, featurizer, threshold = self.family, self.featurizer, self._threshold
+        parts = [family.empty_scores()]
+        for chunk in _chunks(texts):
+            if len(chunk) == 1 and len(chunk[0]) > CHUNK_CHARS:  # counted as a stream
+                row = family.scores(*featurizer.row(chunk[0]))
+                parts.append(np.array([row], dtype=np.float64))
+            else:
+                parts.append(family.scores_batch(features_batch.transform(featurizer, chunk)))
+        scores = np.concatenate([p.reshape(len(p), family.n_score_columns) for p in parts])
+        if threshold is None:
+            labels = family.label_index_batch(scores)
+        else:
+            labels = family.binary_score_batch(scores) > threshold.value
+        if not family.has_proba:
+            values = scores
+        elif not len(scores):  # as _predict_proba: a link's normalising needs a row
+            values = np.empty((0, family.n_classes))
+        else:
+            proba = family.proba_batch(scores)
+            values = scores if proba is None else proba
+        return np.asarray(labels, dtype=np.intp), values
+
     def decide(self, scores: list[float]) -> int:
         """The class index ``classify`` answers for one row's scores: threshold applied."""
         threshold = self._threshold

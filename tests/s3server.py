@@ -53,20 +53,25 @@ class MotoS3:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[MotoS3]:
-    """Start ``python -m moto.server`` on a free loopback port, with fake AWS settings."""
+def moto_server(module: str = "moto.server") -> Iterator[MotoS3]:
+    """Start ``python -m moto.server`` on a free loopback port, with fake AWS settings.
+
+    ``module``: another launcher taking the port as its one argument (tests/sfn_server.py).
+    """
     with pytest.MonkeyPatch.context() as env:
         for name, value in FAKE_AWS_ENV.items():
             env.setenv(name, value)
         for name in _UNSET:
             env.delenv(name, raising=False)
         port = _free_port()
+        command = ["-H", "127.0.0.1", "-p", str(port)] if module == "moto.server" else [str(port)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", module, *command],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

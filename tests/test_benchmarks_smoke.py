@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 COMMITTED = [
     PROJECT_ROOT / "benchmarks" / name
-    for name in ("results.md", "chart.png", "crossover.md", "breakdown.md")
+    for name in ("results.md", "chart.png", "crossover.md", "breakdown.md", "archive.md")
 ]
 
 
@@ -103,3 +103,14 @@ def test_breakdown_smoke_splits_the_cold_start_and_writes_only_to_out(tmp_path: 
     assert "| whole cold start (import, load, one REST event, exit) |" in report
     assert "SHA-256 of the file (the model id)" in report
     assert "## Imports by module" in report
+
+
+def test_archive_smoke_scores_shards_in_s3_and_prices_them_writing_only_to_out(
+    tmp_path: Path,
+) -> None:
+    _, out = run_smoke(tmp_path, "archive")
+    report = (out / "archive.md").read_text()
+    assert "| tutorial | 300 | no |" in report
+    assert "| tutorial | 300 | yes |" in report
+    assert "scikit-learn, the tutorial's pipeline" in report
+    assert "| one Step Functions invoke per message | arm64 |" in report

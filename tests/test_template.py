@@ -230,7 +230,7 @@ def test_without_open_api_version_sam_adds_an_unthrottled_stage(template: dict[s
 def test_numpy_layer_is_attached_only_when_given(template: dict[str, Any]) -> None:
     layer = "arn:aws:lambda:eu-west-1:123456789012:layer:numpy:3"
     expanded = expand(template, {"NumpyLayerArn": layer})
-    (function,) = resources_of_type(expanded, "AWS::Lambda::Function")
+    function = expanded["Resources"][FUNCTION]  # the archive block adds functions too
     condition, (attached,), otherwise = function["Properties"]["Layers"]["Fn::If"]
     assert expanded["Conditions"][condition] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "NumpyLayerArn"}, ""]}]
@@ -263,7 +263,7 @@ def test_sam_expands_to_a_lint_clean_cloudformation_stack(
 
     expanded = expand(template, parameters)
     resources = expanded["Resources"]
-    function = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
+    function = resources[FUNCTION]
     assert function["Properties"]["Handler"] == handler_name()
     assert function["Properties"]["LoggingConfig"]["LogFormat"] == "JSON"
     assert "AWS::ApiGateway::RestApi" in {r["Type"] for r in resources.values()}
