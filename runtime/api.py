@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from runtime import __version__, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
+from runtime.cost import answer_floor, wire_bytes
 from runtime.http_types import HttpError, Request, Response
 from runtime.model_source import ModelHolder, ModelUnavailable
 
@@ -136,29 +137,26 @@ class Api:
     def _predict(self, request: Request) -> Response:
         texts, batch, top = self._texts(request)
         model = self._model()
-        coverage = [0, 0]  # vocabulary terms known / seen, counted while classifying
-        predictions = model.classify(texts, coverage=coverage)  # JSON-ready; opaque here
-        answers = predictions
-        if top is not None:  # explanations go to the client only, never to the log
-            explained = model.explain(texts, top=top)
-            answers = [
-                {**p, "explanation": {k: v for k, v in e.items() if k != "label"}}
-                for p, e in zip(predictions, explained, strict=True)
-            ]
-        if batch:
-            payload: dict[str, Any] = {"predictions": answers, "model": model.model_id}
-        else:
-            payload = {**answers[0], "model": model.model_id}
-        body = _encode(payload)
-        # ASCII only (_encode escapes the rest); the proxy response escapes quotes again.
-        size = len(body) + body.count('"') + body.count("\\")
-        if size > RESPONSE_MAX_BYTES:
-            raise HttpError(
-                413,
-                "response_too_large",
-                f"the answer would be {size} bytes; Lambda carries at most {RESPONSE_MAX_BYTES}: "
-                "send fewer texts" + (", or ask for fewer terms (top)" if top is not None else ""),
+        # Refused before any scoring when even the shortest possible answer is too large.
+        floor = answer_floor(model.classes, model.answer_member, len(texts), top is not None)
+        if floor > RESPONSE_MAX_BYTES:
+            raise _response_too_large(
+                f"the answer would be at least {floor} bytes ({len(texts)} texts x "
+                f"{len(model.classes)} classes{', explained' if top is not None else ''})",
+                top,
             )
+        coverage = [0, 0]  # vocabulary terms known / seen, counted while classifying
+        if top is None:
+            predictions = model.classify(texts, coverage=coverage)  # JSON-ready; opaque here
+            if batch:
+                body = _encode({"predictions": predictions, "model": model.model_id})
+            else:
+                body = _encode({**predictions[0], "model": model.model_id})
+            size = wire_bytes(body)
+            if size > RESPONSE_MAX_BYTES:
+                raise _response_too_large(f"the answer would be {size} bytes", top)
+        else:
+            predictions, body = self._explained(model, texts, batch, top, coverage)
         response = Response(200, body, self._headers(request), texts=len(texts))
         response.metrics = lambda latency_ms: metrics.emf_line(
             classes=model.classes,
@@ -169,6 +167,34 @@ class Api:
             model_id=model.model_id,
         )
         return response
+
+    def _explained(
+        self, model: Any, texts: list[str], batch: bool, top: int, coverage: list[int]
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Predictions and the answer's body, encoded text by text: the request stops
+        with a 413 as soon as the answer passes the limit, not once all of it is built.
+        Explanations go to the client only, never to the log."""
+        predictions: list[dict[str, Any]] = []
+        pieces: list[str] = []
+        size = wire_bytes(f'{{"predictions":[],"model":"{model.model_id}"}}')
+        for prediction, explanation in model.classify_explained(texts, top, coverage=coverage):
+            del explanation["label"]
+            answer = {**prediction, "explanation": explanation}
+            piece = _encode(answer if batch else {**answer, "model": model.model_id})
+            size += wire_bytes(piece) + 1
+            if size > RESPONSE_MAX_BYTES:
+                done = len(pieces) + 1
+                raise _response_too_large(
+                    f"the answer passed {RESPONSE_MAX_BYTES} bytes at text {done} of {len(texts)}",
+                    top,
+                )
+            predictions.append(prediction)
+            pieces.append(piece)
+        if not batch:
+            return predictions, pieces[0]
+        # What _encode({"predictions": [...], "model": id}) writes, without building it.
+        body = f'{{"predictions":[{",".join(pieces)}],"model":{_encode(model.model_id)}}}'
+        return predictions, body
 
     def _health(self, request: Request) -> Response:
         source = None
@@ -403,6 +429,15 @@ def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
+
+
+def _response_too_large(what: str, top: int | None) -> HttpError:
+    return HttpError(
+        413,
+        "response_too_large",
+        f"{what}; Lambda carries at most {RESPONSE_MAX_BYTES}: send fewer texts"
+        + (", or ask for fewer terms (top)" if top is not None else ""),
+    )
 
 
 def _error_body(code: str, message: str) -> str:

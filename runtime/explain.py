@@ -14,7 +14,8 @@ in the model's own units, written ``positive`` minus ``negative``:
 every term's ``contribution`` is the decision value, ``decision``; the answer lists the
 ``top`` terms by size (each with its feature ``value``, e.g. its TF-IDF) and sums the
 others into ``others``, so the parts still add up. Terms are the vocabulary's; for a
-hashing block, the message's own terms that hash to the column.
+hashing block, the message's own terms that hash to the column (at most
+``MAX_TERMS_PER_COLUMN``, the first the message uses, sorted).
 With several feature blocks (FeatureUnion) ``block`` says which one. Explanations
 contain the message's words: like the text, they must never be logged.
 """
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 DEFAULT_TOP = 10
 MAX_TOP = 50
+# A hashing column shows at most this many of the message's terms that hash there.
+MAX_TERMS_PER_COLUMN = 8
 
 
 def explain_options(document: Mapping[str, Any]) -> tuple[bool, int]:
@@ -64,7 +67,12 @@ def check_top(top: object) -> int:
 
 
 class Explainer:
-    """Per-term explanations for one model; the vocabulary's inverse is built once."""
+    """Per-term explanations for one model; the vocabulary's inverse is built once.
+
+    What one explanation costs is bounded whatever the message: contributions are
+    computed for the two compared outputs only, and a hashing block's terms are looked
+    up for the shown columns only, at most ``MAX_TERMS_PER_COLUMN`` each.
+    """
 
     def __init__(self, model: Model) -> None:
         self._model = model
@@ -72,28 +80,39 @@ class Explainer:
 
     def explain(self, text: str, top: int = DEFAULT_TOP) -> dict[str, Any]:
         model = self._model
-        family, classes = model.family, model.classes
         columns, values = model.transform_one(text)
-        scores = family.scores(columns, values)
-        label = model.decide(scores)  # the label classify answers, threshold applied
-        parts = family.contributions(columns, values)
-        decision = family.decision_outputs(columns, values)
-        if len(decision) == 1:  # one decision column: that of classes[1]
-            positive, negative = 1, 0
+        scores = model.family.scores(columns, values)
+        return self.explain_row(text, columns, values, scores, top)
 
-            def pick(shares: list[float]) -> float:
-                return shares[0]
+    def explain_row(
+        self, text: str, columns: list[int], values: list[float], scores: list[float], top: int
+    ) -> dict[str, Any]:
+        """The explanation of ``text`` from its feature row and scores, already computed."""
+        model = self._model
+        family, classes = model.family, model.classes
+        label = model.decide(scores)  # the label classify answers, threshold applied
+        # Naive Bayes and linear models decide on their scores; calibrated ones on their
+        # members' mean decision values.
+        decision = (
+            family.decision_outputs(columns, values)
+            if family.score_method == "predict_proba"
+            else scores
+        )
+        if len(decision) == 1:  # one decision column: that of classes[1]
+            positive, negative, outputs = 1, 0, [0]
         else:
             if len(classes) == 2:
                 positive, negative = 1, 0
             else:
                 positive = label
                 negative = argmax([s if i != label else -math.inf for i, s in enumerate(scores)])
+            outputs = [positive, negative]
 
-            def pick(shares: list[float]) -> float:
-                return shares[positive] - shares[negative]
+        def pick(shares: list[float]) -> float:
+            return shares[0] if len(shares) == 1 else shares[0] - shares[1]
 
-        value = pick(decision)
+        value = pick([decision[k] for k in outputs])
+        parts = family.contributions(columns, values, outputs)
         row = dict(zip(columns, values, strict=True))
         terms = [
             (pick(shares), column)
@@ -104,7 +123,7 @@ class Explainer:
         others = 0.0
         for contribution, _ in rest:
             others += contribution
-        hashed = self._hashed_terms(text)
+        hashed = self._hashed_terms(text, {column for _, column in shown})
         return {
             "label": classes[label],
             "explained": _explained(family.score_method, len(decision) == 1),
@@ -113,7 +132,11 @@ class Explainer:
             "decision": _finite(value),
             "baseline": _finite(pick(parts.base)),
             "terms": [
-                {**self._describe(column, hashed), "value": row[column], "contribution": _finite(c)}
+                {
+                    **self._describe(column, hashed),
+                    "value": _finite(row[column]),
+                    "contribution": _finite(c),
+                }
                 for c, column in shown
             ],
             "others": _finite(others),
@@ -121,15 +144,17 @@ class Explainer:
         }
 
     def _describe(self, column: int, hashed: dict[int, list[str]]) -> dict[str, Any]:
-        blocks = self._model.featurizer.blocks
-        for index, block in enumerate(blocks):
+        block, index = self._block_of(column)
+        if block.columns is not None:
+            terms = [self._vocabulary(index, block)[column - block.offset]]
+        else:
+            terms = hashed.get(column, [])
+        return {"terms": terms, "block": index}
+
+    def _block_of(self, column: int) -> tuple[BlockRuntime, int]:
+        for index, block in enumerate(self._model.featurizer.blocks):
             if block.offset <= column < block.offset + block.block.n_features:
-                local = column - block.offset
-                if block.columns is not None:
-                    terms = [self._vocabulary(index, block)[local]]
-                else:
-                    terms = hashed.get(column, [])
-                return {"terms": terms, "block": index}
+                return block, index
         raise AssertionError(f"column {column} is in no block")  # pragma: no cover
 
     def _vocabulary(self, index: int, block: BlockRuntime) -> list[str]:
@@ -142,14 +167,26 @@ class Explainer:
             self._terms[index] = terms
         return terms
 
-    def _hashed_terms(self, text: str) -> dict[int, list[str]]:
-        """Column -> the message's distinct terms hashing there, for hashing blocks only."""
-        found: dict[int, set[str]] = {}
+    def _hashed_terms(self, text: str, shown: set[int]) -> dict[int, list[str]]:
+        """Shown hashing column -> the message's distinct terms there, at most
+        ``MAX_TERMS_PER_COLUMN`` each (the first met); nothing else is kept."""
+        found: dict[int, dict[str, None]] = {}
         for block in self._model.featurizer.blocks:
-            if block.columns is None:
-                for term in block.analyze(text):
-                    column, _ = block.hashed(term)
-                    found.setdefault(column + block.offset, set()).add(term)
+            if block.columns is not None:
+                continue
+            offset = block.offset
+            wanted = {c - offset for c in shown if offset <= c < offset + block.block.n_features}
+            if not wanted:
+                continue
+            for term in block.analyze(text):
+                column, _ = block.hashed(term)
+                if column in wanted:
+                    terms = found.setdefault(column + offset, {})
+                    terms[term] = None
+                    if len(terms) >= MAX_TERMS_PER_COLUMN:
+                        wanted.discard(column)
+                        if not wanted:
+                            break
         return {column: sorted(terms) for column, terms in found.items()}
 
 

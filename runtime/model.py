@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from runtime import logs
 from runtime.analyzer import STREAM_PIECE_CHARS
@@ -139,6 +139,14 @@ class Model:
         """
         return None if self._threshold is None else self._threshold.as_json()
 
+    @property
+    def answer_member(self) -> str:
+        """Where each prediction carries its numbers: ``probabilities`` (families that
+        have them), ``score`` (one decision column) or ``scores`` (one per class)."""
+        if self.family.has_proba:
+            return "probabilities"
+        return "score" if len(self.classes) == 2 else "scores"
+
     def classify(
         self, texts: Sequence[str], *, coverage: list[int] | None = None
     ) -> list[dict[str, Any]]:
@@ -150,21 +158,49 @@ class Model:
         The label applies the model file's decision threshold when it has one; ``predict``
         stays scikit-learn's ``predict`` of the fitted estimator.
         """
-        classes, family, threshold = self.classes, self.family, self._threshold
+        threshold = self._threshold
         predictions = []
         for label_index, scores in self._labelled_scores(texts, tally=coverage):
             if threshold is not None:
                 label_index = self.decide(scores)
-            prediction: dict[str, Any] = {"label": classes[label_index]}
-            proba = family.proba(scores) if family.has_proba else None
-            if proba is not None:
-                prediction["probabilities"] = dict(zip(classes, finite_or_none(proba), strict=True))
-            elif len(scores) == 1:
-                prediction["score"] = finite_or_none(scores)[0]
-            else:
-                prediction["scores"] = dict(zip(classes, finite_or_none(scores), strict=True))
-            predictions.append(prediction)
+            predictions.append(self._prediction(label_index, scores))
         return predictions
+
+    def _prediction(self, label_index: int, scores: list[float]) -> dict[str, Any]:
+        """One JSON-ready answer; a number that is not finite is answered as null, and the
+        answer says so with ``"non_finite": true`` (see docs/limits.md)."""
+        classes, family = self.classes, self.family
+        prediction: dict[str, Any] = {"label": classes[label_index]}
+        proba = family.proba(scores) if family.has_proba else None
+        if proba is not None:
+            shown = finite_or_none(proba)
+            prediction["probabilities"] = dict(zip(classes, shown, strict=True))
+        elif len(scores) == 1:
+            shown = finite_or_none(scores)
+            prediction["score"] = shown[0]
+        else:
+            shown = finite_or_none(scores)
+            prediction["scores"] = dict(zip(classes, shown, strict=True))
+        if None in shown:
+            prediction["non_finite"] = True
+        return prediction
+
+    def classify_explained(
+        self, texts: Sequence[str], top: int, *, coverage: list[int] | None = None
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """``classify`` and ``explain`` of each text from one feature row, one text at a
+        time, so that a caller can stop as soon as the answer grows past its limit."""
+        from runtime.explain import Explainer, check_top  # only when explaining
+
+        count = check_top(top)
+        if self._explainer is None:
+            self._explainer = Explainer(self)
+        explainer, family, featurizer = self._explainer, self.family, self.featurizer
+        for text in _checked(texts):
+            columns, values = featurizer.row(text, coverage)
+            scores = family.scores(columns, values)
+            explanation = explainer.explain_row(text, columns, values, scores, count)
+            yield self._prediction(self.decide(scores), scores), explanation
 
     def explain(self, texts: Sequence[str], *, top: object = _DEFAULT_TOP) -> list[dict[str, Any]]:
         """Per text, the ``top`` terms that moved the decision, with exact contributions.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from runtime.adapter import LambdaAdapter, create_adapter
@@ -20,6 +20,7 @@ class FakeModel:
     metadata: dict[str, Any] = {"format": "fake", "format_version": 1}  # noqa: RUF012
     family_name = "fake"
     threshold = None
+    answer_member = "probabilities"
 
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
@@ -58,6 +59,12 @@ class FakeModel:
             }
             for text in texts
         ]
+
+    def classify_explained(
+        self, texts: Sequence[str], top: int, *, coverage: list[int] | None = None
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        predictions = self.classify(texts, coverage=coverage)
+        yield from zip(predictions, self.explain(texts, top=top), strict=True)
 
 
 class ExplodingModel(FakeModel):

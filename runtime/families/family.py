@@ -13,7 +13,7 @@ from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any, Protocol
 
     import numpy as np
@@ -32,6 +32,8 @@ class Contributions(NamedTuple):
     ``classes[1]``) or one per class. ``base`` is what a message with no known term
     scores (intercept, or log prior plus the empty message's likelihood); ``per_term``
     holds, for each of ``columns`` the family uses, its exact share of each output.
+    ``contributions`` takes the outputs wanted, in order: an explanation compares two
+    classes, and a 1,000-class model must not pay for the other 998.
     """
 
     base: list[float]
@@ -62,6 +64,8 @@ if TYPE_CHECKING:
 
         def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]: ...
 
-        def contributions(self, columns: list[int], values: list[float]) -> Contributions: ...
+        def contributions(
+            self, columns: list[int], values: list[float], outputs: Sequence[int]
+        ) -> Contributions: ...
 
     FamilyFactory = Callable[[dict[str, Any], Take, int, int], Family]

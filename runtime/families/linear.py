@@ -11,6 +11,8 @@ otherwise). They differ only in ``predict_proba``, named by ``proba`` in the fil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from runtime.families.common import (
     Rows,
     argmax,
@@ -49,13 +51,15 @@ class LinearScores:
         totals = dot_one(columns, values, self._weights, self.n_outputs)
         return [t + o for t, o in zip(totals, self._offsets, strict=True)]
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
         """weight x feature value per term and output; the intercepts are the base."""
         weights, n = self._weights, self.n_outputs
         per_term = [
-            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
+            [v * weights[c * n + k] for k in outputs] for c, v in zip(columns, values, strict=True)
         ]
-        return Contributions(list(self._offsets), list(columns), per_term)
+        return Contributions([self._offsets[k] for k in outputs], list(columns), per_term)
 
     def batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
@@ -107,8 +111,10 @@ class Linear:
     def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
         return self._linear.one(columns, values)
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
-        return self._linear.contributions(columns, values)
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
+        return self._linear.contributions(columns, values, outputs)
 
     def label_index(self, scores: list[float]) -> int:
         return label_from_decision(scores)

@@ -12,6 +12,8 @@ bit for bit; labels and probabilities follow from them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from runtime.families.common import (
     ArgmaxLabels,
     Rows,
@@ -91,14 +93,16 @@ class DiscreteNB(_NaiveBayes):
         totals = dot_one(columns, values, self._weights, self.n_classes)
         return [t + o for t, o in zip(totals, self._offsets, strict=True)]
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
         """x * log P(term | class) per term (Bernoulli: presence against absence)."""
         columns, values = self._binarized(columns, values)
         weights, n = self._weights, self.n_classes
         per_term = [
-            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
+            [v * weights[c * n + k] for k in outputs] for c, v in zip(columns, values, strict=True)
         ]
-        return Contributions(list(self._offsets), columns, per_term)
+        return Contributions([self._offsets[k] for k in outputs], columns, per_term)
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
@@ -163,17 +167,19 @@ class GaussianNB(_NaiveBayes):
             jll.append(log_prior + (log_norm - 0.5 * (zero_doc_distance + correction)))
         return jll
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
         """-(x - theta)^2 / 2 var + theta^2 / 2 var per term: its move from the empty message."""
         theta, var, n_features = self._theta, self._var, self._n_features
-        base = [
-            log_prior + (log_norm - 0.5 * zero_doc_distance)
-            for log_prior, log_norm, zero_doc_distance in self._constants
-        ]
+        base = []
+        for k in outputs:
+            log_prior, log_norm, zero_doc_distance = self._constants[k]
+            base.append(log_prior + (log_norm - 0.5 * zero_doc_distance))
         per_term = []
         for column, x in zip(columns, values, strict=True):
             shares = []
-            for k in range(self.n_classes):
+            for k in outputs:
                 t, v = theta[k * n_features + column], var[k * n_features + column]
                 d = x - t
                 shares.append(-0.5 * (d * d / v - t * t / v))
