@@ -22,7 +22,10 @@ contain the message's words: like the text, they must never be logged.
 
 from __future__ import annotations
 
+import heapq
 import math
+from array import array
+from bisect import bisect_left
 from collections.abc import Mapping
 
 from runtime.families.common import argmax
@@ -80,14 +83,26 @@ class Explainer:
 
     def explain(self, text: str, top: int = DEFAULT_TOP) -> dict[str, Any]:
         model = self._model
-        columns, values = model.transform_one(text)
+        records = self.new_records()
+        columns, values = model.featurizer.row(text, records=records)
         scores = model.family.scores(columns, values)
-        return self.explain_row(text, columns, values, scores, top)
+        return self.explain_row(text, columns, values, scores, top, records)
+
+    def new_records(self) -> list[array[int]]:
+        """Empty arrays for ``Featurizer.row`` to note the hashing blocks' columns in."""
+        return [array("i") for _ in self._model.featurizer.blocks]
 
     def explain_row(
-        self, text: str, columns: list[int], values: list[float], scores: list[float], top: int
+        self,
+        text: str,
+        columns: list[int],
+        values: list[float],
+        scores: list[float],
+        top: int,
+        records: list[array[int]] | None = None,
     ) -> dict[str, Any]:
-        """The explanation of ``text`` from its feature row and scores, already computed."""
+        """The explanation of ``text`` from its feature row and scores, already computed;
+        ``records``, from the same ``Featurizer.row``, spares hashing its terms again."""
         model = self._model
         family, classes = model.family, model.classes
         label = model.decide(scores)  # the label classify answers, threshold applied
@@ -113,17 +128,18 @@ class Explainer:
 
         value = pick([decision[k] for k in outputs])
         parts = family.contributions(columns, values, outputs)
-        row = dict(zip(columns, values, strict=True))
-        terms = [
-            (pick(shares), column)
-            for column, shares in zip(parts.columns, parts.per_term, strict=True)
-        ]
-        terms.sort(key=lambda item: (-abs(item[0]), item[1]))
-        shown, rest = terms[:top], terms[top:]
+        # One 8-byte number per term, not a tuple: a long message has ~10^5 to 10^6 terms.
+        shares = array("d", map(pick, parts.per_term))
+        term_columns = parts.columns
+        shown = heapq.nsmallest(
+            top, range(len(shares)), key=lambda i: (-abs(shares[i]), term_columns[i])
+        )
+        listed = set(shown)
         others = 0.0
-        for contribution, _ in rest:
-            others += contribution
-        hashed = self._hashed_terms(text, {column for _, column in shown})
+        for i, contribution in enumerate(shares):
+            if i not in listed:
+                others += contribution
+        hashed = self._hashed_terms(text, {term_columns[i] for i in shown}, records)
         return {
             "label": classes[label],
             "explained": _explained(family.score_method, len(decision) == 1),
@@ -133,14 +149,14 @@ class Explainer:
             "baseline": _finite(pick(parts.base)),
             "terms": [
                 {
-                    **self._describe(column, hashed),
-                    "value": _finite(row[column]),
-                    "contribution": _finite(c),
+                    **self._describe(term_columns[i], hashed),
+                    "value": _finite(values[bisect_left(columns, term_columns[i])]),
+                    "contribution": _finite(shares[i]),
                 }
-                for c, column in shown
+                for i in shown
             ],
             "others": _finite(others),
-            "n_terms": len(terms),
+            "n_terms": len(shares),
         }
 
     def _describe(self, column: int, hashed: dict[int, list[str]]) -> dict[str, Any]:
@@ -167,19 +183,23 @@ class Explainer:
             self._terms[index] = terms
         return terms
 
-    def _hashed_terms(self, text: str, shown: set[int]) -> dict[int, list[str]]:
+    def _hashed_terms(
+        self, text: str, shown: set[int], records: list[array[int]] | None
+    ) -> dict[int, list[str]]:
         """Shown hashing column -> the message's distinct terms there, at most
         ``MAX_TERMS_PER_COLUMN`` each (the first met); nothing else is kept."""
         found: dict[int, dict[str, None]] = {}
-        for block in self._model.featurizer.blocks:
+        for index, block in enumerate(self._model.featurizer.blocks):
             if block.columns is not None:
                 continue
             offset = block.offset
             wanted = {c - offset for c in shown if offset <= c < offset + block.block.n_features}
             if not wanted:
                 continue
-            for term in block.analyze(text):
-                column, _ = block.hashed(term)
+            record = array("i") if records is None else records[index]
+            recorded = len(record)
+            for position, term in enumerate(block.analyze(text)):
+                column = record[position] if position < recorded else block.hashed(term)[0]
                 if column in wanted:
                     terms = found.setdefault(column + offset, {})
                     terms[term] = None

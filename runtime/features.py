@@ -14,6 +14,7 @@ order, so they are equal to the last bit. The vectorised batch path is
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 
 from runtime.analyzer import (
@@ -45,6 +46,9 @@ LOG_TABLE = "features.log_table"
 # measured with tracemalloc).
 _HASHES_KEPT = 100_000
 _HASH_KEPT_CHARS = 64
+# An explained message's hashed columns, term by term, as 4-byte integers: 16 MiB at most
+# (a 6 MB message of word 1-2 grams makes ~1.7 million terms); past it terms are hashed again.
+RECORDED_COLUMNS = 4 * 1024 * 1024
 _ANALYZER_KEYS = ("analyzer", "lowercase", "strip_accents", "token_pattern", "ngram_range")
 
 
@@ -225,15 +229,30 @@ class BlockRuntime:
                 self._hashes[term] = found
         return found
 
-    def counts(self, terms: Iterable[str], tally: list[int] | None = None) -> dict[int, int]:
+    def counts(
+        self,
+        terms: Iterable[str],
+        tally: list[int] | None = None,
+        record: array[int] | None = None,
+    ) -> dict[int, int]:
         """Column -> summed count, as CountVectorizer (or FeatureHasher) accumulates them.
 
         ``tally`` ([known, all] terms of vocabulary blocks) is added to on the way, so the
-        metrics' out-of-vocabulary share costs no second analysis.
+        metrics' out-of-vocabulary share costs no second analysis. ``record`` (hashing
+        blocks) gets each term's column in order, up to ``RECORDED_COLUMNS``: an
+        explanation finds its columns' terms again without hashing every term twice.
         """
         counts: dict[int, int] = {}
         get = counts.get
-        if self.columns is not None:
+        if record is not None and self.columns is None:
+            signed = self.block.alternate_sign
+            room = RECORDED_COLUMNS - len(record)
+            for column, sign in map(self.hashed, terms):
+                counts[column] = get(column, 0) + (sign if signed else 1)
+                if room > 0:
+                    record.append(column)
+                    room -= 1
+        elif self.columns is not None:
             for column in map(self.columns.__getitem__, terms):
                 counts[column] = get(column, 0) + 1
             unknown = counts.pop(-1, 0)  # out-of-vocabulary terms
@@ -249,8 +268,10 @@ class BlockRuntime:
                 counts[column] = get(column, 0) + 1
         return counts
 
-    def row(self, text: str, tally: list[int] | None = None) -> tuple[list[int], list[float]]:
-        counts = self.counts(self.analyze(text), tally)
+    def row(
+        self, text: str, tally: list[int] | None = None, record: array[int] | None = None
+    ) -> tuple[list[int], list[float]]:
+        counts = self.counts(self.analyze(text), tally, record)
         columns = sorted(counts)
         if self.block.binary:  # also entries whose signed hashes cancelled, as X.data.fill(1)
             return columns, self.scale(columns, [1.0] * len(columns), integral=True)
@@ -376,14 +397,20 @@ class Featurizer:
             offset += block.n_features
         return cls(runtimes)
 
-    def row(self, text: str, tally: list[int] | None = None) -> tuple[list[int], list[float]]:
-        """One row as (sorted columns, values), equal to the vectorizer's CSR row."""
+    def row(
+        self, text: str, tally: list[int] | None = None, records: list[array[int]] | None = None
+    ) -> tuple[list[int], list[float]]:
+        """One row as (sorted columns, values), equal to the vectorizer's CSR row.
+
+        ``records``, one array per block, gets the hashing blocks' columns term by term
+        (see ``BlockRuntime.counts``)."""
         if len(self.blocks) == 1:
-            return self.blocks[0].row(text, tally)
+            return self.blocks[0].row(text, tally, None if records is None else records[0])
         columns: list[int] = []
         values: list[float] = []
-        for block in self.blocks:
-            block_columns, block_values = block.row(text, tally)
+        for index, block in enumerate(self.blocks):
+            record = None if records is None else records[index]
+            block_columns, block_values = block.row(text, tally, record)
             offset = block.offset
             columns.extend([c + offset for c in block_columns] if offset else block_columns)
             values.extend(block_values)

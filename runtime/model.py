@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from runtime import logs
 from runtime.analyzer import STREAM_PIECE_CHARS
@@ -196,10 +196,14 @@ class Model:
         if self._explainer is None:
             self._explainer = Explainer(self)
         explainer, family, featurizer = self._explainer, self.family, self.featurizer
+        # A batch scores with NumPy, as classify does: texts x classes in plain Python
+        # took 55 explained texts on a 1,000-class model 17 s instead of 1.
+        score = _row_scorer(family, featurizer.n_features) if self._use_numpy(texts, None) else None
         for text in _checked(texts):
-            columns, values = featurizer.row(text, coverage)
-            scores = family.scores(columns, values)
-            explanation = explainer.explain_row(text, columns, values, scores, count)
+            records = explainer.new_records()
+            columns, values = featurizer.row(text, coverage, records)
+            scores = family.scores(columns, values) if score is None else score(columns, values)
+            explanation = explainer.explain_row(text, columns, values, scores, count, records)
             yield self._prediction(self.decide(scores), scores), explanation
 
     def explain(self, texts: Sequence[str], *, top: object = _DEFAULT_TOP) -> list[dict[str, Any]]:
@@ -341,6 +345,23 @@ class Model:
             else:
                 self._numpy_ok = True
         return self._numpy_ok
+
+
+def _row_scorer(family: Family, n_features: int) -> Callable[[list[int], list[float]], list[float]]:
+    """One plain row's scores through the family's NumPy path (equal to the plain path's)."""
+    import numpy as np
+
+    def score(columns: list[int], values: list[float]) -> list[float]:
+        rows = Rows(
+            np.array([0, len(columns)], dtype=np.int64),
+            np.array(columns, dtype=np.int64),
+            np.array(values, dtype=np.float64),
+            n_features,
+        )
+        scores: list[float] = family.scores_batch(rows).tolist()[0]
+        return scores
+
+    return score
 
 
 def _chunks(texts: Sequence[str]) -> list[Sequence[str]]:

@@ -185,9 +185,10 @@ class Calibrated(ArgmaxLabels):
         for member, routes in zip(self._members, self._routes(), strict=True):
             wanted = [(column, position[output]) for column, output in routes if output in position]
             parts = member.linear.contributions(columns, values, [c for c, _ in wanted])
+            own_terms = list(parts.per_term)
             for index, (_, at) in enumerate(wanted):
                 base[at] += parts.base[index] / count
-                for shares, own in zip(per_term, parts.per_term, strict=True):
+                for shares, own in zip(per_term, own_terms, strict=True):
                     shares[at] += own[index] / count
         return Contributions(base, list(columns), per_term)
 

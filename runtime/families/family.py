@@ -13,7 +13,7 @@ from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any, Protocol
 
     import numpy as np
@@ -38,7 +38,7 @@ class Contributions(NamedTuple):
 
     base: list[float]
     columns: list[int]
-    per_term: list[list[float]]
+    per_term: Iterable[list[float]]  # one list per column, in order; may be read only once
 
 
 # The scorer's interface and its constructor's signature. Only type checkers need them: the

@@ -56,9 +56,9 @@ class LinearScores:
     ) -> Contributions:
         """weight x feature value per term and output; the intercepts are the base."""
         weights, n = self._weights, self.n_outputs
-        per_term = [
+        per_term = (
             [v * weights[c * n + k] for k in outputs] for c, v in zip(columns, values, strict=True)
-        ]
+        )
         return Contributions([self._offsets[k] for k in outputs], list(columns), per_term)
 
     def batch(self, rows: Rows) -> np.ndarray:

@@ -12,7 +12,7 @@ bit for bit; labels and probabilities follow from them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from runtime.families.common import (
     ArgmaxLabels,
@@ -99,9 +99,9 @@ class DiscreteNB(_NaiveBayes):
         """x * log P(term | class) per term (Bernoulli: presence against absence)."""
         columns, values = self._binarized(columns, values)
         weights, n = self._weights, self.n_classes
-        per_term = [
+        per_term = (
             [v * weights[c * n + k] for k in outputs] for c, v in zip(columns, values, strict=True)
-        ]
+        )
         return Contributions([self._offsets[k] for k in outputs], columns, per_term)
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
@@ -176,15 +176,17 @@ class GaussianNB(_NaiveBayes):
         for k in outputs:
             log_prior, log_norm, zero_doc_distance = self._constants[k]
             base.append(log_prior + (log_norm - 0.5 * zero_doc_distance))
-        per_term = []
-        for column, x in zip(columns, values, strict=True):
-            shares = []
-            for k in outputs:
-                t, v = theta[k * n_features + column], var[k * n_features + column]
-                d = x - t
-                shares.append(-0.5 * (d * d / v - t * t / v))
-            per_term.append(shares)
-        return Contributions(base, list(columns), per_term)
+
+        def per_term() -> Iterator[list[float]]:
+            for column, x in zip(columns, values, strict=True):
+                shares = []
+                for k in outputs:
+                    t, v = theta[k * n_features + column], var[k * n_features + column]
+                    d = x - t
+                    shares.append(-0.5 * (d * d / v - t * t / v))
+                yield shares
+
+        return Contributions(base, list(columns), per_term())
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
