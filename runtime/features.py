@@ -359,8 +359,16 @@ def numpy_log() -> Callable[[float], float]:
 
             _log = lambda value: float(np.log(value))  # noqa: E731
         except ImportError:
-            _log = math.log
+            _log = _log_like_numpy
     return _log
+
+
+def _log_like_numpy(value: float) -> float:
+    """``math.log`` without raising: -inf at 0 and NaN below, as ``np.log`` (a file's
+    extreme idf can make a value non-positive; the answer then says non_finite)."""
+    if value > 0.0 or value != value:
+        return math.log(value)
+    return -math.inf if value == 0.0 else math.nan
 
 
 class Featurizer:
