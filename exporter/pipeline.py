@@ -27,11 +27,17 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 
 from exporter.families import ClassifierParts, extract_classifier
-from exporter.features import BlockParts, UnsupportedModelError, feature_blocks, log_table
+from exporter.features import (
+    BlockParts,
+    UnsupportedModelError,
+    check_exact_type,
+    feature_blocks,
+    log_table,
+)
 from exporter.probe import PROBE_TEXTS
 from runtime.features import LOG_TABLE
 from runtime.model import Model
-from runtime.modelfile import render_model_file
+from runtime.modelfile import MAX_JSON_INTEGER, render_model_file
 
 # Scores that cannot be replayed in scikit-learn's summation order (GaussianNB's dense
 # sum) must agree to this, relative to the magnitude of the summed terms.
@@ -51,12 +57,15 @@ class Exported(NamedTuple):
 def split_pipeline(model: Any) -> tuple[list[Any], Any]:
     """(feature steps, classifier) of a Pipeline or a (vectorizer, classifier) pair."""
     if isinstance(model, Pipeline):
+        check_exact_type(model, "Pipeline")
         steps = _flatten(model)
         if any(step is None or step == "passthrough" for step in steps):
             raise UnsupportedModelError("Pipeline: 'passthrough' steps are not supported")
     elif isinstance(model, tuple | list) and len(model) == 2:
         features, classifier = model
         # The pair's features may themselves be a chain (CountVectorizer + TfidfTransformer).
+        if isinstance(features, Pipeline):
+            check_exact_type(features, "Pipeline")
         chain = _flatten(features) if isinstance(features, Pipeline) else [features]
         steps = [*chain, classifier]
     else:
@@ -73,6 +82,8 @@ def _flatten(pipeline: Pipeline) -> list[Any]:
     """A Pipeline's steps, with nested Pipelines (``make_pipeline(make_pipeline(...))``) inlined."""
     steps: list[Any] = []
     for _, step in pipeline.steps:
+        if isinstance(step, Pipeline):
+            check_exact_type(step, "Pipeline")
         steps.extend(_flatten(step) if isinstance(step, Pipeline) else [step])
     return steps
 
@@ -149,9 +160,24 @@ def _raw(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
 
 def _classes(classifier: Any) -> list[str | int]:
     classes = classifier.classes_.tolist()
+    name = type(classifier).__name__
     if all(isinstance(c, str) for c in classes):
+        for index, label in enumerate(classes):
+            try:
+                label.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnsupportedModelError(
+                    f"{name}: class label {index} is not valid Unicode text (a lone "
+                    "surrogate): JSON cannot carry it to clients"
+                ) from None
         return classes
     if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
+        for label in classes:
+            if abs(label) > MAX_JSON_INTEGER:
+                raise UnsupportedModelError(
+                    f"{name}: class label {label} is beyond 2**53: clients that read JSON "
+                    "numbers as doubles could not tell it from its neighbours; use string labels"
+                )
         return classes
     raise UnsupportedModelError(
         f"{type(classifier).__name__}: class labels must be all strings or all integers "

@@ -39,6 +39,7 @@ MAX_STEPS = 5  # HashingVectorizer's norm, then TfidfTransformer's sublinear_tf,
 # a re-sealed 4.5 MB file with 2,000,000 terms peaked at +365 MiB and took 7 s to load;
 # 500,000 take +91 MiB and 1.4 s, and are 6x the largest recipe (calibrated_svc: 85,806).
 MAX_VOCABULARY_TERMS = 500_000
+MAX_BLOCKS = 16  # feature blocks (FeatureUnion members) in one model
 MAX_HASHING_FEATURES = 1 << 24  # beyond it the weights alone pass the file's inflate cap
 LOG_TABLE_SIZE = 256  # log(n) + 1 for counts 1..256, computed by NumPy at export
 LOG_TABLE = "features.log_table"
@@ -383,8 +384,8 @@ class Featurizer:
         cls, specs: object, take: Callable[[str, str, tuple[int, ...]], memoryview[Any]]
     ) -> Featurizer:
         """Blocks from the model file's ``features`` list; ``take`` hands over checked arrays."""
-        if not (isinstance(specs, list) and 1 <= len(specs) <= 16):
-            raise ValueError("features must be a list of 1 to 16 blocks")
+        if not (isinstance(specs, list) and 1 <= len(specs) <= MAX_BLOCKS):
+            raise ValueError(f"features must be a list of 1 to {MAX_BLOCKS} blocks")
         blocks = [FeatureBlock.from_json(spec) for spec in specs]
         vocabulary_terms = sum(b.n_features for b in blocks if b.terms == "vocabulary")
         if vocabulary_terms > MAX_VOCABULARY_TERMS:

@@ -51,6 +51,8 @@ MAX_INTEGER_DIGITS = 4300
 # The .npy header numpy.save puts in front of the metadata document (a multiple of 64).
 _NPY_HEADER_ROOM = 128
 MAX_CLASSES = 1000
+# Integers beyond it are not exact as doubles, which many JSON clients read numbers as.
+MAX_JSON_INTEGER = 2**53
 
 
 class ModelError(ValueError):
@@ -188,6 +190,8 @@ def check_classes(classes: object) -> tuple[str | int, ...]:
         raise ModelError("metadata 'classes' must be all strings or all integers")
     if len(set(classes)) != len(classes):
         raise ModelError("metadata 'classes' must be distinct")
+    if isinstance(classes[0], int) and any(abs(c) > MAX_JSON_INTEGER for c in classes):
+        raise ModelError("metadata 'classes' must be integers within 2**53, as JSON carries them")
     return tuple(classes)
 
 
