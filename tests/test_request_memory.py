@@ -133,3 +133,16 @@ def test_a_thousand_class_model_answers_within_its_bound(
     result = measure(bounded_models["thousand_classes"], scenario)
     assert result["status"] in (200, 413), result
     assert result["peak"] - result["before_request"] <= MANY_CLASSES_BOUND, result
+
+
+@pytest.mark.slow
+def test_an_explained_mebibyte_answers_200_in_128_mib_more_address_space(
+    bounded_models: dict[str, str],
+) -> None:
+    """Issue 20: the same request once answered 500 (MemoryError) under this limit."""
+    result = measure(
+        bounded_models["sgd_hashing"],
+        "1 MiB of distinct words, explained",
+        address_space_mib=ADDRESS_SPACE_MIB,
+    )
+    assert result["status"] == 200, result
