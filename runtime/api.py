@@ -179,7 +179,7 @@ class Api:
         step = max(1, ANSWER_CELLS // len(model.classes))
         predictions: list[dict[str, Any]] = []
         pieces: list[str] = []
-        size = wire_bytes(f'{{"predictions":[],"model":"{model.model_id}"}}')
+        size = wire_bytes(f'{{"predictions":[],"model":"{model.model_id}"}}') - 1
         for start in range(0, len(texts), step):
             found = model.classify(texts[start : start + step], coverage=coverage)
             piece = _encode(found)[1:-1]  # the list's items, without its brackets
@@ -201,7 +201,8 @@ class Api:
         Explanations go to the client only, never to the log."""
         predictions: list[dict[str, Any]] = []
         pieces: list[str] = []
-        size = wire_bytes(f'{{"predictions":[],"model":"{model.model_id}"}}')
+        # Exact: the envelope (a batch's), each piece, and a comma between two pieces.
+        size = (wire_bytes(f'{{"predictions":[],"model":"{model.model_id}"}}') if batch else 0) - 1
         for prediction, explanation in model.classify_explained(texts, top, coverage=coverage):
             del explanation["label"]
             answer = {**prediction, "explanation": explanation}

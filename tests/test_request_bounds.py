@@ -179,3 +179,25 @@ def test_a_hashed_column_lists_at_most_the_cap_of_the_message_s_terms(tiny_hashi
         column = {hashed_column(word, 16)[0] for word in listed}
         assert len(column) == 1  # all hash to the same column
         assert set(listed) <= set(words)
+
+
+@pytest.mark.parametrize("batch", [False, True])
+@pytest.mark.parametrize("explain", [False, True])
+def test_the_limit_is_exact(small_model_path, monkeypatch, batch: bool, explain: bool) -> None:
+    """An answer of exactly the limit is sent; one byte more is a 413."""
+    from runtime.adapter import create_adapter
+    from runtime.config import ModelSource, Settings
+
+    app = create_adapter(Settings(source=ModelSource("path", str(small_model_path))))
+    texts = [SPAM_EXAMPLE, "see you at lunch", "free prize"]
+    document: dict[str, Any] = {"texts": texts} if batch else {"text": texts[0]}
+    if explain:
+        document["explain"] = True
+    status, _, raw = post(app, document)
+    assert status == 200
+    size = wire_bytes(raw)
+    monkeypatch.setattr(api, "RESPONSE_MAX_BYTES", size)
+    assert post(app, document)[0] == 200
+    monkeypatch.setattr(api, "RESPONSE_MAX_BYTES", size - 1)
+    status, body, _ = post(app, document)
+    assert status == 413, body
