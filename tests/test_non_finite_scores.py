@@ -10,6 +10,7 @@ answered 200 with valid JSON.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from typing import Any
@@ -46,26 +47,18 @@ CASES = [
 ]
 
 
-def _file(name: str, labeling: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    _, model = fitted(name, labeling)
-    return unpack(model_bytes(model))
-
-
-def model_bytes(model: Model) -> bytes:
-    return _BYTES[model.model_id]
-
-
-_BYTES: dict[str, bytes] = {}
-
-
-def _remember(name: str, labeling: str) -> None:
+@functools.cache
+def _exported(name: str, labeling: str) -> bytes:
+    """The file of tests/families.py's model of this family and labeling."""
     from exporter import export_pipeline
     from tests.corpus import make_corpus
 
-    fitted_model, model = fitted(name, labeling)
-    if model.model_id not in _BYTES:
-        texts, _ = make_corpus()
-        _BYTES[model.model_id] = export_pipeline(fitted_model, texts=texts[:40]).data
+    fitted_model, _ = fitted(name, labeling)
+    return export_pipeline(fitted_model, texts=make_corpus()[0][:40]).data
+
+
+def _file(name: str, labeling: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return unpack(_exported(name, labeling))
 
 
 def _edited(arrays: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
@@ -109,7 +102,6 @@ def _ask(app: Any, payload: dict[str, Any]) -> None:
 )
 @given(data=st.data())
 def test_no_loadable_file_makes_a_request_fail(name: str, labeling: str, data: Any) -> None:
-    _remember(name, labeling)
     metadata, arrays = _file(name, labeling)
     blob = reseal(metadata, _edited(arrays, data))
     try:
@@ -127,7 +119,6 @@ def test_no_loadable_file_makes_a_request_fail(name: str, labeling: str, data: A
 
 
 def test_the_issue_s_idf_of_1e308_answers_null_instead_of_500() -> None:
-    _remember("multinomial_nb", "three_classes")
     metadata, arrays = _file("multinomial_nb", "three_classes")
     dtype, shape, raw = arrays["features.0.idf"]
     arrays["features.0.idf"] = (
