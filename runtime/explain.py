@@ -26,40 +26,22 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Mapping
 
+from runtime.errors import short as _short
 from runtime.families.common import argmax
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
-    from runtime.features import BlockRuntime
-    from runtime.model import Model
+    from runtime.families.family import Family
+    from runtime.features import BlockRuntime, Featurizer
 
 DEFAULT_TOP = 10
 MAX_TOP = 50
 # A hashing column shows at most this many of the message's terms that hash there.
 MAX_TERMS_PER_COLUMN = 8
-
-
-def explain_options(document: Mapping[str, Any]) -> tuple[bool, int]:
-    """``(explain, top)`` from a /predict JSON body; ValueError names the bad field (a 400).
-
-    ``"explain"`` is optional and must be a JSON boolean; ``"top"`` is optional, needs
-    ``"explain": true`` and must be an integer from 1 to MAX_TOP.
-    """
-    explain = document.get("explain", False)
-    if not isinstance(explain, bool):
-        raise ValueError(f'"explain" must be true or false, got {_short(explain)}')
-    if "top" not in document:
-        return explain, DEFAULT_TOP
-    if not explain:
-        raise ValueError('"top" applies only with "explain": true')
-    top = document["top"]
-    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
-        raise ValueError(f'"top" must be an integer from 1 to {MAX_TOP}, got {_short(top)}')
-    return explain, top
 
 
 def check_top(top: object) -> int:
@@ -72,25 +54,33 @@ def check_top(top: object) -> int:
 class Explainer:
     """Per-term explanations for one model; the vocabulary's inverse is built once.
 
+    It needs what scores a message (``featurizer``, ``family``), the model's ``classes``
+    and ``decide``, which gives the label ``classify`` answers (threshold applied).
     What one explanation costs is bounded whatever the message: contributions are
     computed for the two compared outputs only, and a hashing block's terms are looked
     up for the shown columns only, at most ``MAX_TERMS_PER_COLUMN`` each.
     """
 
-    def __init__(self, model: Model) -> None:
-        self._model = model
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        family: Family,
+        classes: tuple[str | int, ...],
+        decide: Callable[[list[float]], int],
+    ) -> None:
+        self._featurizer, self._family, self._classes = featurizer, family, classes
+        self._decide = decide
         self._terms: dict[int, list[str]] = {}  # block index -> column -> term
 
     def explain(self, text: str, top: int = DEFAULT_TOP) -> dict[str, Any]:
-        model = self._model
         records = self.new_records()
-        columns, values = model.featurizer.row(text, records=records)
-        scores = model.family.scores(columns, values)
+        columns, values = self._featurizer.row(text, records=records)
+        scores = self._family.scores(columns, values)
         return self.explain_row(text, columns, values, scores, top, records)
 
     def new_records(self) -> list[array[int]]:
         """Empty arrays for ``Featurizer.row`` to note the hashing blocks' columns in."""
-        return [array("i") for _ in self._model.featurizer.blocks]
+        return [array("i") for _ in self._featurizer.blocks]
 
     def explain_row(
         self,
@@ -103,16 +93,11 @@ class Explainer:
     ) -> dict[str, Any]:
         """The explanation of ``text`` from its feature row and scores, already computed;
         ``records``, from the same ``Featurizer.row``, spares hashing its terms again."""
-        model = self._model
-        family, classes = model.family, model.classes
-        label = model.decide(scores)  # the label classify answers, threshold applied
-        # Naive Bayes and linear models decide on their scores; calibrated ones on their
-        # members' mean decision values.
-        decision = (
-            family.decision_outputs(columns, values)
-            if family.score_method == "predict_proba"
-            else scores
-        )
+        family, classes = self._family, self._classes
+        label = self._decide(scores)  # the label classify answers, threshold applied
+        # What is taken apart: the scores themselves, or (calibrated) the members' mean
+        # decision values; the family says which.
+        decision = family.decision_from(scores, columns, values)
         if len(decision) == 1:  # one decision column: that of classes[1]
             positive, negative, outputs = 1, 0, [0]
         else:
@@ -142,7 +127,9 @@ class Explainer:
         hashed = self._hashed_terms(text, {term_columns[i] for i in shown}, records)
         return {
             "label": classes[label],
-            "explained": _explained(family.score_method, len(decision) == 1),
+            "explained": family.explained
+            if len(decision) == 1
+            else family.explained + "_difference",
             "positive": classes[positive],
             "negative": classes[negative],
             "decision": _finite(value),
@@ -168,7 +155,7 @@ class Explainer:
         return {"terms": terms, "block": index}
 
     def _block_of(self, column: int) -> tuple[BlockRuntime, int]:
-        for index, block in enumerate(self._model.featurizer.blocks):
+        for index, block in enumerate(self._featurizer.blocks):
             if block.offset <= column < block.offset + block.block.n_features:
                 return block, index
         raise AssertionError(f"column {column} is in no block")  # pragma: no cover
@@ -189,7 +176,7 @@ class Explainer:
         """Shown hashing column -> the message's distinct terms there, at most
         ``MAX_TERMS_PER_COLUMN`` each (the first met); nothing else is kept."""
         found: dict[int, dict[str, None]] = {}
-        for index, block in enumerate(self._model.featurizer.blocks):
+        for index, block in enumerate(self._featurizer.blocks):
             if block.columns is not None:
                 continue
             offset = block.offset
@@ -210,19 +197,5 @@ class Explainer:
         return {column: sorted(terms) for column, terms in found.items()}
 
 
-def _explained(score_method: str, one_column: bool) -> str:
-    name = {
-        "predict_joint_log_proba": "joint_log_likelihood",
-        "decision_function": "decision_function",
-        "predict_proba": "mean_decision_function",
-    }[score_method]
-    return name if one_column else name + "_difference"
-
-
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

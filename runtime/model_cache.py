@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
-import time
 from _thread import get_ident
 
 from runtime import logs
-from runtime.modelfile import sha256_hex  # the model id's own hash, without importing hashlib
-from runtime.records import NamedTuple
 
-_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_READ_CHUNK = 1 << 20  # after the first read, the deadline is checked between chunks
+# The model id's own hash (without importing hashlib) and the bounded read.
+from runtime.modelfile import FileTooLarge, read_bounded, sha256_hex
+from runtime.records import NamedTuple
 
 
 class CachedCopy(NamedTuple):
@@ -45,45 +42,13 @@ class ModelCache:
         miss at once instead of a read that never ends while the holder's lock is held.
         """
         try:
-            info = os.lstat(self.path)
-        except OSError:
+            data = read_bounded(self.path, self._max_bytes, regular=True, deadline=deadline)
+        except TimeoutError:
+            logs.emit({"level": "WARNING", "msg": "model_cache_read_too_slow"})
             return None
-        if not stat.S_ISREG(info.st_mode) or info.st_size > self._max_bytes:
+        except (OSError, FileTooLarge):
             return None
-        try:
-            descriptor = os.open(self.path, _READ_FLAGS)
-        except OSError:
-            return None
-        try:
-            data = self._read_open(descriptor, info, deadline)
-        except OSError:
-            return None
-        finally:
-            os.close(descriptor)
-        return None if data is None else CachedCopy(data, sha256_hex(data))
-
-    def _read_open(
-        self, descriptor: int, before: os.stat_result, deadline: float | None
-    ) -> bytes | None:
-        opened = os.fstat(descriptor)  # the entry may have been swapped since lstat
-        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
-            before.st_dev,
-            before.st_ino,
-        ):
-            return None
-        chunks: list[bytes] = []
-        size, want = 0, opened.st_size + 1  # usually the whole file in one read, no copy
-        while size <= self._max_bytes:  # the file may grow after fstat
-            if deadline is not None and time.monotonic() > deadline:
-                logs.emit({"level": "WARNING", "msg": "model_cache_read_too_slow"})
-                return None
-            chunk = os.read(descriptor, min(want, self._max_bytes + 1 - size))
-            if not chunk:
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            chunks.append(chunk)
-            size += len(chunk)
-            want = _READ_CHUNK
-        return None
+        return CachedCopy(data, sha256_hex(data))
 
     def write(self, data: bytes) -> None:
         """Replace the copy atomically; a failure (full disk, unwritable dir) costs only it."""
