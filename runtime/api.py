@@ -145,7 +145,8 @@ class Api:
         texts, batch, top = self._texts(request)
         model = self._model()
         # Refused before any scoring when even the shortest possible answer is too large.
-        floor = answer_floor(model.classes, model.answer_member, len(texts), top is not None)
+        explained = None if top is None else model.family.explained
+        floor = answer_floor(model.classes, model.answer_member, len(texts), explained)
         if floor > RESPONSE_MAX_BYTES:
             raise _response_too_large(
                 f"the answer would be at least {floor} bytes ({len(texts)} texts x "

@@ -16,9 +16,8 @@ from __future__ import annotations
 import functools
 import json
 
-# The shortest value of each kind JSON can carry here: a float, an int, a short name.
+# The shortest value of each kind JSON can carry here: a float, a model id.
 _NUMBER = "0.0"
-_SHORTEST_EXPLAINED = "decision_function"  # runtime/explain.py's shortest ``explained``
 _MODEL_ID = "0" * 64
 
 
@@ -32,7 +31,7 @@ def _json(value: object) -> str:
 
 
 @functools.lru_cache(maxsize=16)  # a container serves one model; its classes are hashed once
-def _per_text(classes: tuple[str | int, ...], output: str, explain: bool) -> int:
+def _per_text(classes: tuple[str | int, ...], output: str, explained: str | None) -> int:
     """Wire bytes of one text's answer, at least: the shortest label, every class's
     number, and an explanation listing no term."""
     label = min(classes, key=lambda c: wire_bytes(_json(c)))
@@ -43,22 +42,26 @@ def _per_text(classes: tuple[str | int, ...], output: str, explain: bool) -> int
     else:
         members = ",".join(f"{_json(str(c))}:{_NUMBER}" for c in classes)
         fragment += f',"{output}":{{{members}}}'
-    if explain:
+    if explained is not None:
         fragment += (
-            f',"explanation":{{"explained":"{_SHORTEST_EXPLAINED}","positive":{label_json},'
+            f',"explanation":{{"explained":{_json(explained)},"positive":{label_json},'
             f'"negative":{label_json},"decision":{_NUMBER},"baseline":{_NUMBER},'
             f'"terms":[],"others":{_NUMBER},"n_terms":0}}'
         )
     return wire_bytes(fragment + "}")
 
 
-def answer_floor(classes: tuple[str | int, ...], output: str, texts: int, explain: bool) -> int:
+def answer_floor(
+    classes: tuple[str | int, ...], output: str, texts: int, explained: str | None
+) -> int:
     """The fewest bytes the answer to ``texts`` messages can take on the wire.
 
     ``output`` is the member each prediction carries: ``"probabilities"``, ``"score"``
-    (one decision column) or ``"scores"`` (one per class).
+    (one decision column) or ``"scores"`` (one per class). ``explained`` is the family's
+    declared ``explained`` when the request explains (an answer says it, or it with
+    ``_difference``), None when it does not.
     """
     # One message's answer is its prediction with the model id added; a batch's wraps
     # the predictions, comma-separated, in more than that.
     envelope = wire_bytes(f',"model":"{_MODEL_ID}"')
-    return envelope + texts * _per_text(classes, output, explain) + (texts - 1)
+    return envelope + texts * _per_text(classes, output, explained) + (texts - 1)

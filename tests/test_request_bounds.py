@@ -77,7 +77,7 @@ def test_a_batch_past_the_limit_stops_at_the_slice_that_passes_it(monkeypatch) -
     """The floor (3 bytes a number) passes; the real numbers (~20 bytes) do not."""
     app, model = fake_app(ManyClasses(), max_batch_size=5000)
     monkeypatch.setattr(api, "ANSWER_CELLS", 10_000)  # 10 texts of 1,000 classes a slice
-    floor = answer_floor(model.classes, "probabilities", 300, False)
+    floor = answer_floor(model.classes, "probabilities", 300, None)
     assert floor < RESPONSE_MAX_BYTES  # the floor lets it through
     status, body, _ = post(app, {"texts": ["hi"] * 300})
     assert status == 413, body
@@ -104,7 +104,7 @@ def test_explained_texts_stop_at_the_limit(small_model_path, monkeypatch) -> Non
     app = create_adapter(Settings(source=ModelSource("path", str(small_model_path))))
     model = Model.from_path(small_model_path)
     # Past the floor of 200 explanations, short of 200 explanations of ~10 terms each.
-    floor = answer_floor(model.classes, model.answer_member, 200, True)
+    floor = answer_floor(model.classes, model.answer_member, 200, model.family.explained)
     monkeypatch.setattr(api, "RESPONSE_MAX_BYTES", floor + 20_000)
     texts = [f"{SPAM_EXAMPLE} {i}" for i in range(200)]
     status, body, _ = post(app, {"texts": texts, "explain": True, "top": 50})
@@ -136,7 +136,12 @@ def test_the_floor_is_never_more_than_the_answer(
     status, _, raw = post(app, document)
     assert status == 200
     model = app.api.holder.model
-    floor = answer_floor(model.classes, model.answer_member, len(texts) if batch else 1, bool(top))
+    floor = answer_floor(
+        model.classes,
+        model.answer_member,
+        len(texts) if batch else 1,
+        model.family.explained if top else None,
+    )
     assert floor <= wire_bytes(raw)
 
 
