@@ -13,6 +13,12 @@ from runtime.model_source import ModelHolder
 FAKE_SOURCE = ModelSource("path", "/fake/model.npz")
 
 
+class FakeFamily:
+    """The one declaration the API reads from a model's family: what explanations explain."""
+
+    explained = "fake"
+
+
 class FakeModel:
     """Says "spam" exactly when the text contains "prize" (any case)."""
 
@@ -22,6 +28,7 @@ class FakeModel:
     family_name = "fake"
     threshold = None
     answer_member = "probabilities"
+    family = FakeFamily()
 
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
