@@ -320,21 +320,51 @@ def extract_numpy(wheel: Path, dest: Path) -> list[str]:
 
 
 def runtime_sources(runtime_dir: Path) -> list[Path]:
-    """The runtime package's Python files, without tests or caches: everything else in
-    runtime/ ships (local tools live outside it, e.g. localserver/)."""
+    """The runtime package's tracked Python files, without tests or caches.
+
+    Only what git tracks ships (``git ls-files``): a stray or half-written module in the
+    working tree never reaches Lambda. A symlink is refused unless it stays inside the
+    package: the zip would otherwise carry whatever it points to elsewhere on the disk.
+    """
     if not (runtime_dir / "__init__.py").is_file():
         raise BuildError(f"{runtime_dir} is not a Python package (no __init__.py)")
+    root = runtime_dir.resolve()
     files = []
-    for path in sorted(runtime_dir.rglob("*.py")):
-        rel = path.relative_to(runtime_dir)
+    for rel in tracked_files(runtime_dir):
+        path = runtime_dir / rel
+        if path.suffix != ".py":
+            continue
         if any(part in CODE_EXCLUDED_DIRS or part.startswith(".") for part in rel.parts[:-1]):
             continue
         if path.name.startswith("test_") or path.name.endswith("_test.py"):
             continue
         if path.name == "conftest.py":
             continue
+        if not path.resolve().is_relative_to(root):
+            raise BuildError(
+                f"{path} is a symlink out of {runtime_dir}: the package would carry "
+                f"{path.resolve()}; replace it with the file itself"
+            )
+        if not path.is_file():
+            continue  # tracked but deleted in the working tree
         files.append(path)
-    return files
+    return sorted(files)
+
+
+def tracked_files(directory: Path) -> list[PurePosixPath]:
+    """Files git tracks under ``directory``, relative to it."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(directory), "ls-files", "-z", "--", "."],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = exc.stderr.decode(errors="replace").strip() if hasattr(exc, "stderr") else exc
+        raise BuildError(
+            f"cannot list the tracked files of {directory} (only tracked files ship): {detail}"
+        ) from None
+    return [PurePosixPath(name) for name in listed.decode("utf-8").split("\0") if name]
 
 
 # --- bytecode -----------------------------------------------------------------------------

@@ -32,7 +32,9 @@ from runtime.analyzer import (
 )
 from runtime.features import (
     LOG_TABLE_SIZE,
+    MAX_BLOCKS,
     MAX_HASHING_FEATURES,
+    MAX_VOCABULARY_TERMS,
     FeatureBlock,
     encode_vocabulary,
 )
@@ -44,11 +46,58 @@ class BlockParts(NamedTuple):
     idf: np.ndarray | None
 
 
+# The classes whose behaviour runtime/features.py reproduces. A subclass may override any
+# of their methods (a TfidfVectorizer whose build_preprocessor rewrote URLs was exported
+# and disagreed on 58 of 5,572 messages): only these exact classes are accepted.
+EXACT_STEPS = (
+    CountVectorizer,
+    TfidfVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+    FeatureUnion,
+    Pipeline,
+)
+
+
+def check_exact_type(step: Any, where: str) -> None:
+    """Refuse a subclass of an accepted step, naming it and the methods it defines."""
+    kind = type(step)
+    if kind in EXACT_STEPS:
+        return
+    mro = kind.__mro__
+    base = next((c for c in mro if c in EXACT_STEPS), None)
+    if base is None:
+        return  # not a step of ours at all: the caller refuses it by what it expected
+    own = sorted(
+        {
+            name
+            for cls in mro[: mro.index(base)]
+            for name, value in vars(cls).items()
+            if not (name.startswith("__") and name != "__init__")
+            and (callable(value) or isinstance(value, property | classmethod | staticmethod))
+        }
+    )
+    overrides = f" defining {', '.join(own)}" if own else ""
+    raise UnsupportedModelError(
+        f"{where}: {kind.__name__} is a subclass of {base.__name__}{overrides}; the runtime "
+        f"reproduces scikit-learn's own {base.__name__} only: export an instance of it"
+    )
+
+
 def feature_blocks(steps: Sequence[Any]) -> list[BlockParts]:
     """The blocks of a pipeline's feature steps (everything before the classifier)."""
     if len(steps) == 1 and isinstance(steps[0], FeatureUnion):
-        return _union_blocks(steps[0])
-    return [_chain_block(steps, "features")]
+        check_exact_type(steps[0], "features")
+        blocks = _union_blocks(steps[0])
+    else:
+        blocks = [_chain_block(steps, "features")]
+    terms = sum(b.block.n_features for b in blocks if b.block.terms == "vocabulary")
+    if terms > MAX_VOCABULARY_TERMS:
+        raise UnsupportedModelError(
+            f"features: {terms} vocabulary terms in all; the runtime loads at most "
+            f"{MAX_VOCABULARY_TERMS} (set max_features, or use HashingVectorizer)"
+        )
+    return blocks
 
 
 def _union_blocks(union: FeatureUnion) -> list[BlockParts]:
@@ -58,15 +107,22 @@ def _union_blocks(union: FeatureUnion) -> list[BlockParts]:
     for name, transformer in union.transformer_list:
         if transformer == "drop":
             continue
+        check_exact_type(transformer, f"FeatureUnion member {name!r}")
         chain = transformer.steps if isinstance(transformer, Pipeline) else [transformer]
         chain = [step[1] if isinstance(step, tuple) else step for step in chain]
         blocks.append(_chain_block(chain, f"FeatureUnion member {name!r}"))
     if not blocks:
         raise UnsupportedModelError("FeatureUnion: every member is dropped")
+    if len(blocks) > MAX_BLOCKS:
+        raise UnsupportedModelError(
+            f"FeatureUnion: {len(blocks)} members; the runtime loads at most {MAX_BLOCKS}"
+        )
     return blocks
 
 
 def _chain_block(chain: Sequence[Any], where: str) -> BlockParts:
+    for step in chain:
+        check_exact_type(step, where)
     if not chain or not isinstance(chain[0], CountVectorizer | HashingVectorizer):
         first = type(chain[0]).__name__ if chain else "nothing"
         raise UnsupportedModelError(
@@ -217,6 +273,11 @@ def _block(vectorizer: Any, transformer: Any) -> BlockParts:
     else:
         if not hasattr(vectorizer, "vocabulary_"):
             raise UnsupportedModelError(f"{type(vectorizer).__name__} is not fitted")
+        if len(vectorizer.vocabulary_) > MAX_VOCABULARY_TERMS:
+            raise UnsupportedModelError(
+                f"{type(vectorizer).__name__}: {len(vectorizer.vocabulary_)} vocabulary terms; "
+                f"the runtime loads at most {MAX_VOCABULARY_TERMS} (set max_features)"
+            )
         vocabulary = [""] * len(vectorizer.vocabulary_)
         for term, column in vectorizer.vocabulary_.items():
             vocabulary[column] = term
@@ -241,7 +302,10 @@ def _block(vectorizer: Any, transformer: Any) -> BlockParts:
         alternate_sign=alternate_sign,
         separator=separator,
     )
-    FeatureBlock.from_json(block.to_json())  # the runtime's own validation, at export
+    try:
+        FeatureBlock.from_json(block.to_json())  # the runtime's own validation, at export
+    except ValueError as exc:
+        raise UnsupportedModelError(f"{type(vectorizer).__name__}: {exc}") from None
     return BlockParts(block, vocabulary, idf)
 
 

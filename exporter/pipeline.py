@@ -27,11 +27,11 @@ from sklearn.pipeline import Pipeline
 
 from exporter.errors import UnsupportedModelError
 from exporter.families import ClassifierParts, extract_classifier, family_of
-from exporter.features import BlockParts, feature_blocks, log_table
+from exporter.features import BlockParts, check_exact_type, feature_blocks, log_table
 from exporter.probe import PROBE_TEXTS
 from runtime.features import LOG_TABLE
 from runtime.model import Model
-from runtime.modelfile import render_model_file
+from runtime.modelfile import MAX_JSON_INTEGER, render_model_file
 
 
 class ExportParityError(ValueError):
@@ -47,12 +47,15 @@ class Exported(NamedTuple):
 def split_pipeline(model: Any) -> tuple[list[Any], Any]:
     """(feature steps, classifier) of a Pipeline or a (vectorizer, classifier) pair."""
     if isinstance(model, Pipeline):
+        check_exact_type(model, "Pipeline")
         steps = _flatten(model)
         if any(step is None or step == "passthrough" for step in steps):
             raise UnsupportedModelError("Pipeline: 'passthrough' steps are not supported")
     elif isinstance(model, tuple | list) and len(model) == 2:
         features, classifier = model
         # The pair's features may themselves be a chain (CountVectorizer + TfidfTransformer).
+        if isinstance(features, Pipeline):
+            check_exact_type(features, "Pipeline")
         chain = _flatten(features) if isinstance(features, Pipeline) else [features]
         steps = [*chain, classifier]
     else:
@@ -69,6 +72,8 @@ def _flatten(pipeline: Pipeline) -> list[Any]:
     """A Pipeline's steps, with nested Pipelines (``make_pipeline(make_pipeline(...))``) inlined."""
     steps: list[Any] = []
     for _, step in pipeline.steps:
+        if isinstance(step, Pipeline):
+            check_exact_type(step, "Pipeline")
         steps.extend(_flatten(step) if isinstance(step, Pipeline) else [step])
     return steps
 
@@ -145,9 +150,24 @@ def _raw(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
 
 def _classes(classifier: Any) -> list[str | int]:
     classes: list[str | int] = classifier.classes_.tolist()
+    name = type(classifier).__name__
     if all(isinstance(c, str) for c in classes):
+        for index, label in enumerate(classes):
+            try:
+                str(label).encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnsupportedModelError(
+                    f"{name}: class label {index} is not valid Unicode text (a lone "
+                    "surrogate): JSON cannot carry it to clients"
+                ) from None
         return classes
     if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
+        for label in classes:
+            if abs(int(label)) > MAX_JSON_INTEGER:
+                raise UnsupportedModelError(
+                    f"{name}: class label {label} is beyond 2**53: clients that read JSON "
+                    "numbers as doubles could not tell it from its neighbours; use string labels"
+                )
         return classes
     raise UnsupportedModelError(
         f"{type(classifier).__name__}: class labels must be all strings or all integers "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import http.client
 import os
 import queue
 import signal
@@ -37,11 +38,25 @@ PAYLOAD_VERSIONS = ("1.0", "2.0")
 DEFAULT_WORKERS = 8
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_SHUTDOWN_GRACE = 3.0
+# Request line and headers together, at most (API Gateway's REST APIs allow 10,240 bytes
+# of headers); more is answered 431.
+MAX_HEADER_BYTES = 32 * 1024
+
+
+def _canned(status: bytes, body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (status, len(body), body)
+    )
+
+
 BUSY_BODY = b'{"message": "server busy, try again"}'
-BUSY_RESPONSE = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(BUSY_BODY), BUSY_BODY)
+BUSY_RESPONSE = _canned(b"503 Service Unavailable", BUSY_BODY)
+CROWDED_RESPONSE = _canned(
+    b"503 Service Unavailable", b'{"message": "too many connections from your address"}'
 )
+# What API Gateway answers when the integration outlives its timeout.
+TIMED_OUT_RESPONSE = _canned(b"504 Gateway Timeout", b'{"message": "Endpoint request timed out"}')
 EXPORT_HINT = (
     "make one with: python exporter/export.py --data path/to/spam.csv "
     "(writes artifacts/model.npz), or pass --model PATH"
@@ -75,10 +90,18 @@ class _EndAwareReader:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self.ended = False
+        self._line_bytes = 0  # the request line and headers are the only lines read
 
     def readline(self, limit: int = -1) -> bytes:
-        line: bytes = self._stream.readline(limit)
+        room = MAX_HEADER_BYTES - self._line_bytes
+        if room <= 0:
+            # parse_request answers 431 to an HTTPException while reading headers.
+            raise http.client.HTTPException(f"headers past {MAX_HEADER_BYTES} bytes")
+        line: bytes = self._stream.readline(room if limit < 0 else min(limit, room))
+        self._line_bytes += len(line)
         if not line.endswith(b"\n"):
+            if self._line_bytes >= MAX_HEADER_BYTES:
+                raise http.client.HTTPException(f"headers past {MAX_HEADER_BYTES} bytes")
             self.ended = True
         return line
 
@@ -129,6 +152,9 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding"):
             self._reply(411, b'{"message": "send a Content-Length, not chunked encoding"}')
             return
+        if len(self.headers.get_all("Content-Length") or ()) > 1:  # request smuggling's tool
+            self._reply(400, b'{"message": "more than one Content-Length"}')
+            return
         length = self._length()
         if length < 0:
             self._reply(400, b'{"message": "invalid Content-Length"}')
@@ -142,6 +168,9 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
             return
         if self.rfile.ended:  # type: ignore[attr-defined]
             return  # the client hung up before the request was complete: nobody to answer
+        if not self.server.begin(self.connection, HANDLING):
+            self._reply(408, b'{"message": "Request Timeout"}')
+            return
         request_id = str(uuid.uuid4())
         build = events.http_v2 if self.server.payload_version == "2.0" else events.rest_v1
         event = build(
@@ -157,6 +186,8 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
             result = self.server.handler(event, LocalContext(request_id))
         except Exception:  # as API Gateway does when the function fails
             result = None
+        if not self.server.begin(self.connection, WRITING):
+            return  # past the deadline: the server has answered 504 already
         status, headers, data = response_parts(result)
         self.send_response(status)
         for name, value in headers:
@@ -183,12 +214,32 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         pass  # the handler already writes one JSON line per request
 
 
-class LocalServer(HTTPServer):
-    """An HTTP server with ``workers`` threads and one deadline per request.
+QUEUED, READING, HANDLING, WRITING, ANSWERED = range(5)  # a connection's phases
 
-    The accept loop queues connections for the workers (a full queue is answered 503 at
-    once); the loop's idle ticks cut off requests past their deadline, which wakes the
-    worker blocked on that client.
+
+class _Connection:
+    """What the server knows of one accepted connection until it is closed."""
+
+    __slots__ = ("address", "cut", "deadline", "phase")
+
+    def __init__(self, address: str, deadline: float) -> None:
+        self.address = address
+        self.deadline = deadline
+        self.phase = QUEUED
+        self.cut = False  # the deadline has passed and the server acted on it
+
+
+class LocalServer(HTTPServer):
+    """An HTTP server with ``workers`` threads and one deadline per connection.
+
+    The deadline starts when the connection is accepted, so it covers waiting in the
+    queue, reading the request and answering it. The accept loop queues connections for
+    the workers (a full queue is answered 503 at once, as is a client address that
+    already holds ``max_per_client`` connections); the loop's idle ticks act on
+    connections past their deadline: a queued one is answered 503, one being read is
+    cut off (its worker answers 408), one whose handler is still running is answered
+    504 as API Gateway would (the handler's late result is dropped), and one whose
+    answer the client reads too slowly is closed.
     """
 
     request_queue_size = 128  # the default 5 drops bursts of connections (1 s SYN retries)
@@ -201,17 +252,22 @@ class LocalServer(HTTPServer):
         *,
         workers: int = DEFAULT_WORKERS,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_per_client: int | None = None,
     ) -> None:
         if payload_version not in PAYLOAD_VERSIONS:
             raise ValueError(f"payload version must be one of {PAYLOAD_VERSIONS}")
         if workers < 1 or request_timeout <= 0:
             raise ValueError("workers and request_timeout must be positive")
+        if max_per_client is not None and max_per_client < 1:
+            raise ValueError("max_per_client must be positive")
         self.handler = handler
         self.payload_version = payload_version
         self.request_timeout = request_timeout
+        # One address may hold half the workers: the other half stays for everyone else.
+        self.max_per_client = max_per_client or max(1, workers // 2)
         self._waiting: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue(workers * 4)
-        self._deadlines: dict[socket.socket, float] = {}  # connections being served
-        self._expired: set[socket.socket] = set()
+        self._connections: dict[socket.socket, _Connection] = {}  # accepted, not yet closed
+        self._per_client: dict[str, int] = {}
         self._latest_deadline = float("inf")  # lowered by drain()
         self._lock = threading.Lock()
         self._workers = [
@@ -225,12 +281,22 @@ class LocalServer(HTTPServer):
     # Called by serve_forever in the accept thread.
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        host = str(client_address[0])
+        with self._lock:
+            crowded = self._per_client.get(host, 0) >= self.max_per_client
+            if not crowded:
+                self._per_client[host] = self._per_client.get(host, 0) + 1
+                deadline = min(time.monotonic() + self.request_timeout, self._latest_deadline)
+                self._connections[request] = _Connection(host, deadline)
+        if crowded:
+            _send_and_close(request, CROWDED_RESPONSE)
+            self.shutdown_request(request)
+            return
         try:
             self._waiting.put_nowait((request, client_address))
         except queue.Full:
-            with contextlib.suppress(OSError):
-                request.setblocking(False)
-                request.send(BUSY_RESPONSE)
+            self._forget(request)
+            _send_and_close(request, BUSY_RESPONSE)
             self.shutdown_request(request)
 
     def service_actions(self) -> None:
@@ -244,33 +310,61 @@ class LocalServer(HTTPServer):
             if item is None:
                 return
             connection, address = item
-            with self._lock:
-                deadline = min(time.monotonic() + self.request_timeout, self._latest_deadline)
-                self._deadlines[connection] = deadline
             try:
-                self.finish_request(connection, address)
+                if self.begin(connection, READING):
+                    self.finish_request(connection, address)
             except Exception as exc:  # one broken connection must not end the worker
                 print(f"request failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             finally:
-                with self._lock:
-                    self._deadlines.pop(connection, None)
-                    self._expired.discard(connection)
+                self._forget(connection)
                 self.shutdown_request(connection)
+
+    def begin(self, connection: socket.socket, phase: int) -> bool:
+        """Move a connection to ``phase``; False once the deadline has been acted on."""
+        with self._lock:
+            state = self._connections.get(connection)
+            if state is None or state.cut or state.phase == ANSWERED:
+                return False
+            state.phase = phase
+            return True
+
+    def _forget(self, connection: socket.socket) -> None:
+        with self._lock:
+            state = self._connections.pop(connection, None)
+            if state is not None:
+                left = self._per_client[state.address] - 1
+                if left:
+                    self._per_client[state.address] = left
+                else:
+                    del self._per_client[state.address]
 
     def expired(self, connection: socket.socket) -> bool:
         with self._lock:
-            return connection in self._expired
+            state = self._connections.get(connection)
+            return state is None or state.cut
 
     def cut_off_expired(self) -> None:
-        """End the reading side of connections past their deadline: the blocked worker
-        wakes up, answers 408 if it still can, and moves on."""
+        """Act on connections past their deadline (see the class's docstring)."""
         now = time.monotonic()
+        due = []
         with self._lock:
-            due = [c for c, d in self._deadlines.items() if d <= now and c not in self._expired]
-            self._expired.update(due)
-        for connection in due:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RD)
+            for connection, state in self._connections.items():
+                if state.deadline <= now and not state.cut:
+                    state.cut = True
+                    due.append((connection, state.phase))
+                    if state.phase in (QUEUED, HANDLING):
+                        state.phase = ANSWERED
+        for connection, phase in due:
+            if phase == READING:  # the blocked worker wakes up and answers 408
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RD)
+            elif phase == WRITING:  # a client reading the answer too slowly: the write fails
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            else:
+                _send_and_close(
+                    connection, BUSY_RESPONSE if phase == QUEUED else TIMED_OUT_RESPONSE
+                )
 
     def server_close(self) -> None:
         super().server_close()
@@ -284,20 +378,30 @@ class LocalServer(HTTPServer):
 
     def busy(self) -> bool:
         with self._lock:
-            return bool(self._deadlines) or self.queued() > 0
+            return any(state.phase != ANSWERED for state in self._connections.values())
 
     def drain(self, grace: float) -> None:
         """Stop accepting; requests in flight (and accepted ones) get ``grace`` seconds."""
         self.socket.close()
         with self._lock:
             self._latest_deadline = time.monotonic() + grace
-            for connection, deadline in self._deadlines.items():
-                self._deadlines[connection] = min(deadline, self._latest_deadline)
+            for state in self._connections.values():
+                state.deadline = min(state.deadline, self._latest_deadline)
         give_up = self._latest_deadline + 1.0
         while self.busy() and time.monotonic() < give_up:
             self.cut_off_expired()
             time.sleep(0.05)
         self.server_close()
+
+
+def _send_and_close(connection: socket.socket, response: bytes) -> None:
+    """Answer without waiting on the client, then end our side (the worker that owns the
+    connection closes it; closing now could reset it before the client reads this)."""
+    with contextlib.suppress(OSError):
+        connection.setblocking(False)
+        connection.send(response)
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_WR)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -334,7 +438,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=DEFAULT_REQUEST_TIMEOUT,
         metavar="SECONDS",
-        help="deadline for receiving and answering one request (default: %(default)s)",
+        help="deadline for one connection: waiting for a worker, receiving and answering "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-per-client",
+        type=int,
+        default=None,
+        metavar="N",
+        help="connections one client address may hold; more are answered 503 "
+        "(default: half the workers)",
     )
     parser.add_argument(
         "--shutdown-grace",
@@ -371,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
             args.payload_version,
             workers=args.workers,
             request_timeout=args.request_timeout,
+            max_per_client=args.max_per_client,
         )
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)

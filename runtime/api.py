@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from runtime import __version__, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
+from runtime.cost import answer_floor, wire_bytes
 from runtime.errors import ModelUnavailable, json_problem, short
 from runtime.http_types import HttpError, Request, Response
 from runtime.memo import Memo
@@ -30,6 +31,9 @@ ALLOWED_METHODS = {PREDICT: "OPTIONS, POST", HEALTH: "GET, OPTIONS"}
 FORM = "application/x-www-form-urlencoded"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
+# A batch's answer is built this many numbers (texts x classes) at a time: 2-class models
+# classify 32,768 texts at once (50,000 in two slices), a 1,000-class model 65.
+ANSWER_CELLS = 1 << 16
 _HEALTH_METADATA = ("format", "format_version", "n_features", "created_by", "metrics")
 
 
@@ -140,29 +144,20 @@ class Api:
     def _predict(self, request: Request) -> Response:
         texts, batch, top = self._texts(request)
         model = self._model()
-        coverage = [0, 0]  # vocabulary terms known / seen, counted while classifying
-        predictions = model.classify(texts, coverage=coverage)  # JSON-ready; opaque here
-        answers = predictions
-        if top is not None:  # explanations go to the client only, never to the log
-            explained = model.explain(texts, top=top)
-            answers = [
-                {**p, "explanation": {k: v for k, v in e.items() if k != "label"}}
-                for p, e in zip(predictions, explained, strict=True)
-            ]
-        if batch:
-            payload: dict[str, Any] = {"predictions": answers, "model": model.model_id}
-        else:
-            payload = {**answers[0], "model": model.model_id}
-        body = _encode(payload)
-        # ASCII only (_encode escapes the rest); the proxy response escapes quotes again.
-        size = len(body) + body.count('"') + body.count("\\")
-        if size > RESPONSE_MAX_BYTES:
-            raise HttpError(
-                413,
-                "response_too_large",
-                f"the answer would be {size} bytes; Lambda carries at most {RESPONSE_MAX_BYTES}: "
-                "send fewer texts" + (", or ask for fewer terms (top)" if top is not None else ""),
+        # Refused before any scoring when even the shortest possible answer is too large.
+        explained = None if top is None else model.family.explained
+        floor = answer_floor(model.classes, model.answer_member, len(texts), explained)
+        if floor > RESPONSE_MAX_BYTES:
+            raise _response_too_large(
+                f"the answer would be at least {floor} bytes ({len(texts)} texts x "
+                f"{len(model.classes)} classes{', explained' if top is not None else ''})",
+                top,
             )
+        coverage = [0, 0]  # vocabulary terms known / seen, counted while classifying
+        if top is None:
+            predictions, body = self._classified(model, texts, batch, coverage)
+        else:
+            predictions, body = self._explained(model, texts, batch, top, coverage)
         response = Response(200, body, self._headers(request), texts=len(texts))
         response.metrics = lambda latency_ms: metrics.emf_line(
             classes=model.classes,
@@ -173,6 +168,62 @@ class Api:
             model_id=model.model_id,
         )
         return response
+
+    def _classified(
+        self, model: Any, texts: list[str], batch: bool, coverage: list[int]
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Predictions and the answer's body. A batch is classified and encoded a slice
+        of ``ANSWER_CELLS`` numbers (texts x classes) at a time, so an answer that passes
+        the limit stops there instead of being built whole first."""
+        if not batch:
+            [prediction] = model.classify(texts, coverage=coverage)  # JSON-ready; opaque here
+            body = _encode({**prediction, "model": model.model_id})
+            if wire_bytes(body) > RESPONSE_MAX_BYTES:
+                raise _response_too_large(f"the answer would be {wire_bytes(body)} bytes", None)
+            return [prediction], body
+        step = max(1, ANSWER_CELLS // len(model.classes))
+        predictions: list[dict[str, Any]] = []
+        pieces: list[str] = []
+        size = wire_bytes(f'{{"predictions":[],"model":"{model.model_id}"}}') - 1
+        for start in range(0, len(texts), step):
+            found = model.classify(texts[start : start + step], coverage=coverage)
+            piece = _encode(found)[1:-1]  # the list's items, without its brackets
+            size += wire_bytes(piece) + 1
+            if size > RESPONSE_MAX_BYTES:
+                raise _response_too_large(
+                    f"the answer grew past the limit by text {start + len(found)} of {len(texts)}",
+                    None,
+                )
+            predictions.extend(found)
+            pieces.append(piece)
+        return predictions, _batch_body(pieces, model.model_id)
+
+    def _explained(
+        self, model: Any, texts: list[str], batch: bool, top: int, coverage: list[int]
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Predictions and the answer's body, encoded text by text: the request stops
+        with a 413 as soon as the answer passes the limit, not once all of it is built.
+        Explanations go to the client only, never to the log."""
+        predictions: list[dict[str, Any]] = []
+        pieces: list[str] = []
+        # Exact: the envelope (a batch's), each piece, and a comma between two pieces.
+        size = (wire_bytes(f'{{"predictions":[],"model":"{model.model_id}"}}') if batch else 0) - 1
+        for prediction, explanation in model.classify_explained(texts, top, coverage=coverage):
+            del explanation["label"]
+            answer = {**prediction, "explanation": explanation}
+            piece = _encode(answer if batch else {**answer, "model": model.model_id})
+            size += wire_bytes(piece) + 1
+            if size > RESPONSE_MAX_BYTES:
+                done = len(pieces) + 1
+                raise _response_too_large(
+                    f"the answer grew past the limit at text {done} of {len(texts)}",
+                    top,
+                )
+            predictions.append(prediction)
+            pieces.append(piece)
+        if not batch:
+            return predictions, pieces[0]
+        return predictions, _batch_body(pieces, model.model_id)
 
     def _health(self, request: Request) -> Response:
         source = None
@@ -416,6 +467,20 @@ def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
+
+
+def _batch_body(pieces: list[str], model_id: str) -> str:
+    """What _encode({"predictions": [...], "model": id}) writes, from the encoded items."""
+    return f'{{"predictions":[{",".join(pieces)}],"model":{_encode(model_id)}}}'
+
+
+def _response_too_large(what: str, top: int | None) -> HttpError:
+    return HttpError(
+        413,
+        "response_too_large",
+        f"{what}; Lambda carries at most {RESPONSE_MAX_BYTES}: send fewer texts"
+        + (", or ask for fewer terms (top)" if top is not None else ""),
+    )
 
 
 def _error_body(code: str, message: str) -> str:

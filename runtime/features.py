@@ -14,6 +14,7 @@ order, so they are equal to the last bit. The vectorised batch path is
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 
 from runtime.analyzer import (
@@ -41,6 +42,7 @@ MAX_STEPS = 5  # HashingVectorizer's norm, then TfidfTransformer's sublinear_tf,
 # a re-sealed 4.5 MB file with 2,000,000 terms peaked at +365 MiB and took 7 s to load;
 # 500,000 take +91 MiB and 1.4 s, and are 6x the largest recipe (calibrated_svc: 85,806).
 MAX_VOCABULARY_TERMS = 500_000
+MAX_BLOCKS = 16  # feature blocks (FeatureUnion members) in one model
 MAX_HASHING_FEATURES = 1 << 24  # beyond it the weights alone pass the file's inflate cap
 LOG_TABLE_SIZE = 256  # log(n) + 1 for counts 1..256, computed by NumPy at export
 LOG_TABLE = "features.log_table"
@@ -48,6 +50,9 @@ LOG_TABLE = "features.log_table"
 # measured with tracemalloc).
 _HASHES_KEPT = 100_000
 _HASH_KEPT_CHARS = 64
+# An explained message's hashed columns, term by term, as 4-byte integers: 16 MiB at most
+# (a 6 MB message of word 1-2 grams makes ~1.7 million terms); past it terms are hashed again.
+RECORDED_COLUMNS = 4 * 1024 * 1024
 _ANALYZER_KEYS = ("analyzer", "lowercase", "strip_accents", "token_pattern", "ngram_range")
 
 
@@ -241,15 +246,30 @@ class BlockRuntime:
                 self._hashes.keep(term, found)
         return found
 
-    def counts(self, terms: Iterable[str], tally: list[int] | None = None) -> dict[int, int]:
+    def counts(
+        self,
+        terms: Iterable[str],
+        tally: list[int] | None = None,
+        record: array[int] | None = None,
+    ) -> dict[int, int]:
         """Column -> summed count, as CountVectorizer (or FeatureHasher) accumulates them.
 
         ``tally`` ([known, all] terms of vocabulary blocks) is added to on the way, so the
-        metrics' out-of-vocabulary share costs no second analysis.
+        metrics' out-of-vocabulary share costs no second analysis. ``record`` (hashing
+        blocks) gets each term's column in order, up to ``RECORDED_COLUMNS``: an
+        explanation finds its columns' terms again without hashing every term twice.
         """
         counts: dict[int, int] = {}
         get = counts.get
-        if self.columns is not None:
+        if record is not None and self.columns is None:
+            signed = self.block.alternate_sign
+            room = RECORDED_COLUMNS - len(record)
+            for column, sign in map(self.hashed, terms):
+                counts[column] = get(column, 0) + (sign if signed else 1)
+                if room > 0:
+                    record.append(column)
+                    room -= 1
+        elif self.columns is not None:
             for column in map(self.columns.__getitem__, terms):
                 counts[column] = get(column, 0) + 1
             unknown = counts.pop(-1, 0)  # out-of-vocabulary terms
@@ -265,8 +285,10 @@ class BlockRuntime:
                 counts[column] = get(column, 0) + 1
         return counts
 
-    def row(self, text: str, tally: list[int] | None = None) -> tuple[list[int], list[float]]:
-        counts = self.counts(self.analyze(text), tally)
+    def row(
+        self, text: str, tally: list[int] | None = None, record: array[int] | None = None
+    ) -> tuple[list[int], list[float]]:
+        counts = self.counts(self.analyze(text), tally, record)
         columns = sorted(counts)
         if self.block.binary:  # also entries whose signed hashes cancelled, as X.data.fill(1)
             return columns, self.scale(columns, [1.0] * len(columns), integral=True)
@@ -354,8 +376,16 @@ def numpy_log() -> Callable[[float], float]:
 
             _log = lambda value: float(np.log(value))  # noqa: E731
         except ImportError:
-            _log = math.log
+            _log = _log_like_numpy
     return _log
+
+
+def _log_like_numpy(value: float) -> float:
+    """``math.log`` without raising: -inf at 0 and NaN below, as ``np.log`` (a file's
+    extreme idf can make a value non-positive; the answer then says non_finite)."""
+    if value > 0.0 or value != value:
+        return math.log(value)
+    return -math.inf if value == 0.0 else math.nan
 
 
 class Featurizer:
@@ -370,8 +400,8 @@ class Featurizer:
         cls, specs: object, take: Callable[[str, str, tuple[int, ...]], memoryview[Any]]
     ) -> Featurizer:
         """Blocks from the model file's ``features`` list; ``take`` hands over checked arrays."""
-        if not (isinstance(specs, list) and 1 <= len(specs) <= 16):
-            raise ValueError("features must be a list of 1 to 16 blocks")
+        if not (isinstance(specs, list) and 1 <= len(specs) <= MAX_BLOCKS):
+            raise ValueError(f"features must be a list of 1 to {MAX_BLOCKS} blocks")
         blocks = [FeatureBlock.from_json(spec) for spec in specs]
         vocabulary_terms = sum(b.n_features for b in blocks if b.terms == "vocabulary")
         if vocabulary_terms > MAX_VOCABULARY_TERMS:
@@ -392,14 +422,20 @@ class Featurizer:
             offset += block.n_features
         return cls(runtimes)
 
-    def row(self, text: str, tally: list[int] | None = None) -> tuple[list[int], list[float]]:
-        """One row as (sorted columns, values), equal to the vectorizer's CSR row."""
+    def row(
+        self, text: str, tally: list[int] | None = None, records: list[array[int]] | None = None
+    ) -> tuple[list[int], list[float]]:
+        """One row as (sorted columns, values), equal to the vectorizer's CSR row.
+
+        ``records``, one array per block, gets the hashing blocks' columns term by term
+        (see ``BlockRuntime.counts``)."""
         if len(self.blocks) == 1:
-            return self.blocks[0].row(text, tally)
+            return self.blocks[0].row(text, tally, None if records is None else records[0])
         columns: list[int] = []
         values: list[float] = []
-        for block in self.blocks:
-            block_columns, block_values = block.row(text, tally)
+        for index, block in enumerate(self.blocks):
+            record = None if records is None else records[index]
+            block_columns, block_values = block.row(text, tally, record)
             offset = block.offset
             columns.extend([c + offset for c in block_columns] if offset else block_columns)
             values.extend(block_values)

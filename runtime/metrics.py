@@ -5,7 +5,8 @@ Lambda ships each stdout line to CloudWatch Logs, which turns a JSON line with a
 
 - ``Messages`` (Count) and ``Predicted_<label>`` (Count, one per class, zeros included)
   so that ``Predicted_spam / Messages`` over any period is the spam rate and a drift in
-  it can raise an alarm;
+  it can raise an alarm; a model with more classes than the directive has room for
+  counts the rest as ``Predicted_other``, so the counts always add up to ``Messages``;
 - ``Latency`` (Milliseconds), as the handler measured it;
 - ``OutOfVocabularyShare`` (Percent): terms the vocabulary does not know, of all terms;
   a rising share means the messages no longer look like the training data;
@@ -47,6 +48,32 @@ def metric_name(prefix: str, label: object) -> str:
     return f"{prefix}_{_UNSAFE.sub('_', str(label))}"[:255]
 
 
+OTHER = "Predicted_other"  # the labels past the directive's room, counted together
+
+
+def label_names(classes: Sequence[object]) -> list[str]:
+    """One distinct metric name per label: a label whose safe name another label (or
+    ``Predicted_other``) also has gets its class index appended (``spam!`` and ``spam?``
+    become ``Predicted_spam__0`` and ``Predicted_spam__1``)."""
+    names = [metric_name("Predicted", label) for label in classes]
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    taken = {OTHER}
+    clashes = {name for name, count in seen.items() if count > 1 or name in taken}
+    unique = []
+    for index, name in enumerate(names):
+        if name in clashes:
+            suffix = f"_{index}"
+            name = name[: 255 - len(suffix)] + suffix
+            while name in taken or name in seen:
+                suffix += "_"
+                name = name[: 255 - len(suffix)] + suffix
+        taken.add(name)
+        unique.append(name)
+    return unique
+
+
 @functools.lru_cache(maxsize=64)
 def _directive(namespace: str, metrics: tuple[tuple[str, str], ...]) -> str:
     """The ``CloudWatchMetrics`` JSON, the same for every request of a container."""
@@ -85,16 +112,23 @@ class _Layout:
     metric names in order, their units as the EMF directive, and the zeros to count from.
 
     Names are ``Messages``, ``Latency``, the per-label and per-bucket counts, then
-    ``OutOfVocabularyShare``, cut at ``MAX_METRICS``; the counts' JSON of a one-message
-    request (one label, one bucket) is built once per outcome and kept.
+    ``OutOfVocabularyShare``, at most ``MAX_METRICS`` in all: past that, the labels
+    after the first ones are counted together as ``Predicted_other``, so the counts
+    always add up to ``Messages``. Two labels never share a name (see ``label_names``).
+    The counts' JSON of a one-message request (one label, one bucket) is built once per
+    outcome and kept.
     """
 
     def __init__(self, namespace: str, classes: tuple[object, ...], buckets: tuple[str, ...]):
         self.classes = classes
-        self.predicted = {label: metric_name("Predicted", label) for label in classes}
+        room = MAX_METRICS - 3 - len(buckets)  # Messages, Latency, OutOfVocabularyShare
+        shown = classes if len(classes) <= room else classes[: room - 1]
+        self.predicted = dict(zip(shown, label_names(shown), strict=True))
+        self.other = OTHER if len(shown) < len(classes) else None
         self.bucket = {bucket: metric_name("ScoreBucket", bucket) for bucket in buckets}
         self.zeros: dict[str, int] = dict.fromkeys(
-            [*self.predicted.values(), *self.bucket.values()], 0
+            [*self.predicted.values(), *([OTHER] if self.other else []), *self.bucket.values()],
+            0,
         )
         self.counted = ("Messages", "Latency", *self.zeros)
         self.directives = {
@@ -104,18 +138,12 @@ class _Layout:
             )
             for coverage in (False, True)
         }
-        # The count members each line carries, and whether the share fits after them.
-        self.count_names = {
-            coverage: [name for name in self.metric_names(coverage)[2:] if name in self.zeros]
-            for coverage in (False, True)
-        }
-        self.share_fits = "OutOfVocabularyShare" in self.metric_names(True)
+        self.count_names = list(self.zeros)
         # Labels x buckets x coverage: a small set, bounded all the same.
         self._single: Memo[tuple[object, str | None, bool], str] = Memo(_SINGLE_KEPT)
 
     def metric_names(self, coverage: bool) -> list[str]:
-        names = [*self.counted, *(["OutOfVocabularyShare"] if coverage else [])]
-        return names[:MAX_METRICS]
+        return [*self.counted, *(["OutOfVocabularyShare"] if coverage else [])]
 
     def counts_json(self, predictions: Sequence[Mapping[str, Any]], coverage: bool) -> str:
         """``"Predicted_ham":1,"Predicted_spam":0,...``: every count member, in order."""
@@ -130,8 +158,9 @@ class _Layout:
 
     def _counts_json(self, predictions: Sequence[Mapping[str, Any]], coverage: bool) -> str:
         values = dict(self.zeros)
+        other = self.other
         for prediction in predictions:
-            name = self.predicted.get(prediction["label"])
+            name = self.predicted.get(prediction["label"], other)
             if name is not None:
                 values[name] += 1
         if self.bucket:
@@ -140,7 +169,7 @@ class _Layout:
                 if found is not None:
                     values[self.bucket[found]] += 1
         # Metric names are sanitised ASCII: no escaping needed.
-        return ",".join([f'"{name}":{values[name]}' for name in self.count_names[coverage]])
+        return ",".join([f'"{name}":{values[name]}' for name in self.count_names])
 
 
 UNITS = {"Latency": "Milliseconds", "OutOfVocabularyShare": "Percent"}
@@ -178,7 +207,7 @@ def emf_line(
     counts = layout.counts_json(predictions, coverage)
     if counts:
         members += "," + counts
-    if coverage and layout.share_fits:
+    if coverage:
         known, total = vocabulary_coverage  # type: ignore[misc]
         members += f',"OutOfVocabularyShare":{round(100.0 * (total - known) / total, 3)!r}'
     timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms

@@ -33,9 +33,19 @@ class ModelCache:
         self.path = path
         self._max_bytes = max_bytes
 
-    def read(self) -> CachedCopy | None:
+    def read(self, deadline: float | None = None) -> CachedCopy | None:
+        """The copy, or None: missing, not a regular file, too large, or not read by
+        ``deadline`` (``time.monotonic()``; the load's own).
+
+        ``lstat`` first, then a non-blocking open that follows no link: a FIFO, a device
+        or a symlink at the entry (anything that can write /tmp can put one there) is a
+        miss at once instead of a read that never ends while the holder's lock is held.
+        """
         try:
-            data = read_bounded(self.path, self._max_bytes, regular=True)
+            data = read_bounded(self.path, self._max_bytes, regular=True, deadline=deadline)
+        except TimeoutError:
+            logs.emit({"level": "WARNING", "msg": "model_cache_read_too_slow"})
+            return None
         except (OSError, FileTooLarge):
             return None
         return CachedCopy(data, sha256_hex(data))

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import stat
+import time
 from collections.abc import Mapping
 
 try:  # built in: hashlib would load OpenSSL (~2 ms and 3.7 MiB of a cold start)
@@ -54,6 +55,8 @@ MAX_INTEGER_DIGITS = 4300
 # The .npy header numpy.save puts in front of the metadata document (a multiple of 64).
 _NPY_HEADER_ROOM = 128
 MAX_CLASSES = 1000
+# Integers beyond it are not exact as doubles, which many JSON clients read numbers as.
+MAX_JSON_INTEGER = 2**53
 
 
 class ModelError(ValueError):
@@ -72,21 +75,66 @@ class FileTooLarge(Exception):
         self.size = size
 
 
-def read_bounded(path: str | os.PathLike[str], max_bytes: int, *, regular: bool = False) -> bytes:
+_ENTRY_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_READ_CHUNK = 1 << 20  # after the first read, the deadline is checked between chunks
+
+
+def read_bounded(
+    path: str | os.PathLike[str],
+    max_bytes: int,
+    *,
+    regular: bool = False,
+    deadline: float | None = None,
+) -> bytes:
     """The file's bytes, never more than ``max_bytes`` read: the size is checked before
-    reading, and again after (the file may grow). ``regular`` refuses anything but a
-    regular file (a FIFO or device would block or never end). Raises OSError if it
-    cannot be read, FileTooLarge if it is over the limit."""
-    with open(path, "rb") as file:
-        info = os.fstat(file.fileno())
-        if regular and not stat.S_ISREG(info.st_mode):
-            raise OSError(f"{os.fspath(path)!r} is not a regular file")
-        if info.st_size > max_bytes:
-            raise FileTooLarge(info.st_size)
-        data = file.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise FileTooLarge(None)
-    return data
+    reading, and again after (the file may grow). Raises OSError if it cannot be read,
+    FileTooLarge if it is over the limit.
+
+    ``regular`` is for an entry anyone who can write its directory may replace: ``lstat``
+    first, then a non-blocking open that follows no link, checked to be the same regular
+    file, so a FIFO, a device or a symlink is refused at once instead of a read that never
+    ends. ``deadline`` (``time.monotonic()``) stops the read between chunks with
+    TimeoutError (an OSError)."""
+    if not regular:
+        with open(path, "rb") as file:
+            info = os.fstat(file.fileno())
+            if info.st_size > max_bytes:
+                raise FileTooLarge(info.st_size)
+            data = file.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise FileTooLarge(None)
+        return data
+    before = os.lstat(path)
+    if not stat.S_ISREG(before.st_mode):
+        raise OSError(f"{os.fspath(path)!r} is not a regular file")
+    if before.st_size > max_bytes:
+        raise FileTooLarge(before.st_size)
+    descriptor = os.open(path, _ENTRY_FLAGS)
+    try:
+        opened = os.fstat(descriptor)  # the entry may have been swapped since lstat
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
+            before.st_dev,
+            before.st_ino,
+        ):
+            raise OSError(f"{os.fspath(path)!r} changed while it was opened")
+        return _read_chunks(descriptor, opened.st_size, max_bytes, deadline)
+    finally:
+        os.close(descriptor)
+
+
+def _read_chunks(descriptor: int, expected: int, max_bytes: int, deadline: float | None) -> bytes:
+    chunks: list[bytes] = []
+    size, want = 0, expected + 1  # usually the whole file in one read, no copy
+    while size <= max_bytes:  # the file may grow after fstat
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError("the read did not end by its deadline")
+        chunk = os.read(descriptor, min(want, max_bytes + 1 - size))
+        if not chunk:
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        want = _READ_CHUNK
+    raise FileTooLarge(None)
 
 
 class ModelFile:
@@ -215,6 +263,8 @@ def check_classes(classes: object) -> tuple[str | int, ...]:
         raise ModelError("metadata 'classes' must be all strings or all integers")
     if len(set(classes)) != len(classes):
         raise ModelError("metadata 'classes' must be distinct")
+    if isinstance(classes[0], int) and any(abs(c) > MAX_JSON_INTEGER for c in classes):
+        raise ModelError("metadata 'classes' must be integers within 2**53, as JSON carries them")
     return tuple(classes)
 
 

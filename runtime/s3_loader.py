@@ -134,7 +134,7 @@ class S3Loader:
         self._previous: _Transfer | None = None
 
     def __call__(self) -> Model:
-        cached = self._cache.read()
+        cached = self._cache.read(deadline=time.monotonic() + self._budget)
         if cached is not None and self._expected is not None:
             if cached.sha256 == self._expected:  # pinned and intact: no need to ask S3
                 return Model.from_bytes(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from runtime.adapter import LambdaAdapter, create_adapter
@@ -13,6 +13,12 @@ from runtime.model_source import ModelHolder
 FAKE_SOURCE = ModelSource("path", "/fake/model.npz")
 
 
+class FakeFamily:
+    """The one declaration the API reads from a model's family: what explanations explain."""
+
+    explained = "fake"
+
+
 class FakeModel:
     """Says "spam" exactly when the text contains "prize" (any case)."""
 
@@ -21,6 +27,8 @@ class FakeModel:
     metadata: dict[str, Any] = {"format": "fake", "format_version": 1}  # noqa: RUF012
     family_name = "fake"
     threshold = None
+    answer_member = "probabilities"
+    family = FakeFamily()
 
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
@@ -59,6 +67,12 @@ class FakeModel:
             }
             for text in texts
         ]
+
+    def classify_explained(
+        self, texts: Sequence[str], top: int, *, coverage: list[int] | None = None
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        predictions = self.classify(texts, coverage=coverage)
+        yield from zip(predictions, self.explain(texts, top=top), strict=True)
 
 
 class ExplodingModel(FakeModel):

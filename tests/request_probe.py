@@ -55,6 +55,9 @@ class Scenario(NamedTuple):
     texts: int  # 0: one raw text/plain message of ``chars`` characters
     body_bytes: int  # what the body fills, at most
     environment: dict[str, str]
+    top: int | None = None  # ask for explanations of this many terms
+    distinct: bool = False  # made-up words, nearly all distinct (hashing explanations)
+    vocabulary: bool = False  # the served model's own terms (many classes' scores move)
 
 
 MAXIMA = {"MAX_BODY_BYTES": "6000000", "MAX_BATCH_SIZE": "50000"}  # runtime/config.py's caps
@@ -66,6 +69,16 @@ SCENARIOS = {
     "largest default message": Scenario(0, 1024 * 1024, {}),
     "maxima: 50,000 texts in 6 MB": Scenario(50_000, 6_000_000, MAXIMA),
     "maxima: one 6 MB message": Scenario(0, 6_000_000, MAXIMA),
+    # Issue 20: explanations and many classes.
+    "1 MiB of distinct words": Scenario(1, 1024 * 1024, {}, distinct=True),
+    "1 MiB of distinct words, explained": Scenario(1, 1024 * 1024, {}, top=10, distinct=True),
+    "maxima: 50,000 texts in 6 MB, explained top 50": Scenario(50_000, 6_000_000, MAXIMA, top=50),
+    "one 18 KB message of its terms": Scenario(1, 18_000, {}, vocabulary=True),
+    "one 18 KB message of its terms, explained": Scenario(1, 18_000, {}, top=10, vocabulary=True),
+    "55 texts in 990 KB of its terms, explained": Scenario(
+        55, 990_000, {}, top=10, vocabulary=True
+    ),
+    "1,000 tiny texts of its terms": Scenario(1000, 15_000, {}, vocabulary=True),
 }
 
 # Words of tests/corpus.py (not imported: it imports scikit-learn, 100 MiB of baseline).
@@ -91,17 +104,54 @@ def sms_text(rng: random.Random, length: int) -> str:
     return text[:length]
 
 
-def body_for(scenario: Scenario) -> tuple[str, str]:
+def distinct_text(rng: random.Random, length: int) -> str:
+    """``length`` characters of made-up words of 5 to 9 letters: nearly all distinct."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = ["".join(rng.choices(letters, k=rng.randint(5, 9))) for _ in range(length // 7 + 1)]
+    return " ".join(words)[:length]
+
+
+def vocabulary_text(terms: list[str]) -> Any:
+    """A maker of text from the model's own vocabulary terms."""
+
+    def make(rng: random.Random, length: int) -> str:
+        return " ".join(rng.choices(terms, k=length // 4 + 1))[:length]
+
+    return make
+
+
+def model_terms(path: str) -> list[str]:
+    """The model's one-word vocabulary terms, read in a child process (loading a second
+    model here would leave freed memory for the request to reuse, hiding its cost)."""
+    import subprocess
+
+    script = (
+        "import sys; from runtime.model import Model; "
+        "print('\\n'.join(Model.from_path(sys.argv[1]).featurizer.blocks[0].columns or ()))"
+    )
+    listed = subprocess.run(
+        [sys.executable, "-c", script, path], capture_output=True, text=True, check=True
+    ).stdout
+    return [term for term in listed.splitlines() if term and " " not in term]
+
+
+def body_for(scenario: Scenario, terms: list[str] | None = None) -> tuple[str, str]:
     """(content type, body) filling the scenario's body size with its number of texts."""
     rng = random.Random(0)
     if scenario.texts == 0:
         return "text/plain", sms_text(rng, scenario.body_bytes)
+    explain = {} if scenario.top is None else {"explain": True, "top": scenario.top}
     # Each text costs its characters plus 3 bytes of JSON: two quotes and a comma.
-    per_text = (scenario.body_bytes - len('{"texts":[]}')) // scenario.texts - 3
-    stream = sms_text(rng, per_text * scenario.texts + 1000)
+    overhead = len('{"texts":[]}') + len(json.dumps(explain, separators=(",", ":")))
+    per_text = (scenario.body_bytes - overhead) // scenario.texts - 3
+    make = distinct_text if scenario.distinct else sms_text
+    if terms is not None:
+        make = vocabulary_text(terms)
+    stream = make(rng, per_text * scenario.texts + 1000)
     starts = [rng.randrange(1000) + i * per_text for i in range(scenario.texts)]
     texts = [stream[start : start + per_text] for start in starts]
-    document = {"texts": texts} if scenario.texts > 1 else {"text": texts[0]}
+    document: dict[str, Any] = {"texts": texts} if scenario.texts > 1 else {"text": texts[0]}
+    document.update(explain)
     body = json.dumps(document, separators=(",", ":"))
     assert len(body.encode()) <= scenario.body_bytes, len(body)
     return "application/json", body
@@ -135,7 +185,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["cold_start"] = peak_rss()
     if scenario.texts < 0:
         return result
-    content_type, body = body_for(scenario)
+    terms = model_terms(args.model) if scenario.vocabulary else None
+    content_type, body = body_for(scenario, terms)
+    del terms
     event = rest_v1(body=body, headers={"Content-Type": content_type})
     del body
     if args.address_space_mib is not None:
@@ -157,6 +209,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["answers"] = len(answer["predictions"]) if "predictions" in answer else 1
     else:
         result["error"] = response["body"][:300]
+    result["body_bytes"] = len(response["body"])
     return result
 
 

@@ -131,23 +131,62 @@ def test_cached_wheel_with_a_wrong_checksum_is_not_used(tmp_path: Path) -> None:
     assert build_zip._cached_wheel(tmp_path, "2.4.6", TARGET) is None
 
 
-def test_runtime_sources_leave_out_tests_and_caches(tmp_path: Path) -> None:
+def git_package(tmp_path: Path, names: list[str]) -> Path:
+    """A runtime package in a fresh git repository, every file in ``names`` tracked."""
     package = tmp_path / "runtime"
-    for name in [
-        "__init__.py",
-        "handler.py",
-        "events/__init__.py",
-        "events/rest_v1.py",
-        "__pycache__/handler.cpython-313.pyc",
-        "tests/test_handler.py",
-        "test_api.py",
-        "conftest.py",
-        "notes.md",
-    ]:
+    for name in names:
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text("")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "--", "runtime"], check=True)
+    return package
+
+
+def test_runtime_sources_leave_out_tests_and_caches(tmp_path: Path) -> None:
+    package = git_package(
+        tmp_path,
+        [
+            "__init__.py",
+            "handler.py",
+            "events/__init__.py",
+            "events/rest_v1.py",
+            "tests/test_handler.py",
+            "test_api.py",
+            "conftest.py",
+            "notes.md",
+        ],
+    )
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "handler.cpython-313.pyc").write_text("")
     names = {p.relative_to(package).as_posix() for p in build_zip.runtime_sources(package)}
     assert names == {"__init__.py", "handler.py", "events/__init__.py", "events/rest_v1.py"}
+
+
+def test_runtime_sources_are_the_tracked_files_only(tmp_path: Path) -> None:
+    """Issue 20: every .py under runtime/ shipped, tracked or not."""
+    package = git_package(tmp_path, ["__init__.py", "handler.py"])
+    (package / "scratch.py").write_text("secret = 1\n")  # never added
+    names = {p.relative_to(package).as_posix() for p in build_zip.runtime_sources(package)}
+    assert names == {"__init__.py", "handler.py"}
+
+
+def test_a_symlink_out_of_the_package_is_refused(tmp_path: Path) -> None:
+    """Issue 20: a symlink shipped the content it points to outside the repository."""
+    outside = tmp_path / "outside.py"
+    outside.write_text("password = 'hunter2'\n")
+    package = git_package(tmp_path, ["__init__.py"])
+    (package / "settings.py").symlink_to(outside)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "--", "runtime"], check=True)
+    with pytest.raises(build_zip.BuildError, match="symlink out of"):
+        build_zip.runtime_sources(package)
+
+
+def test_a_package_outside_git_is_refused(tmp_path: Path) -> None:
+    package = tmp_path / "runtime"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    with pytest.raises(build_zip.BuildError, match="tracked"):
+        build_zip.runtime_sources(package)
 
 
 # --- zip writer ---------------------------------------------------------------------------

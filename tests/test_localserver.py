@@ -35,7 +35,11 @@ JSON = {"Content-Type": "application/json"}
 
 
 def start(payload_version: str = "1.0", **options) -> LocalServer:
-    """A server around a stand-in model, serving from a thread until ``stop``."""
+    """A server around a stand-in model, serving from a thread until ``stop``.
+
+    Every client here is 127.0.0.1: the cap per address is raised unless a test sets it
+    (tests/test_localserver_bounds.py tests the cap itself, from several addresses)."""
+    options.setdefault("max_per_client", 64)
     local = LocalServer(("127.0.0.1", 0), fake_app()[0], payload_version, **options)
     threading.Thread(target=local.serve_forever, args=(0.05,), daemon=True).start()
     return local
@@ -248,10 +252,11 @@ def at(port: int) -> Any:
 
 
 def stalled_client(
-    port: int, data: bytes = b"POST /predict HTTP/1.1\r\nHost: x\r\n"
+    port: int, data: bytes = b"POST /predict HTTP/1.1\r\nHost: x\r\n", source: str = "127.0.0.1"
 ) -> socket.socket:
-    """A client that sends the start of a request and then nothing."""
-    client = socket.create_connection(("127.0.0.1", port))
+    """A client that sends the start of a request and then nothing (from ``source``: any
+    127.x.y.z address is this machine)."""
+    client = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
     client.sendall(data)
     return client
 
@@ -358,22 +363,27 @@ def wait_for(condition: Any, seconds: float = 10) -> None:
 
 
 def test_stalled_clients_hold_at_most_the_workers_and_each_gets_one_deadline():
+    """Four stalled clients from one address hold one of two workers (the cap per
+    address, issue 20); the others are answered 503 at once, the one in service 408 at
+    its deadline, and a request from another address is served meanwhile."""
     threads_before = threading.active_count()
-    local = start(workers=2, request_timeout=0.3)
+    local = start(workers=2, request_timeout=0.3, max_per_client=1)
     try:
         assert threading.active_count() - threads_before <= 3  # two workers, one accept loop
-        stalled = [stalled_client(local.server_address[1]) for _ in range(4)]
+        port = local.server_address[1]
+        stalled = [stalled_client(port, source="127.0.0.2") for _ in range(4)]
         started = time.monotonic()
         status, _, raw = fetch(local, "POST", "/predict", '{"text": "a prize"}', JSON)
         waited = time.monotonic() - started
         assert (status, json.loads(raw)["label"]) == (200, "spam")
         assert threading.active_count() - threads_before <= 3
-        # Four stalled clients, two workers, 0.3 s each: served after about 0.6 s.
         assert waited < 10, waited
+        answers = []
         for client in stalled:
             client.settimeout(10)
-            assert client.recv(1024).startswith(b"HTTP/1.1 408 ")
+            answers.append(client.recv(1024)[:13])
             client.close()
+        assert sorted(answers) == [b"HTTP/1.1 408 "] + [b"HTTP/1.1 503 "] * 3, answers
     finally:
         stop(local)
 

@@ -213,7 +213,10 @@ def test_classify_counts_the_same_coverage_as_a_separate_analysis(vectorise: boo
 
 
 @pytest.mark.parametrize("coverage", [(3, 4), None])
-def test_many_classes_are_cut_at_the_directive_limit(coverage: tuple[int, int] | None) -> None:
+def test_many_classes_count_every_message_and_keep_the_share(
+    coverage: tuple[int, int] | None,
+) -> None:
+    """Issue 20: 150 messages over 150 classes once added up to 18, and the share vanished."""
     classes = tuple(f"c{i}" for i in range(150))
 
     def line(labels: list[str]) -> dict:
@@ -228,15 +231,38 @@ def test_many_classes_are_cut_at_the_directive_limit(coverage: tuple[int, int] |
             )
         )
 
-    for labels in (["c3"], ["c3", "c3", "c149"], ["c149"]):  # one message is built once, kept
+    for labels in (["c3"], ["c3", "c3", "c149"], ["c149"], list(classes)):
         document = line(labels)
         names = [m["Name"] for m in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
-        assert len(names) == 100
+        assert len(names) <= 100
         members = [k for k in document if k not in ("_aws", "Service", "msg", "model")]
         assert members == names  # exactly the directive's metrics, in its order
-        assert "OutOfVocabularyShare" not in document  # past the limit, as the directive says
+        assert ("OutOfVocabularyShare" in document) == (coverage is not None)
+        counts = {k: v for k, v in document.items() if k.startswith("Predicted_")}
+        assert sum(counts.values()) == len(labels) == document["Messages"]
         assert document["Predicted_c3"] == labels.count("c3")
         assert "Predicted_c149" not in document
+        assert document["Predicted_other"] == sum(
+            1 for label in labels if "Predicted_" + label not in document
+        )
+
+
+def test_labels_that_sanitise_alike_keep_their_own_counts() -> None:
+    classes = ("spam!", "spam?", "other", "ham")
+    predictions = [{"label": label} for label in ["spam!", "spam!", "spam?", "other"]]
+    document = assert_valid_emf(
+        emf_line(
+            classes=classes,
+            predictions=predictions,
+            latency_ms=1.0,
+            vocabulary_coverage=None,
+            service="s",
+        )
+    )
+    counts = {k: v for k, v in document.items() if k.startswith("Predicted_")}
+    assert len(counts) == 4  # four labels, four names
+    assert sorted(counts.values()) == [0, 1, 1, 2]
+    assert counts["Predicted_ham"] == 0
 
 
 def test_one_message_lines_agree_with_the_batch_counting() -> None:

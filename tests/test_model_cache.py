@@ -175,3 +175,31 @@ def test_a_full_disk_leaves_no_temporary_file_and_the_next_load_repairs(
 
     assert load(s3.endpoint_url, bucket, tmp_path, MODEL_SHA256=digest) == digest
     assert the_copy(tmp_path).read_bytes() == model_bytes
+
+
+@pytest.mark.parametrize("pin", [True, False])
+def test_a_fifo_at_the_entry_is_answered_within_the_load_deadline(
+    s3, bucket, tmp_path, digest, pin
+):
+    """Issue 20: the cold start once blocked forever opening a FIFO left at the entry."""
+    import threading
+    import time
+
+    from runtime.s3_loader import S3_LOAD_BUDGET, S3Loader
+
+    env = {"MODEL_SHA256": digest} if pin else {}
+    settings = Settings.from_env(environment(s3.endpoint_url, bucket, tmp_path, **env))
+    entry = Path(S3Loader(settings)._cache.path)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(entry)
+    served: list[str] = []
+    started = time.monotonic()
+    loader = threading.Thread(
+        target=lambda: served.append(ModelHolder.from_settings(settings).get().model_id),
+        daemon=True,
+    )
+    loader.start()
+    loader.join(S3_LOAD_BUDGET + 10)  # boto3's import and client come before the deadline
+    assert not loader.is_alive(), "the load never ended"
+    assert served == [digest], "the model is served from S3 instead"
+    assert time.monotonic() - started < S3_LOAD_BUDGET + 10

@@ -79,3 +79,70 @@ def test_the_address_space_limit_bites(models: dict[str, str]) -> None:
     """The harness can fail: with 4 MiB to spare the same request runs out of memory."""
     result = measure(models["calibrated_svc"], "largest default request", address_space_mib=4)
     assert result["status"] != 200, result
+
+
+# Issue 20: explanations and many classes, on the models of tests/bounded_models.py.
+EXPLAIN_PEAK_FACTOR = 1.5  # explained peak / the same request's peak without explain
+EXPLAIN_PEAK_ALLOWANCE = 100 * MiB  # ... or at most this much, whichever is larger
+MANY_CLASSES_BOUND = 40 * MiB
+
+
+@pytest.fixture(scope="module")
+def bounded_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from tests.bounded_models import write_sgd_hashing_model, write_thousand_class_model
+
+    folder = tmp_path_factory.mktemp("bounded")
+    return {
+        "sgd_hashing": str(write_sgd_hashing_model(folder / "sgd_hashing.npz")),
+        "thousand_classes": str(write_thousand_class_model(folder / "thousand.npz")),
+    }
+
+
+@pytest.mark.slow
+def test_explaining_a_mebibyte_of_distinct_words_costs_about_what_classifying_it_does(
+    bounded_models: dict[str, str],
+) -> None:
+    plain = measure(bounded_models["sgd_hashing"], "1 MiB of distinct words")
+    explained = measure(bounded_models["sgd_hashing"], "1 MiB of distinct words, explained")
+    assert plain["status"] == explained["status"] == 200, (plain, explained)
+    bound = max(EXPLAIN_PEAK_FACTOR * plain["peak"], EXPLAIN_PEAK_ALLOWANCE)
+    assert explained["peak"] <= bound, (plain, explained)
+
+
+@pytest.mark.slow
+def test_fifty_thousand_explained_texts_at_the_maxima_are_refused_before_they_are_built(
+    bounded_models: dict[str, str],
+) -> None:
+    result = measure(
+        bounded_models["sgd_hashing"], "maxima: 50,000 texts in 6 MB, explained top 50"
+    )
+    assert result["status"] == 413, result
+    assert "response_too_large" in result["error"]
+    assert (
+        result["peak"] - result["before_request"] < REQUEST_BOUNDS["maxima: 50,000 texts in 6 MB"]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "scenario", ["one 18 KB message of its terms, explained", "1,000 tiny texts of its terms"]
+)
+def test_a_thousand_class_model_answers_within_its_bound(
+    bounded_models: dict[str, str], scenario: str
+) -> None:
+    result = measure(bounded_models["thousand_classes"], scenario)
+    assert result["status"] in (200, 413), result
+    assert result["peak"] - result["before_request"] <= MANY_CLASSES_BOUND, result
+
+
+@pytest.mark.slow
+def test_an_explained_mebibyte_answers_200_in_128_mib_more_address_space(
+    bounded_models: dict[str, str],
+) -> None:
+    """Issue 20: the same request once answered 500 (MemoryError) under this limit."""
+    result = measure(
+        bounded_models["sgd_hashing"],
+        "1 MiB of distinct words, explained",
+        address_space_mib=ADDRESS_SPACE_MIB,
+    )
+    assert result["status"] == 200, result

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from runtime.families.common import expit
 from runtime.families.family import (
@@ -200,14 +200,25 @@ class Calibrated(Family):
         count = len(self._members)
         return [t / count for t in totals]
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
-        n_outputs, count = n_outputs_for(self.n_classes), len(self._members)
-        base = [0.0] * n_outputs
-        per_term = [[0.0] * n_outputs for _ in columns]
+    def decision_from(
+        self, scores: list[float], columns: list[int], values: list[float]
+    ) -> list[float]:
+        """The members' mean decision values: probabilities are not what is taken apart."""
+        return self.decision_outputs(columns, values)
+
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
+        count = len(self._members)
+        position = {output: i for i, output in enumerate(outputs)}
+        base = [0.0] * len(outputs)
+        per_term = [[0.0] * len(outputs) for _ in columns]
         for member, routes in zip(self._members, self._routes(), strict=True):
-            parts = member.linear.contributions(columns, values)
-            for column, output in routes:
-                base[output] += parts.base[column] / count
-                for shares, own in zip(per_term, parts.per_term, strict=True):
-                    shares[output] += own[column] / count
+            wanted = [(column, position[output]) for column, output in routes if output in position]
+            parts = member.linear.contributions(columns, values, [c for c, _ in wanted])
+            own_terms = list(parts.per_term)
+            for index, (_, at) in enumerate(wanted):
+                base[at] += parts.base[index] / count
+                for shares, own in zip(per_term, own_terms, strict=True):
+                    shares[at] += own[index] / count
         return Contributions(base, list(columns), per_term)

@@ -67,18 +67,31 @@ def argmax(values: list[float]) -> int:
 
 
 def logsumexp_proba(jll: list[float]) -> list[float]:
-    """``exp(jll - _logsumexp(jll))`` as scikit-learn's naive Bayes ``predict_proba``."""
+    """``exp(jll - _logsumexp(jll))`` as scikit-learn's naive Bayes ``predict_proba``.
+
+    Scores that are not finite (a model with extreme weights) give what NumPy gives,
+    NaN or 0, instead of raising: a NaN anywhere makes every probability NaN."""
+    if any(v != v for v in jll):  # np.max propagates NaN
+        return [math.nan] * len(jll)
     row_max = max(jll)
     n_max = sum(1 for v in jll if v == row_max)
     shift = row_max if math.isfinite(row_max) else 0.0
     total = 0.0
     for v in jll:
         if v != row_max:
-            total += math.exp(v - shift)
+            total += _exp(v - shift)
     if total != 0.0:
         total /= n_max
     log_sum = math.log1p(total) + math.log(n_max) + row_max
-    return [math.exp(v - log_sum) for v in jll]
+    return [_exp(v - log_sum) for v in jll]
+
+
+def _exp(x: float) -> float:
+    """``math.exp``, but infinity past the float range, as NumPy's."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 def logsumexp_proba_batch(jll: np.ndarray) -> np.ndarray:

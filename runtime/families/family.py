@@ -21,7 +21,7 @@ from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any, ClassVar
 
     import numpy as np
@@ -40,11 +40,13 @@ class Contributions(NamedTuple):
     ``classes[1]``) or one per class. ``base`` is what a message with no known term
     scores (intercept, or log prior plus the empty message's likelihood); ``per_term``
     holds, for each of ``columns`` the family uses, its exact share of each output.
+    ``contributions`` takes the outputs wanted, in order: an explanation compares two
+    classes, and a 1,000-class model must not pay for the other 998.
     """
 
     base: list[float]
     columns: list[int]
-    per_term: list[list[float]]
+    per_term: Iterable[list[float]]  # one list per column, in order; may be read only once
 
 
 class ArraySpec:
@@ -109,13 +111,15 @@ class LinearScores:
         totals = dot_one(columns, values, self._weights, self.n_outputs)
         return [t + o for t, o in zip(totals, self._offsets, strict=True)]
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
-        """weight x feature value per term and output; the offsets are the base."""
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
+        """weight x feature value per term, for ``outputs`` only; their offsets are the base."""
         weights, n = self._weights, self.n_outputs
-        per_term = [
-            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
-        ]
-        return Contributions(list(self._offsets), list(columns), per_term)
+        per_term = (
+            [v * weights[c * n + k] for k in outputs] for c, v in zip(columns, values, strict=True)
+        )
+        return Contributions([self._offsets[k] for k in outputs], list(columns), per_term)
 
     def batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
@@ -207,7 +211,20 @@ class Family:
         """The values explanations take apart; by default the scores themselves."""
         return self.scores(columns, values)
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+    def decision_from(
+        self, scores: list[float], columns: list[int], values: list[float]
+    ) -> list[float]:
+        """``decision_outputs`` given the row's ``scores``, already computed: by default
+        they are the same numbers, so an explanation does not score the message twice."""
+        return scores
+
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
+        """Each term's exact share of the decision ``outputs`` (indices into
+        ``decision_outputs``, in that order) and the base they start from. Only the
+        outputs asked for are computed: an explanation compares two, and a 1,000-class
+        model must not pay for the other 998. ``per_term`` may be a one-pass iterable."""
         raise NotImplementedError
 
     # Derived.

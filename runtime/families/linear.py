@@ -13,6 +13,8 @@ Its scoring layer is the contract's ``LinearScores``, which other families build
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from runtime.families.common import (
     argmax,
     expit,
@@ -146,5 +148,7 @@ class Linear(Family):
     def scores_batch(self, rows: Rows) -> np.ndarray:
         return self._linear.batch(rows)
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
-        return self._linear.contributions(columns, values)
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
+        return self._linear.contributions(columns, values, outputs)

@@ -12,6 +12,8 @@ bit for bit; labels and probabilities follow from them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from runtime.families.common import as_matrix, logsumexp_proba, logsumexp_proba_batch
 from runtime.families.family import (
     ArraySpec,
@@ -89,9 +91,11 @@ class DiscreteNB(_NaiveBayes):
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
         return self._linear.one(*self._binarized(columns, values))
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
         """x * log P(term | class) per term (Bernoulli: presence against absence)."""
-        return self._linear.contributions(*self._binarized(columns, values))
+        return self._linear.contributions(*self._binarized(columns, values), outputs)
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         if self._binarize is not None:
@@ -188,22 +192,26 @@ class GaussianNB(_NaiveBayes):
             jll.append(log_prior + (log_norm - 0.5 * (zero_doc_distance + correction)))
         return jll
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
+    def contributions(
+        self, columns: list[int], values: list[float], outputs: Sequence[int]
+    ) -> Contributions:
         """-(x - theta)^2 / 2 var + theta^2 / 2 var per term: its move from the empty message."""
         theta, var, n_features = self._theta, self._var, self._n_features
-        base = [
-            log_prior + (log_norm - 0.5 * zero_doc_distance)
-            for log_prior, log_norm, zero_doc_distance in self._constants
-        ]
-        per_term = []
-        for column, x in zip(columns, values, strict=True):
-            shares = []
-            for k in range(self.n_classes):
-                t, v = theta[k * n_features + column], var[k * n_features + column]
-                d = x - t
-                shares.append(-0.5 * (d * d / v - t * t / v))
-            per_term.append(shares)
-        return Contributions(base, list(columns), per_term)
+        base = []
+        for k in outputs:
+            log_prior, log_norm, zero_doc_distance = self._constants[k]
+            base.append(log_prior + (log_norm - 0.5 * zero_doc_distance))
+
+        def per_term() -> Iterator[list[float]]:
+            for column, x in zip(columns, values, strict=True):
+                shares = []
+                for k in outputs:
+                    t, v = theta[k * n_features + column], var[k * n_features + column]
+                    d = x - t
+                    shares.append(-0.5 * (d * d / v - t * t / v))
+                yield shares
+
+        return Contributions(base, list(columns), per_term())
 
     def scores_batch(self, rows: Rows) -> np.ndarray:
         import numpy as np
