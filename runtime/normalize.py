@@ -1,0 +1,130 @@
+"""The obfuscation-proof preprocessor, applied from the table in the model file.
+
+``exporter.normalize.fold`` (or ``fold_leet``) given to a vectorizer as ``preprocessor=``
+replaces scikit-learn's lowercasing and accent stripping. It is two stages:
+
+1. Per character, a table: compatibility forms folded (NFKD: fullwidth and mathematical
+   letters), invisible format characters (Cf) and combining marks (Mn, Me) removed,
+   confusable letters mapped to the Latin letter they imitate (TR39), then lowercased.
+   The exporter computes it with its own interpreter's Unicode tables and stores it in
+   the model file (``FOLD_TABLE``), so the runtime gives the training interpreter's output
+   whatever Python serves it: this stage never reads the runtime's own Unicode tables.
+2. On the folded text, rules on ASCII letters and digits only (so they too are the same
+   on every Python): runs of three or more single letters or digits separated by single
+   spaces ("f r e e") or dots ("f.r.e.e") are joined; with ``fold_leet``, the digits
+   0 1 3 4 5 7 inside a word of at least two letters whose digits are all of those
+   ("fr33", "c4sh") become o i e a s t.
+
+Every rule is linear in the text: ``str.translate``, one ``split(" ")``, and patterns
+without nested quantifiers. Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+FOLD_TABLE = "features.fold_table"  # UTF-8: entries "<source><replacement>" joined by NUL
+# Every character whose fold is not itself; 6,000 to 10,000 on current Pythons.
+MAX_FOLD_ENTRIES = 50_000
+MAX_REPLACEMENT_CHARS = 18  # the longest NFKD expansion (U+FDFA) is 18 characters
+SEPARATOR = "\x00"
+MIN_JOINED = 3
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+# Starts only where no letter, digit or dot precedes: one attempt per run, so linear.
+_DOTTED = re.compile(r"(?<![a-z0-9.])(?:[a-z0-9]\.){2,}[a-z0-9](?![a-z0-9])")
+_WORD = re.compile(r"[a-z0-9]{3,}")
+LEET = str.maketrans("013457", "oieast")
+_LEET_DIGITS = frozenset("013457")
+
+
+def encode_fold_table(table: dict[str, str]) -> bytes:
+    """The table as stored: NUL-joined entries, each a character then its replacement."""
+    for source, replacement in table.items():
+        if len(source) != 1 or SEPARATOR in source + replacement:
+            raise ValueError(f"fold table entry U+{ord(source[0]):04X} cannot be stored")
+    entries = (source + replacement for source, replacement in sorted(table.items()))
+    return SEPARATOR.join(entries).encode("utf-8", "surrogatepass")
+
+
+def decode_fold_table(blob: bytes | memoryview[Any]) -> dict[int, str]:
+    """``{code point: replacement}`` for ``str.translate``; ValueError names a bad entry."""
+    try:
+        text = bytes(blob).decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"fold table is not valid UTF-8: {exc.reason}") from None
+    entries = text.split(SEPARATOR) if text else []
+    if len(entries) > MAX_FOLD_ENTRIES:
+        raise ValueError(f"fold table has more than {MAX_FOLD_ENTRIES} entries")
+    table: dict[int, str] = {}
+    for entry in entries:
+        if not entry or len(entry) > 1 + MAX_REPLACEMENT_CHARS:
+            raise ValueError(f"fold table entry of {len(entry)} characters")
+        table[ord(entry[0])] = entry[1:]
+    if len(table) != len(entries):
+        raise ValueError("fold table maps a character twice")
+    return table
+
+
+def join_singles(text: str) -> str:
+    """ "f r e e" -> "free", "f.r.e.e" -> "free": runs of single letters or digits."""
+    if "." in text:
+        text = _DOTTED.sub(_undot, text)
+    if " " not in text:
+        return text
+    words = text.split(" ")
+    out: list[str] = []
+    run: list[str] = []
+    for word in words:
+        if len(word) == 1 and word in _ALNUM:
+            run.append(word)
+            continue
+        _flush(run, out)
+        out.append(word)
+    _flush(run, out)
+    return " ".join(out)
+
+
+def _undot(match: re.Match[str]) -> str:
+    return match.group().replace(".", "")
+
+
+def _flush(run: list[str], out: list[str]) -> None:
+    if len(run) >= MIN_JOINED:
+        out.append("".join(run))
+    else:
+        out.extend(run)
+    run.clear()
+
+
+def _unleet(match: re.Match[str]) -> str:
+    word = match.group()
+    digits = [c for c in word if c.isdigit()]
+    if not digits or len(word) - len(digits) < 2 or not _LEET_DIGITS.issuperset(digits):
+        return word
+    return word.translate(LEET)
+
+
+def unleet(text: str) -> str:
+    """ "fr33" -> "free": leet digits inside a word of at least two letters."""
+    return _WORD.sub(_unleet, text)
+
+
+class Folder:
+    """``text -> folded text`` with a decoded table (``decode_fold_table``).
+
+    ASCII text needs no table: its fold is ``str.lower`` (the table maps A-Z the same).
+    """
+
+    def __init__(self, table: dict[int, str], *, leet: bool) -> None:
+        self.table = table
+        self.leet = leet
+
+    def __call__(self, text: str) -> str:
+        folded = text.lower() if text.isascii() else text.translate(self.table)
+        folded = join_singles(folded)
+        return unleet(folded) if self.leet else folded
