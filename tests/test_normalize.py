@@ -121,7 +121,7 @@ def test_the_exporter_accepts_the_normaliser_and_names_any_other_callable() -> N
 
     with pytest.raises(UnsupportedModelError, match=r"preprocessor: .*shout cannot be exported"):
         check_vectorizer(TfidfVectorizer(preprocessor=shout))
-    with pytest.raises(UnsupportedModelError, match="preprocessor: .*lambda"):
+    with pytest.raises(UnsupportedModelError, match=r"preprocessor: .*lambda"):
         check_vectorizer(TfidfVectorizer(preprocessor=lambda t: fold(t)))
 
 
@@ -130,8 +130,8 @@ def test_the_exporter_accepts_the_normaliser_and_names_any_other_callable() -> N
     [
         (b"\xff", "not valid UTF-8"),
         (("a" + "b" * (MAX_REPLACEMENT_CHARS + 1)).encode(), "entry of"),
-        ("ab\x00ac".encode(), "maps a character twice"),
-        ("ab\x00\x00cd".encode(), "entry of 0 characters"),
+        (b"ab\x00ac", "maps a character twice"),
+        (b"ab\x00\x00cd", "entry of 0 characters"),
     ],
 )
 def test_a_bad_table_is_refused_naming_why(blob: bytes, reason: str) -> None:
