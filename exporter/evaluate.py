@@ -106,9 +106,7 @@ class Progress:
 
 def perturbed_texts(texts: Sequence[str], rows: np.ndarray, seed: int) -> dict[str, list[str]]:
     """Each obfuscation class applied to the given rows (seeded by the row's index)."""
-    return {
-        kind: [obfuscate(kind, texts[i], int(i), seed) for i in rows] for kind in CLASSES
-    }
+    return {kind: [obfuscate(kind, texts[i], int(i), seed) for i in rows] for kind in CLASSES}
 
 
 def recipe_predictions(model: Any, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -244,7 +242,9 @@ def markdown_table(results: Sequence[Result]) -> str:
     for result in results:
         summary = result.summary()
         cells = [spread_cell(name, summary[name]) for name in HEADERS]
-        lines.append(f"| {result.name} | " + " | ".join(cells) + f" | {size_cell(result.model_bytes)} |")
+        lines.append(
+            f"| {result.name} | " + " | ".join(cells) + f" | {size_cell(result.model_bytes)} |"
+        )
     return "\n".join(lines)
 
 
@@ -263,9 +263,7 @@ def perturbed_table(results: Sequence[Result]) -> str:
         )
         for kind, summary in result.perturbed_summary().items():
             kind_recall, kind_flagged = summary["spam_recall"], summary["ham_flagged"]
-            d_recall = (
-                f"{kind_recall.mean - recall.mean:+.4f}" if kind_recall and recall else "n/a"
-            )
+            d_recall = f"{kind_recall.mean - recall.mean:+.4f}" if kind_recall and recall else "n/a"
             d_flagged = (
                 f"{(kind_flagged.mean - flagged.mean) * 100:+.2f} pt"
                 if kind_flagged and flagged
@@ -315,7 +313,8 @@ def recipe_names(args: argparse.Namespace) -> list[str]:
     return resolve_recipes(None if args.recipes == "all" else args.recipes)
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out
     if args.folds < 2 or args.repeats < 1:
         raise ValueError("--folds must be at least 2 and --repeats at least 1")
     dataset = load_dataset(args.data)
@@ -364,7 +363,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         json.dump({**about, "results": [r.as_json() for r in results]}, out, indent=2)
         out.write("\n")
         return 0
-    data = about["data"]
+    data: dict[str, Any] = about["data"]  # type: ignore[assignment]
     print(
         f"{data['rows']} messages ({data['spam']} spam) from {data['source']}; "
         f"{data['duplicates_grouped']} duplicates grouped with their first copy; "

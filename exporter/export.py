@@ -26,6 +26,7 @@ from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, 
 from exporter.dataset import load_dataset as load_dataset_file
 from exporter.features import UnsupportedModelError, check_vectorizer
 from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
+from exporter.protocol import group_key
 from exporter.report import Metrics, evaluate, format_report
 from exporter.threshold import ThresholdChoice, choose_threshold, decision_scores, labels_at
 from exporter.train import (
@@ -200,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
     _, _, predicted = sklearn_outputs(trained.model, trained.test_texts)
     classes = sorted(set(trained.test_labels) | set(predicted))
     metrics = evaluate(trained.test_labels, predicted, classes)
+    deduplicated = without_copies(trained, predicted, classes)
     metadata = {
         "training": {
             "recipe": trained.recipe,
@@ -212,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
             "python": platform.python_version(),
         },
         "metrics": metrics.as_dict(),
+        "metrics_without_copies": deduplicated.as_dict(),
     }
     choice, threshold_metrics = None, None
     if args.max_ham_flagged is not None:
@@ -237,6 +240,9 @@ def run(args: argparse.Namespace) -> int:
             sha256=None if parity_error else exported.sha256,
             threshold=choice,
             threshold_metrics=threshold_metrics,
+            deduplicated=deduplicated,
+            reproduction=(trained.recipe, params, config.test_size, config.random_state)
+            == (DEFAULT_RECIPE, {}, 0.1, 42),
         )
     )
     if parity_error:
@@ -253,6 +259,13 @@ def run(args: argparse.Namespace) -> int:
     if args.upload:
         return upload(args.output, args.upload)
     return 0
+
+
+def without_copies(trained: TrainedModel, predicted: list[Any], classes: list[str]) -> Metrics:
+    """The test metrics over the test texts that have no copy in the training split."""
+    seen = {group_key(text) for text in trained.train_texts}
+    kept = [i for i, text in enumerate(trained.test_texts) if group_key(text) not in seen]
+    return evaluate([trained.test_labels[i] for i in kept], [predicted[i] for i in kept], classes)
 
 
 def tune_threshold(
