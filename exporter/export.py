@@ -93,9 +93,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--compare",
         action="store_true",
-        help="train every built-in recipe (or --recipes) on the same split, print one table "
-        "and write it (CSV, Markdown) with the precision-recall curves (PNG) to --compare-out; "
-        "no model file is written",
+        help="rank every built-in recipe (or --recipes) with exporter/evaluate.py's grouped "
+        "protocol and print its table; then train each on the same split for the file size, "
+        "single-message latency and precision-recall curves, written (CSV, Markdown, PNG) to "
+        "--compare-out; no model file is written",
     )
     parser.add_argument(
         "--compare-out", type=Path, default=DEFAULT_COMPARE_OUT, help="--compare's output folder"
@@ -152,9 +153,22 @@ def check_settings(model: Any) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from exporter.compare import compare_recipes, markdown_table, resolve_recipes, write_outputs
+    from exporter.evaluate import Progress, evaluate_recipe
+    from exporter.evaluate import markdown_table as grouped_table
 
     recipes = resolve_recipes(args.recipes)
     dataset = load_data(args)
+    progress = Progress(10 * len(recipes))
+    grouped = [
+        evaluate_recipe(name, dataset, measure_size=False, progress=progress) for name in recipes
+    ]
+    print(
+        "Grouped protocol (exporter/evaluate.py: 2 x stratified group 5-fold, "
+        "mean ± sd; this ranks recipes):"
+    )
+    print(grouped_table(grouped))
+    print("\nOne split (file size, latency, curves; its figures include test texts copied "
+          "in training):")  # fmt: skip
     rows, curves = compare_recipes(
         dataset, recipes, test_size=args.test_size, random_state=args.random_state
     )
