@@ -353,9 +353,9 @@ def _folders(
     names = {b.analyzer.preprocessor for b in blocks} - {None}
     if not names:
         return {}
-    from runtime.normalize import FOLD_TABLE, Folder, decode_fold_table
+    from runtime.normalize import FOLD_TABLE, Folder, FoldTable
 
-    table = decode_fold_table(take(FOLD_TABLE, "|u1", (-1,)))
+    table = FoldTable(take(FOLD_TABLE, "|u1", (-1,)))
     return {name: Folder(table, leet=name == "fold_leet") for name in names if name}
 
 

@@ -53,13 +53,22 @@ def encode_fold_table(table: dict[str, str]) -> bytes:
 
 def decode_fold_table(blob: bytes | memoryview[Any]) -> dict[int, str]:
     """``{code point: replacement}`` for ``str.translate``; ValueError names a bad entry."""
+    return _entries(check_fold_table(blob))
+
+
+def check_fold_table(blob: bytes | memoryview[Any]) -> str:
+    """The table's text, its encoding and size checked (what loading a model costs)."""
     try:
         text = bytes(blob).decode("utf-8", "surrogatepass")
     except UnicodeDecodeError as exc:
         raise ValueError(f"fold table is not valid UTF-8: {exc.reason}") from None
-    entries = text.split(SEPARATOR) if text else []
-    if len(entries) > MAX_FOLD_ENTRIES:
+    if text.count(SEPARATOR) >= MAX_FOLD_ENTRIES:
         raise ValueError(f"fold table has more than {MAX_FOLD_ENTRIES} entries")
+    return text
+
+
+def _entries(text: str) -> dict[int, str]:
+    entries = text.split(SEPARATOR) if text else []
     table: dict[int, str] = {}
     for entry in entries:
         if not entry or len(entry) > 1 + MAX_REPLACEMENT_CHARS:
@@ -114,17 +123,37 @@ def unleet(text: str) -> str:
     return _WORD.sub(_unleet, text)
 
 
-class Folder:
-    """``text -> folded text`` with a decoded table (``decode_fold_table``).
+class FoldTable:
+    """The model file's table, its entries read on the first non-ASCII text.
 
-    ASCII text needs no table: its fold is ``str.lower`` (the table maps A-Z the same).
+    ASCII text needs no table (its fold is ``str.lower``; the table maps A-Z the same), so
+    a cold start answering ASCII never builds the 9,000-entry dict (about 2 ms). Loading
+    checks the encoding and the size; the entries are checked when first read.
     """
 
-    def __init__(self, table: dict[int, str], *, leet: bool) -> None:
-        self.table = table
+    def __init__(self, blob: bytes | memoryview[Any]) -> None:
+        self._text: str | None = check_fold_table(blob)
+        self._table: dict[int, str] | None = None
+
+    def get(self) -> dict[int, str]:
+        if self._table is None:
+            assert self._text is not None
+            self._table, self._text = _entries(self._text), None
+        return self._table
+
+
+class Folder:
+    """``text -> folded text``: the table's stage, then the ASCII rules."""
+
+    def __init__(self, table: FoldTable | dict[int, str], *, leet: bool) -> None:
+        self._table = table
         self.leet = leet
 
     def __call__(self, text: str) -> str:
-        folded = text.lower() if text.isascii() else text.translate(self.table)
+        if text.isascii():
+            folded = text.lower()
+        else:
+            table = self._table
+            folded = text.translate(table if isinstance(table, dict) else table.get())
         folded = join_singles(folded)
         return unleet(folded) if self.leet else folded

@@ -20,6 +20,7 @@ from runtime.analyzer import AnalyzerSettings, build_analyzer, build_stream_anal
 from runtime.normalize import (
     MAX_REPLACEMENT_CHARS,
     Folder,
+    FoldTable,
     decode_fold_table,
     encode_fold_table,
     join_singles,
@@ -162,3 +163,12 @@ def test_runtime_equals_exporter_on_every_code_point() -> None:
     for code in range(0, sys.maxunicode + 1, 7):
         text = f"A{chr(code)} f r e e fr3{chr(code)}3"
         assert leet(text) == fold_leet(text), hex(code)
+
+
+def test_loading_checks_the_encoding_and_the_first_non_ascii_text_the_entries() -> None:
+    with pytest.raises(ValueError, match="not valid UTF-8"):
+        FoldTable(b"\xff")
+    folder = Folder(FoldTable(b"ab\x00ac"), leet=False)
+    assert folder("ASCII only") == "ascii only"  # never reads the entries
+    with pytest.raises(ValueError, match="maps a character twice"):
+        folder("caf\u00e9")
