@@ -129,10 +129,16 @@ def evaluate_recipe(
     seed: int = 0,
     perturb: bool = False,
     measure_size: bool = True,
+    max_ham_flagged: float | None = None,
     progress: Progress | None = None,
 ) -> Result:
-    """Train recipe ``name`` on each fold's training part, measure on its test part."""
+    """Train recipe ``name`` on each fold's training part, measure on its test part.
+
+    With ``max_ham_flagged``, each fold's decision threshold is chosen as ``export.py
+    --max-ham-flagged`` chooses it, by cross-validation on that fold's training part only.
+    """
     from exporter.pipeline import export_pipeline
+    from exporter.threshold import choose_threshold, labels_at
     from exporter.train import TrainingConfig, build, fit, resolve_recipe
 
     result = Result(resolve_recipe(name).name)
@@ -147,6 +153,17 @@ def evaluate_recipe(
         test_texts = [texts[i] for i in fold.test]
         test_labels = [labels[i] for i in fold.test]
         predicted, scores = recipe_predictions(model, test_texts)
+        cut: float | None = None
+        if max_ham_flagged is not None:
+            train_labels = [labels[i] for i in fold.train]
+            choice = choose_threshold(
+                build(TrainingConfig(recipe=name)),
+                [texts[i] for i in fold.train],
+                train_labels,
+                max_ham_flagged,
+            )
+            cut, classes = choice.value, sorted(set(train_labels))
+            predicted = labels_at(scores, cut, classes)
         result.per_fold.append(fold_metrics(test_labels, predicted, scores))
         if measure_size:  # also checks the runtime against scikit-learn on the fold
             size = len(export_pipeline(model, texts=test_texts[:200]).data)
@@ -154,6 +171,8 @@ def evaluate_recipe(
         if perturb:
             for kind, changed in perturbed_texts(texts, fold.test, seed).items():
                 predicted, scores = recipe_predictions(model, changed)
+                if cut is not None:
+                    predicted = labels_at(scores, cut, classes)
                 result.perturbed.setdefault(kind, []).append(
                     fold_metrics(test_labels, predicted, scores)
                 )
@@ -300,6 +319,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-size", action="store_true", help="recipes: skip exporting each fold's model"
     )
+    parser.add_argument(
+        "--max-ham-flagged",
+        type=float,
+        metavar="RATE",
+        help="recipes: measure at the threshold export.py --max-ham-flagged RATE would store, "
+        "chosen on each fold's training part",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
@@ -338,6 +364,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 dataset,
                 perturb=args.perturb,
                 measure_size=not args.no_size,
+                max_ham_flagged=args.max_ham_flagged,
                 progress=progress,
                 **options,
             )
@@ -356,6 +383,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             "name": "repeated stratified group k-fold, group = text up to case and whitespace",
             **options,
             "trained": not args.model,
+            "max_ham_flagged": args.max_ham_flagged,
         },
         "python": platform.python_version(),
     }
@@ -369,7 +397,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         f"{data['duplicates_grouped']} duplicates grouped with their first copy; "
         f"{args.repeats} x stratified group {args.folds}-fold (seed {args.seed}), mean ± sd "
         f"over {args.folds * args.repeats} folds"
-        + ("" if not args.model else "; the model file as it is, nothing trained"),
+        + ("" if not args.model else "; the model file as it is, nothing trained")
+        + (
+            ""
+            if args.max_ham_flagged is None
+            else f"; at each fold's threshold for <= {args.max_ham_flagged:.2%} ham flagged"
+        ),
         file=out,
     )
     print(markdown_table(results), file=out)

@@ -118,6 +118,15 @@ RECIPES: dict[str, Recipe] = {
             ),
         ),
         Recipe(
+            "compact_svc",
+            "word 1-2 + char_wb 2-5 (min_df=3) TF-IDF + CalibratedClassifierCV(LinearSVC, "
+            "sigmoid, ensemble=False): calibrated_svc's F1 in a third of its file",
+            lambda p: make_pipeline(
+                _words_and_chars(char_min_df=3),
+                CalibratedClassifierCV(LinearSVC(), method="sigmoid", cv=5, ensemble=False),
+            ),
+        ),
+        Recipe(
             "sgd_hashing",
             "HashingVectorizer(2**18, word 1-2) + TfidfTransformer + "
             "SGDClassifier(modified_huber): no vocabulary stored",
