@@ -43,8 +43,7 @@ def _per_word(change: Callable[[str, random.Random], str]) -> Callable[[str, ran
 
     def apply(text: str, rng: random.Random) -> str:
         return " ".join(
-            change(word, rng) if word and rng.random() < SHARE else word
-            for word in text.split(" ")
+            change(word, rng) if word and rng.random() < SHARE else word for word in text.split(" ")
         )
 
     return apply
@@ -58,15 +57,12 @@ def _zero_width(word: str, rng: random.Random) -> str:
 
 
 def _homoglyphs(text: str, rng: random.Random) -> str:
-    return "".join(
-        HOMOGLYPHS[c] if c in HOMOGLYPHS and rng.random() < SHARE else c for c in text
-    )
+    return "".join(HOMOGLYPHS[c] if c in HOMOGLYPHS and rng.random() < SHARE else c for c in text)
 
 
 def _combining(text: str, rng: random.Random) -> str:
     return "".join(
-        c + chr(rng.choice(COMBINING)) if c.isalpha() and rng.random() < SHARE else c
-        for c in text
+        c + chr(rng.choice(COMBINING)) if c.isalpha() and rng.random() < SHARE else c for c in text
     )
 
 
