@@ -130,14 +130,26 @@ def test_the_exporter_accepts_the_normaliser_and_names_any_other_callable() -> N
     ("blob", "reason"),
     [
         (b"\xff", "not valid UTF-8"),
-        (("a" + "b" * (MAX_REPLACEMENT_CHARS + 1)).encode(), "entry of"),
-        (b"ab\x00ac", "maps a character twice"),
-        (b"ab\x00\x00cd", "entry of 0 characters"),
+        (b"ab", "no separator"),
+        (("a\x00" + "b" * (MAX_REPLACEMENT_CHARS + 1)).encode(), "replacement longer"),
+        (b"ab\x00c", "2 characters and 1 replacements"),
+        (b"a\x00b\x00c", "1 characters and 2 replacements"),
     ],
 )
 def test_a_bad_table_is_refused_naming_why(blob: bytes, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         decode_fold_table(blob)
+
+
+def test_the_lookup_keeps_at_most_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("runtime.normalize.MEMO_ENTRIES", 3)
+    text = "\uff21\uff22\uff23\uff24\uff25 \u00e9\u00e8"
+    table = {c: fold_char(c) for c in set(text) if fold_char(c) != c}
+    lookup = decode_fold_table(encode_fold_table(table))
+    folder = Folder(lookup, leet=False)
+    assert folder(text) == "abcde ee"
+    assert len(lookup) == 3
+    assert folder(text) == "abcde ee"  # past the bound: still found, not kept
 
 
 def test_the_committed_confusables_are_generated_from_the_pinned_package() -> None:
@@ -168,7 +180,7 @@ def test_runtime_equals_exporter_on_every_code_point() -> None:
 def test_loading_checks_the_encoding_and_the_first_non_ascii_text_the_entries() -> None:
     with pytest.raises(ValueError, match="not valid UTF-8"):
         FoldTable(b"\xff")
-    folder = Folder(FoldTable(b"ab\x00ac"), leet=False)
+    folder = Folder(FoldTable(b"ab\x00c"), leet=False)
     assert folder("ASCII only") == "ascii only"  # never reads the entries
-    with pytest.raises(ValueError, match="maps a character twice"):
+    with pytest.raises(ValueError, match="2 characters and 1 replacements"):
         folder("caf\u00e9")
