@@ -131,3 +131,18 @@ def test_model_form(small_csv: Path, small_model_path: Path) -> None:
 def test_unknown_recipe_is_refused_by_name(small_csv: Path, capsys) -> None:
     assert main(["--recipes", "tutorial,forest", "--data", str(small_csv), "--quiet"]) == 2
     assert "forest" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_each_fold_is_measured_at_its_chosen_threshold(small_csv: Path) -> None:
+    plain = run_json("--recipe", "multinomial_nb", "--data", str(small_csv), "--no-size")
+    loose = run_json(
+        "--recipe", "multinomial_nb", "--data", str(small_csv), "--no-size",
+        "--max-ham-flagged", "0.5",
+    )  # fmt: skip
+    assert loose["protocol"]["max_ham_flagged"] == 0.5
+    before, after = plain["results"][0]["metrics"], loose["results"][0]["metrics"]
+    # a cut at about the median held-out ham score flags about half of the test ham
+    assert before["ham_flagged"]["mean"] < 0.1 < 0.3 < after["ham_flagged"]["mean"] < 0.7
+    assert after["spam_recall"]["mean"] >= before["spam_recall"]["mean"]
+    assert after["roc_auc"] == before["roc_auc"]  # the scores do not depend on the cut
