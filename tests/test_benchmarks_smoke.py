@@ -101,3 +101,18 @@ def test_breakdown_smoke_splits_the_cold_start_and_writes_only_to_out(tmp_path: 
     assert "| whole cold start (import, load, one REST event, exit) |" in report
     assert "SHA-256 of the file (the model id)" in report
     assert "## Imports by module" in report
+
+
+def test_normaliser_cold_start_benchmark_runs(tmp_path: Path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "coldstart_normaliser.py"),
+         "--data", str(data), "--rounds", "1"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for model in ("plain", "normalised"):
+        for message in ("ascii", "non-ascii"):
+            assert f"| {model} | {message} |" in result.stdout
+    assert "ratio normalised/plain, non-ascii" in result.stdout
