@@ -110,14 +110,14 @@ def perturbed_texts(texts: Sequence[str], rows: np.ndarray, seed: int) -> dict[s
 
 
 def recipe_predictions(model: Any, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """scikit-learn's labels and the family's decision score (runtime/decision.py)."""
+    """scikit-learn's labels and the family's binary decision score (its declarations)."""
     from exporter.pipeline import sklearn_outputs
-    from exporter.threshold import score_method_of
-    from runtime.decision import binary_score
+    from exporter.threshold import family_class_of
 
     _, outputs, predicted = sklearn_outputs(model, texts)
-    method = score_method_of(model)
-    return predicted, np.asarray(binary_score(method, outputs[method]), dtype=np.float64)
+    family = family_class_of(model)
+    scores = family.binary_score_batch(outputs[family.score_method])
+    return predicted, np.asarray(scores, dtype=np.float64)
 
 
 def evaluate_recipe(
@@ -184,11 +184,9 @@ def evaluate_recipe(
 
 def model_predictions(model: Any, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """The labels the service answers (the stored threshold applied) and the scores."""
-    from runtime.decision import binary_score
-
     labels = [prediction["label"] for prediction in model.classify(list(texts))]
-    method = model.family.score_method
-    scores = binary_score(method, getattr(model, method)(list(texts)))
+    family = model.family
+    scores = family.binary_score_batch(getattr(model, family.score_method)(list(texts)))
     return [str(label) for label in labels], np.asarray(scores, dtype=np.float64)
 
 

@@ -24,7 +24,8 @@ if __package__ in (None, ""):  # run as a script: the project root holds the pac
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file
-from exporter.features import UnsupportedModelError, check_vectorizer
+from exporter.errors import UnsupportedModelError
+from exporter.features import check_vectorizer
 from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
 from exporter.protocol import group_key
 from exporter.report import Metrics, evaluate, format_report

@@ -22,6 +22,7 @@ from sklearn.feature_extraction.text import (
 )
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from exporter.errors import UnsupportedModelError
 from exporter.normalize import preprocessor_name
 from runtime.analyzer import (
     ACCENT_STRIPPERS,
@@ -36,12 +37,6 @@ from runtime.features import (
     FeatureBlock,
     encode_vocabulary,
 )
-
-Vectorizer = CountVectorizer | HashingVectorizer  # TfidfVectorizer is a CountVectorizer
-
-
-class UnsupportedModelError(ValueError):
-    """The fitted model uses something the runtime cannot reproduce exactly."""
 
 
 class BlockParts(NamedTuple):

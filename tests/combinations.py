@@ -26,7 +26,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
 from exporter import export_pipeline
-from exporter.features import UnsupportedModelError
+from exporter.errors import UnsupportedModelError
 from exporter.normalize import fold, fold_leet
 from exporter.train import fit
 from runtime.model import Model
