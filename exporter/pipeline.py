@@ -30,10 +30,10 @@ from exporter.families import ClassifierParts, extract_classifier, family_of
 from exporter.features import BlockParts, feature_blocks, log_table
 from exporter.normalize import fold_table
 from exporter.probe import PROBE_TEXTS
-from runtime.features import LOG_TABLE
+from runtime.features import FOLD_TABLE, LOG_TABLE
 from runtime.model import Model
 from runtime.modelfile import render_model_file
-from runtime.normalize import FOLD_TABLE, encode_fold_table
+from runtime.normalize import encode_fold_table
 
 
 class ExportParityError(ValueError):

@@ -44,6 +44,8 @@ MAX_VOCABULARY_TERMS = 500_000
 MAX_HASHING_FEATURES = 1 << 24  # beyond it the weights alone pass the file's inflate cap
 LOG_TABLE_SIZE = 256  # log(n) + 1 for counts 1..256, computed by NumPy at export
 LOG_TABLE = "features.log_table"
+# The named preprocessors' character table (runtime/normalize.py), when a block names one.
+FOLD_TABLE = "features.fold_table"
 # The hashing memo: at most this many terms of at most this many characters (22 MiB full,
 # measured with tracemalloc).
 _HASHES_KEPT = 100_000
@@ -369,10 +371,10 @@ def _folders(
     names = {b.analyzer.preprocessor for b in blocks} - {None}
     if not names:
         return {}
-    from runtime.normalize import FOLD_TABLE, Folder, FoldTable
+    from runtime.normalize import FoldTable, named_folder
 
     table = FoldTable(take(FOLD_TABLE, "|u1", (-1,)))
-    return {name: Folder(table, leet=name == "fold_leet") for name in names if name}
+    return {name: named_folder(name, table) for name in names if name}
 
 
 class Featurizer:

@@ -7,8 +7,9 @@ replaces scikit-learn's lowercasing and accent stripping. It is two stages:
    letters), invisible format characters (Cf) and combining marks (Mn, Me) removed,
    confusable letters mapped to the Latin letter they imitate (TR39), then lowercased.
    The exporter computes it with its own interpreter's Unicode tables and stores it in
-   the model file (``FOLD_TABLE``), so the runtime gives the training interpreter's output
-   whatever Python serves it: this stage never reads the runtime's own Unicode tables.
+   the model file (``runtime.features.FOLD_TABLE``), so the runtime gives the training
+   interpreter's output whatever Python serves it: this stage never reads the runtime's
+   own Unicode tables.
 2. On the folded text, rules on ASCII letters and digits only (so they too are the same
    on every Python): runs of three or more single letters or digits separated by single
    spaces ("f r e e") or dots ("f.r.e.e") are joined; with ``fold_leet``, the digits
@@ -23,12 +24,14 @@ from __future__ import annotations
 
 import re
 
+from runtime.memo import Memo
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# UTF-8: every folded character (sorted), NUL, then their replacements joined by NUL.
-FOLD_TABLE = "features.fold_table"
+# The stored table (runtime.features.FOLD_TABLE), UTF-8: every folded character (sorted),
+# NUL, then their replacements joined by NUL.
 # Every character whose fold is not itself; 6,000 to 10,000 on current Pythons.
 MAX_FOLD_ENTRIES = 50_000
 MAX_REPLACEMENT_CHARS = 18  # the longest NFKD expansion (U+FDFA) is 18 characters
@@ -70,8 +73,9 @@ def check_fold_table(blob: bytes | memoryview[Any]) -> str:
     return text
 
 
-class FoldLookup(dict[int, str]):
-    """``str.translate``'s mapping: a character's fold found on first sight, then kept.
+class FoldLookup(Memo[int, str]):
+    """``str.translate``'s mapping: a character's fold found on first sight, then kept
+    (at most ``MEMO_ENTRIES`` of them: the first seen are the common ones).
 
     Reading the table is one ``partition`` and one ``split`` (0.3 ms) rather than a
     9,000-entry dict (2 ms), so the first non-ASCII message of a cold start stays cheap.
@@ -80,7 +84,7 @@ class FoldLookup(dict[int, str]):
     __slots__ = ("_replacements", "_sources")
 
     def __init__(self, text: str) -> None:
-        super().__init__()
+        super().__init__(MEMO_ENTRIES)
         sources, _, rest = text.partition(SEPARATOR)
         replacements = rest.split(SEPARATOR) if sources or rest else []
         if len(replacements) != len(sources):
@@ -94,10 +98,7 @@ class FoldLookup(dict[int, str]):
     def __missing__(self, code: int) -> str:
         char = chr(code)
         index = self._sources.find(char)
-        folded = char if index < 0 else self._replacements[index]
-        if len(self) < MEMO_ENTRIES:
-            self[code] = folded
-        return folded
+        return self.keep(code, char if index < 0 else self._replacements[index])
 
 
 def decode_fold_table(blob: bytes | memoryview[Any]) -> FoldLookup:
@@ -167,6 +168,15 @@ class FoldTable:
             assert self._text is not None
             self._lookup, self._text = FoldLookup(self._text), None
         return self._lookup
+
+
+# What each name in runtime/analyzer.py's PREPROCESSORS does: whether it also reads leet.
+READS_LEET = {"fold": False, "fold_leet": True}
+
+
+def named_folder(name: str, table: FoldTable | FoldLookup) -> Folder:
+    """The preprocessor a feature block names, over the model file's table."""
+    return Folder(table, leet=READS_LEET[name])
 
 
 class Folder:

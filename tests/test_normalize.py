@@ -13,12 +13,17 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from exporter import confusables
-from exporter.features import UnsupportedModelError, check_vectorizer
+from exporter.errors import UnsupportedModelError
+from exporter.features import check_vectorizer
+from exporter.normalize import PREPROCESSORS as EXPORTED
 from exporter.normalize import fold, fold_char, fold_leet, fold_table
 from exporter.obfuscate import CLASSES, obfuscate
+from runtime.analyzer import PREPROCESSORS as NAMED
 from runtime.analyzer import AnalyzerSettings, build_analyzer, build_stream_analyzer
+from runtime.memo import Memo
 from runtime.normalize import (
     MAX_REPLACEMENT_CHARS,
+    READS_LEET,
     Folder,
     FoldTable,
     decode_fold_table,
@@ -141,11 +146,18 @@ def test_a_bad_table_is_refused_naming_why(blob: bytes, reason: str) -> None:
         decode_fold_table(blob)
 
 
-def test_the_lookup_keeps_at_most_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("runtime.normalize.MEMO_ENTRIES", 3)
+def test_the_preprocessor_names_are_one_list() -> None:
+    """The names a model file may carry, what the runtime does for each, and the exporter's
+    functions it recognises are the same set."""
+    assert set(NAMED) == set(READS_LEET) == set(EXPORTED)
+
+
+def test_the_lookup_keeps_at_most_its_bound() -> None:
     text = "\uff21\uff22\uff23\uff24\uff25 \u00e9\u00e8"
     table = {c: fold_char(c) for c in set(text) if fold_char(c) != c}
     lookup = decode_fold_table(encode_fold_table(table))
+    assert isinstance(lookup, Memo)  # the shared bounded memo
+    lookup.limit = 3
     folder = Folder(lookup, leet=False)
     assert folder(text) == "abcde ee"
     assert len(lookup) == 3
