@@ -27,6 +27,7 @@ from exporter.dataset import load_dataset as load_dataset_file
 from exporter.errors import UnsupportedModelError
 from exporter.features import check_vectorizer
 from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
+from exporter.protocol import group_key
 from exporter.report import Metrics, evaluate, format_report
 from exporter.threshold import ThresholdChoice, choose_threshold, decision_scores, labels_at
 from exporter.train import (
@@ -93,9 +94,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--compare",
         action="store_true",
-        help="train every built-in recipe (or --recipes) on the same split, print one table "
-        "and write it (CSV, Markdown) with the precision-recall curves (PNG) to --compare-out; "
-        "no model file is written",
+        help="rank every built-in recipe (or --recipes) with exporter/evaluate.py's grouped "
+        "protocol and print its table; then train each on the same split for the file size, "
+        "single-message latency and precision-recall curves, written (CSV, Markdown, PNG) to "
+        "--compare-out; no model file is written",
     )
     parser.add_argument(
         "--compare-out", type=Path, default=DEFAULT_COMPARE_OUT, help="--compare's output folder"
@@ -152,9 +154,22 @@ def check_settings(model: Any) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from exporter.compare import compare_recipes, markdown_table, resolve_recipes, write_outputs
+    from exporter.evaluate import Progress, evaluate_recipe
+    from exporter.evaluate import markdown_table as grouped_table
 
     recipes = resolve_recipes(args.recipes)
     dataset = load_data(args)
+    progress = Progress(10 * len(recipes))
+    grouped = [
+        evaluate_recipe(name, dataset, measure_size=False, progress=progress) for name in recipes
+    ]
+    print(
+        "Grouped protocol (exporter/evaluate.py: 2 x stratified group 5-fold, "
+        "mean ± sd; this ranks recipes):"
+    )
+    print(grouped_table(grouped))
+    print("\nOne split (file size, latency, curves; its figures include test texts copied "
+          "in training):")  # fmt: skip
     rows, curves = compare_recipes(
         dataset, recipes, test_size=args.test_size, random_state=args.random_state
     )
@@ -201,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
     _, _, predicted = sklearn_outputs(trained.model, trained.test_texts)
     classes = sorted(set(trained.test_labels) | set(predicted))
     metrics = evaluate(trained.test_labels, predicted, classes)
+    deduplicated = without_copies(trained, predicted, classes)
     metadata = {
         "training": {
             "recipe": trained.recipe,
@@ -213,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
             "python": platform.python_version(),
         },
         "metrics": metrics.as_dict(),
+        "metrics_without_copies": deduplicated.as_dict(),
     }
     choice, threshold_metrics = None, None
     if args.max_ham_flagged is not None:
@@ -238,6 +255,9 @@ def run(args: argparse.Namespace) -> int:
             sha256=None if parity_error else exported.sha256,
             threshold=choice,
             threshold_metrics=threshold_metrics,
+            deduplicated=deduplicated,
+            reproduction=(trained.recipe, params, config.test_size, config.random_state)
+            == (DEFAULT_RECIPE, {}, 0.1, 42),
         )
     )
     if parity_error:
@@ -254,6 +274,13 @@ def run(args: argparse.Namespace) -> int:
     if args.upload:
         return upload(args.output, args.upload)
     return 0
+
+
+def without_copies(trained: TrainedModel, predicted: list[Any], classes: list[str]) -> Metrics:
+    """The test metrics over the test texts that have no copy in the training split."""
+    seen = {group_key(text) for text in trained.train_texts}
+    kept = [i for i, text in enumerate(trained.test_texts) if group_key(text) not in seen]
+    return evaluate([trained.test_labels[i] for i in kept], [predicted[i] for i in kept], classes)
 
 
 def tune_threshold(

@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import (
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from exporter.errors import UnsupportedModelError
+from exporter.normalize import preprocessor_name
 from runtime.analyzer import (
     ACCENT_STRIPPERS,
     ANALYZERS,
@@ -161,9 +162,17 @@ def check_vectorizer(vectorizer: Any) -> None:
     """
     name = type(vectorizer).__name__
     problems = []
-    for option in ("preprocessor", "tokenizer"):
-        if getattr(vectorizer, option) is not None:
-            problems.append(f"{option}: a custom callable cannot be exported")
+    preprocessor = vectorizer.preprocessor
+    if preprocessor is not None and preprocessor_name(preprocessor) is None:
+        problems.append(
+            f"preprocessor: {_callable_name(preprocessor)} cannot be exported; the runtime "
+            "reproduces exporter.normalize.fold and exporter.normalize.fold_leet only"
+        )
+    if vectorizer.tokenizer is not None:
+        problems.append(
+            f"tokenizer: a custom callable ({_callable_name(vectorizer.tokenizer)}) "
+            "cannot be exported"
+        )
     if vectorizer.input != "content":
         problems.append(f"input: only 'content' is supported, got {vectorizer.input!r}")
     analyzer = vectorizer.analyzer
@@ -220,6 +229,11 @@ def check_vectorizer(vectorizer: Any) -> None:
         raise UnsupportedModelError(f"{name}: " + "; ".join(problems))
 
 
+def _callable_name(value: object) -> str:
+    module = getattr(value, "__module__", None) or "?"
+    return f"{module}.{getattr(value, '__qualname__', type(value).__name__)}"
+
+
 def _norm_problem(norm: object) -> str | None:
     if norm not in ("l1", "l2", None):
         return f"norm: must be 'l1', 'l2' or None, got {norm!r}"
@@ -244,6 +258,7 @@ def _analyzer_settings(vectorizer: Any) -> AnalyzerSettings:
         token_pattern=pattern if isinstance(pattern, str) else SAFE_TOKEN_PATTERNS[0],
         ngram_range=(int(vectorizer.ngram_range[0]), int(vectorizer.ngram_range[1])),
         stop_words=None if stop_words is None else frozenset(stop_words),
+        preprocessor=preprocessor_name(vectorizer.preprocessor),
     )
 
 

@@ -28,10 +28,12 @@ from sklearn.pipeline import Pipeline
 from exporter.errors import UnsupportedModelError
 from exporter.families import ClassifierParts, extract_classifier, family_of
 from exporter.features import BlockParts, check_exact_type, feature_blocks, log_table
+from exporter.normalize import fold_table
 from exporter.probe import PROBE_TEXTS
-from runtime.features import LOG_TABLE
+from runtime.features import FOLD_TABLE, LOG_TABLE
 from runtime.model import Model
 from runtime.modelfile import MAX_JSON_INTEGER, render_model_file
+from runtime.normalize import encode_fold_table
 
 
 class ExportParityError(ValueError):
@@ -125,6 +127,9 @@ def render(
             arrays[block.idf_array(index)] = idf
     if any("sublinear_tf" in b.block.steps for b in blocks):
         arrays[LOG_TABLE] = log_table()
+    if any(b.block.analyzer.preprocessor is not None for b in blocks):
+        blob = encode_fold_table(fold_table())  # this interpreter's Unicode, for every runtime
+        arrays[FOLD_TABLE] = np.frombuffer(blob, dtype=np.uint8)
     metadata = {
         "created_by": {
             "scikit-learn": sklearn.__version__,

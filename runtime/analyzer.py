@@ -2,7 +2,9 @@
 
 Every step (lowercasing, accent stripping, tokenising, stop words, n-grams) follows
 ``sklearn/feature_extraction/text.py`` line for line, because a single differing token
-changes the prediction. Standard library only.
+changes the prediction. As in ``build_preprocessor``, a named preprocessor
+(``runtime/normalize.py``) replaces lowercasing and accent stripping; it is passed in as
+``preprocess``, built from the model file's table. Standard library only.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 Analyzer = Callable[[str], Iterable[str]]
+Preprocess = Callable[[str], str]
 
 ANALYZERS = ("word", "char", "char_wb")
 ACCENT_STRIPPERS = ("ascii", "unicode")
+PREPROCESSORS = ("fold", "fold_leet")  # runtime/normalize.py's, named in the model file
 
 # A model file is untrusted until its SHA-256 matches a pin, so the settings it carries
 # must not let one request cost more than a small multiple of its length:
@@ -70,6 +74,7 @@ class AnalyzerSettings(NamedTuple):
     token_pattern: str = r"(?u)\b\w\w+\b"
     ngram_range: tuple[int, int] = (1, 1)
     stop_words: frozenset[str] | None = None
+    preprocessor: str | None = None  # one of PREPROCESSORS: replaces lowercase, strip_accents
 
 
 def check_settings(settings: AnalyzerSettings) -> None:
@@ -95,6 +100,10 @@ def check_settings(settings: AnalyzerSettings) -> None:
         isinstance(word, str) for word in settings.stop_words
     ):
         raise ValueError("stop_words must be strings")
+    if settings.preprocessor is not None and settings.preprocessor not in PREPROCESSORS:
+        raise ValueError(
+            f"preprocessor must be one of {PREPROCESSORS} or None, got {settings.preprocessor!r}"
+        )
 
 
 def strip_accents_ascii(text: str) -> str:
@@ -114,8 +123,15 @@ def strip_accents_unicode(text: str) -> str:
     return "".join([c for c in normalized if not unicodedata.combining(c)])
 
 
-def _preprocessing(settings: AnalyzerSettings) -> list[Callable[[str], str]]:
-    """Lowercase first, then strip accents: scikit-learn's ``_preprocess`` order."""
+def _preprocessing(
+    settings: AnalyzerSettings, preprocess: Preprocess | None
+) -> list[Callable[[str], str]]:
+    """``build_preprocessor``: the named preprocessor alone if the settings name one, else
+    lowercase first, then strip accents: scikit-learn's ``_preprocess`` order."""
+    if settings.preprocessor is not None:
+        if preprocess is None:
+            raise ValueError(f"preprocessor {settings.preprocessor!r} needs its table")
+        return [preprocess]
     steps: list[Callable[[str], str]] = [str.lower] if settings.lowercase else []
     if settings.strip_accents == "ascii":
         steps.append(strip_accents_ascii)
@@ -167,7 +183,9 @@ def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> Iterator[str]:
                 break
 
 
-def analysis_steps(settings: AnalyzerSettings, *, lazy: bool = False) -> list[Callable[[Any], Any]]:
+def analysis_steps(
+    settings: AnalyzerSettings, *, lazy: bool = False, preprocess: Preprocess | None = None
+) -> list[Callable[[Any], Any]]:
     """The analyzer as a chain of one-argument steps, each fed the previous one's output.
 
     Kept as separate steps (mostly C functions such as ``str.lower`` and a compiled
@@ -176,7 +194,7 @@ def analysis_steps(settings: AnalyzerSettings, *, lazy: bool = False) -> list[Ca
     one long message is counted without holding all its n-grams at once.
     """
     check_settings(settings)
-    steps: list[Callable[[Any], Any]] = _preprocessing(settings)
+    steps: list[Callable[[Any], Any]] = _preprocessing(settings, preprocess)
     ngram_range = settings.ngram_range
     materialise: Callable[[Iterator[str]], Iterable[str]] = iter if lazy else list
     if settings.analyzer == "char":
@@ -194,9 +212,11 @@ def analysis_steps(settings: AnalyzerSettings, *, lazy: bool = False) -> list[Ca
     return steps
 
 
-def build_analyzer(settings: AnalyzerSettings, *, lazy: bool = False) -> Analyzer:
+def build_analyzer(
+    settings: AnalyzerSettings, *, lazy: bool = False, preprocess: Preprocess | None = None
+) -> Analyzer:
     """``text -> terms``; the default recipe is a single regex call on the lowercased text."""
-    steps = analysis_steps(settings, lazy=lazy)
+    steps = analysis_steps(settings, lazy=lazy, preprocess=preprocess)
     if len(steps) == 1:
         return steps[0]
     if len(steps) == 2:
@@ -253,19 +273,27 @@ def carried_word_ngrams(pieces: Iterable[list[str]], ngram_range: tuple[int, int
         carry = tokens[-(max_n - 1) :] if max_n > 1 else []  # all of them if fewer
 
 
-def build_stream_analyzer(settings: AnalyzerSettings) -> Callable[[str], Iterator[str]]:
+def build_stream_analyzer(
+    settings: AnalyzerSettings, *, preprocess: Preprocess | None = None
+) -> Callable[[str], Iterator[str]]:
     """``text -> terms`` holding one piece of the text at a time; the same terms as
     ``build_analyzer`` as a multiset (word n-grams come in another order), which is all
-    counting needs. ``char`` n-grams span whitespace: that analyzer already streams."""
+    counting needs. ``char`` n-grams span whitespace: that analyzer already streams.
+    A named preprocessor joins letters across spaces, so it folds the whole text first
+    (one copy of it) and the folded text is cut."""
     check_settings(settings)
     if settings.analyzer == "char":
-        lazy = build_analyzer(settings, lazy=True)
+        lazy = build_analyzer(settings, lazy=True, preprocess=preprocess)
         return lambda text: iter(lazy(text))
-    preprocessing = _preprocessing(settings)
+    preprocessing = _preprocessing(settings, preprocess)
     ngram_range = settings.ngram_range
     cuts = _ASCII_WHITESPACE if settings.strip_accents == "ascii" else _WHITESPACE
+    whole = settings.preprocessor is not None
 
     def pieces(text: str) -> Iterator[str]:
+        if whole:
+            yield from whitespace_pieces(preprocessing[0](text))
+            return
         for piece in whitespace_pieces(text, whitespace=cuts):
             for step in preprocessing:
                 piece = step(piece)
@@ -288,9 +316,11 @@ def build_stream_analyzer(settings: AnalyzerSettings) -> Callable[[str], Iterato
     return lambda text: carried_word_ngrams(tokens(text), ngram_range)
 
 
-def build_batch_analyzer(settings: AnalyzerSettings) -> Callable[[Iterable[str]], list[list[str]]]:
+def build_batch_analyzer(
+    settings: AnalyzerSettings, *, preprocess: Preprocess | None = None
+) -> Callable[[Iterable[str]], list[list[str]]]:
     """``texts -> [terms, ...]``, running each step over every text in C where possible."""
-    steps = analysis_steps(settings)
+    steps = analysis_steps(settings, preprocess=preprocess)
 
     def analyze_all(texts: Iterable[str]) -> list[list[str]]:
         results: Iterable[Any] = texts

@@ -46,6 +46,8 @@ MAX_BLOCKS = 16  # feature blocks (FeatureUnion members) in one model
 MAX_HASHING_FEATURES = 1 << 24  # beyond it the weights alone pass the file's inflate cap
 LOG_TABLE_SIZE = 256  # log(n) + 1 for counts 1..256, computed by NumPy at export
 LOG_TABLE = "features.log_table"
+# The named preprocessors' character table (runtime/normalize.py), when a block names one.
+FOLD_TABLE = "features.fold_table"
 # The hashing memo: at most this many terms of at most this many characters (22 MiB full,
 # measured with tracemalloc).
 _HASHES_KEPT = 100_000
@@ -97,6 +99,7 @@ class FeatureBlock(NamedTuple):
             "token_pattern": analyzer.token_pattern,
             "ngram_range": list(analyzer.ngram_range),
             "stop_words": None if analyzer.stop_words is None else sorted(analyzer.stop_words),
+            **({} if analyzer.preprocessor is None else {"preprocessor": analyzer.preprocessor}),
             "terms": self.terms,
             "n_features": self.n_features,
             "binary": self.binary,
@@ -126,6 +129,7 @@ class FeatureBlock(NamedTuple):
             token_pattern=value.get("token_pattern"),  # type: ignore[arg-type]
             ngram_range=(ngram[0], ngram[1]),
             stop_words=None if stop_words is None else frozenset(stop_words),
+            preprocessor=value.get("preprocessor"),
         )
         check_settings(analyzer)
         steps = value.get("steps")
@@ -205,12 +209,14 @@ class BlockRuntime:
         vocabulary: list[str] | None,
         idf: memoryview[Any] | None,
         log_table: memoryview[Any] | None,
+        preprocess: Callable[[str], str] | None = None,
     ) -> None:
         self.block = block
         self.offset = offset
-        self._analyze_whole = build_analyzer(block.analyzer, lazy=True)
-        self._analyze_stream = build_stream_analyzer(block.analyzer)
-        self.analyze_all = build_batch_analyzer(block.analyzer)
+        settings = block.analyzer
+        self._analyze_whole = build_analyzer(settings, lazy=True, preprocess=preprocess)
+        self._analyze_stream = build_stream_analyzer(settings, preprocess=preprocess)
+        self.analyze_all = build_batch_analyzer(settings, preprocess=preprocess)
         self.idf = idf
         self.log_table = log_table
         # log(n) + 1 at index n (index 0 unused), so a count indexes it directly.
@@ -388,6 +394,19 @@ def _log_like_numpy(value: float) -> float:
     return -math.inf if value == 0.0 else math.nan
 
 
+def _folders(
+    blocks: list[FeatureBlock], take: Callable[[str, str, tuple[int, ...]], memoryview[Any]]
+) -> dict[str, Callable[[str], str]]:
+    """The named preprocessors the blocks use, sharing the file's one fold table."""
+    names = {b.analyzer.preprocessor for b in blocks} - {None}
+    if not names:
+        return {}
+    from runtime.normalize import FoldTable, named_folder
+
+    table = FoldTable(take(FOLD_TABLE, "|u1", (-1,)))
+    return {name: named_folder(name, table) for name in names if name}
+
+
 class Featurizer:
     """All blocks of a model, their columns side by side as FeatureUnion stacks them."""
 
@@ -408,6 +427,7 @@ class Featurizer:
             raise ValueError(f"more than {MAX_VOCABULARY_TERMS} vocabulary terms in all")
         needs_table = any("sublinear_tf" in b.steps for b in blocks)
         log_table = take(LOG_TABLE, "<f8", (LOG_TABLE_SIZE,)) if needs_table else None
+        folders = _folders(blocks, take)
         runtimes, offset = [], 0
         for index, block in enumerate(blocks):
             vocabulary = None
@@ -418,7 +438,8 @@ class Featurizer:
             idf = None
             if "idf" in block.steps:
                 idf = take(block.idf_array(index), "<f8", (block.n_features,))
-            runtimes.append(BlockRuntime(block, offset, vocabulary, idf, log_table))
+            preprocess = folders.get(block.analyzer.preprocessor or "")
+            runtimes.append(BlockRuntime(block, offset, vocabulary, idf, log_table, preprocess))
             offset += block.n_features
         return cls(runtimes)
 

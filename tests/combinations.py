@@ -27,6 +27,7 @@ from sklearn.svm import LinearSVC
 
 from exporter import export_pipeline
 from exporter.errors import UnsupportedModelError
+from exporter.normalize import fold, fold_leet
 from exporter.train import fit
 from runtime.model import Model
 from tests.corpus import make_corpus
@@ -49,6 +50,17 @@ FEATURES: dict[str, Callable[[], list[Any]]] = {
     "hashing+tfidf_transformer": lambda: [
         HashingVectorizer(n_features=HASHED_COLUMNS, alternate_sign=False, norm=None),
         TfidfTransformer(sublinear_tf=True),
+    ],
+    "union_fold_leet+char_wb_fold": lambda: [
+        FeatureUnion(
+            [
+                ("words", TfidfVectorizer(ngram_range=(1, 2), preprocessor=fold_leet)),
+                (
+                    "chars",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), preprocessor=fold),
+                ),
+            ]
+        )
     ],
     "union_word+char_wb": lambda: [
         FeatureUnion(

@@ -114,3 +114,18 @@ def test_archive_smoke_scores_shards_in_s3_and_prices_them_writing_only_to_out(
     assert "| tutorial | 300 | yes |" in report
     assert "scikit-learn, the tutorial's pipeline" in report
     assert "| one Step Functions invoke per message | arm64 |" in report
+
+
+def test_normaliser_cold_start_benchmark_runs(tmp_path: Path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "coldstart_normaliser.py"),
+         "--data", str(data), "--rounds", "1"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for model in ("plain", "normalised"):
+        for message in ("ascii", "non-ascii"):
+            assert f"| {model} | {message} |" in result.stdout
+    assert "ratio normalised/plain, non-ascii" in result.stdout

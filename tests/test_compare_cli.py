@@ -30,7 +30,12 @@ def test_compare_smoke(small_csv, tmp_path) -> None:
         "--compare-out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    table = result.stdout.splitlines()
+    grouped, _, split = result.stdout.partition("One split")
+    assert "Grouped protocol" in grouped
+    for recipe in SMOKE_RECIPES.split(","):
+        assert f"| {recipe} | " in grouped, recipe
+    assert "±" in grouped
+    table = split.splitlines()[1:]
     assert table[0].startswith("| recipe | family | accuracy | spam precision | spam recall")
     assert "ham flagged" in table[0]
     assert "ROC AUC" in table[0]

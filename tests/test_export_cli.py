@@ -80,8 +80,12 @@ def test_full_dataset_report_and_reproducible_artifact(full_dataset_path, tmp_pa
     result = run_export("--data", str(full_dataset_path), "-o", str(first))
     assert result.returncode == 0, result.stderr
     assert "recipe          tutorial" in result.stdout
-    assert "test accuracy   0.9032258064516129 (504 of 558)" in result.stdout
+    assert "test accuracy   0.9032258064516129 (504 of 558): the seed's reproduction" in (
+        result.stdout
+    )
     assert "runtime parity  OK (0 label differences)" in result.stdout
+    # 70 of the 558 test texts have a copy in training (issue 19); the rest are measured too
+    assert re.search(r"^  test messages\s+558\s+488$", result.stdout, re.MULTILINE)
     assert run_export("--data", str(full_dataset_path), "-o", str(second)).returncode == 0
     digest = hashlib.sha256(first.read_bytes()).hexdigest()
     assert digest == hashlib.sha256(second.read_bytes()).hexdigest()
@@ -98,6 +102,7 @@ def test_full_dataset_report_and_reproducible_artifact(full_dataset_path, tmp_pa
     [block] = meta["features"]
     assert block["steps"] == ["sublinear_tf", "idf", "l2"]
     assert meta["metrics"]["accuracy"] == 0.9032258064516129
+    assert meta["metrics_without_copies"]["n_test"] == 488
     assert meta["created_by"]["scikit-learn"]
 
 

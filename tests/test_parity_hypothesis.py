@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from exporter.normalize import fold, fold_leet
 from runtime.model import VECTORISE_FROM, Model
 from tests.corpus import fit_tutorial, tutorial_model_bytes
 from tests.reference import assert_same_as_sklearn
@@ -33,6 +34,8 @@ SETTINGS_MATRIX: list[dict] = [
     {"analyzer": "char", "ngram_range": (3, 5), "lowercase": False, "binary": True, "norm": "l1"},
     {"max_df": 0.9, "min_df": 3, "max_features": 40, "sublinear_tf": True},
     {"vocabulary": ["zebra", "free", "lunch", "prize", "café", "東京"], "norm": "l2"},
+    {"preprocessor": fold_leet, "ngram_range": (1, 2), "sublinear_tf": True},
+    {"preprocessor": fold, "analyzer": "char_wb", "ngram_range": (2, 4), "min_df": 2},
 ]
 
 
@@ -42,7 +45,10 @@ def fitted(index: int):
     return fit_tutorial(**params), Model.from_bytes(tutorial_model_bytes(**params))
 
 
-ids = [",".join(f"{k}={v}" for k, v in s.items()) or "defaults" for s in SETTINGS_MATRIX]
+ids = [
+    ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in s.items()) or "defaults"
+    for s in SETTINGS_MATRIX
+]
 matrix = pytest.mark.parametrize("index", range(len(SETTINGS_MATRIX)), ids=ids)
 hypothesis_settings = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -21,6 +21,7 @@ from sklearn.pipeline import make_pipeline
 
 import runtime.analyzer
 from exporter import export_pipeline
+from exporter.normalize import fold_char
 from exporter.train import RECIPES
 from runtime.analyzer import (
     SAFE_TOKEN_PATTERNS,
@@ -30,6 +31,7 @@ from runtime.analyzer import (
     build_stream_analyzer,
     whitespace_pieces,
 )
+from runtime.normalize import Folder, decode_fold_table, encode_fold_table
 from tests.corpus import fit_tutorial, make_corpus
 from tests.reference import assert_same_as_sklearn
 
@@ -50,7 +52,16 @@ analyzer_settings = st.builds(
     token_pattern=st.sampled_from(SAFE_TOKEN_PATTERNS),
     ngram_range=st.sampled_from([(1, 1), (1, 2), (2, 3), (1, 4), (3, 3)]),
     stop_words=st.sampled_from([None, frozenset({"free", "a", "ΟΔΟΣ"})]),
+    preprocessor=st.sampled_from([None, "fold", "fold_leet"]),
 )
+
+
+def preprocess_for(options: AnalyzerSettings, text: str) -> Folder | None:
+    """The runtime normaliser with the table entries ``text`` needs, if the settings name it."""
+    if options.preprocessor is None:
+        return None
+    table = {c: fold_char(c) for c in set(text) if fold_char(c) != c}
+    return Folder(decode_fold_table(encode_fold_table(table)), leet=options.preprocessor != "fold")
 
 
 @pytest.mark.slow  # 1,000 examples
@@ -65,11 +76,12 @@ analyzer_settings = st.builds(
 def test_streamed_terms_are_the_same_multiset(
     text: str, options: AnalyzerSettings, piece: int
 ) -> None:
-    expected = Counter(build_analyzer(options)(text))
+    preprocess = preprocess_for(options, text)
+    expected = Counter(build_analyzer(options, preprocess=preprocess)(text))
     original = runtime.analyzer.STREAM_PIECE_CHARS
     runtime.analyzer.STREAM_PIECE_CHARS = piece
     try:
-        streamed = Counter(build_stream_analyzer(options)(text))
+        streamed = Counter(build_stream_analyzer(options, preprocess=preprocess)(text))
     finally:
         runtime.analyzer.STREAM_PIECE_CHARS = original
     assert streamed == expected

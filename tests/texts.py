@@ -26,6 +26,9 @@ TRICKY = [
     "WINNER!! claim your FREE prize now, txt CLAIM to 80082",
     "see you at lunch tomorrow, love",
     "half price sale at the store, 50% discount voucher",
+    # The obfuscations the normaliser folds: fullwidth, zero-width, homoglyphs, leet, spacing
+    "ＦＲＥＥ 𝐩𝐫𝐢𝐳𝐞 fr\u200bee pr\u00adize Frее сlаim fr33 c4sh f r e e p.r.i.z.e Ⓦⓘⓝ",
+    "f r e e" + " x" * 3 + " 1.50 £1.50 u.k. a.b.c.de",
 ]
 
 vocabulary_words = st.sampled_from(SPAM_WORDS + HAM_WORDS + UNICODE_WORDS + ["the", "a"])

@@ -1,0 +1,198 @@
+"""The normaliser: exporter.normalize (from unicodedata) against runtime/normalize.py (from
+the model file's table), on every code point and on arbitrary strings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.resources import files
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from exporter import confusables
+from exporter.errors import UnsupportedModelError
+from exporter.features import check_vectorizer
+from exporter.normalize import PREPROCESSORS as EXPORTED
+from exporter.normalize import fold, fold_char, fold_leet, fold_table
+from exporter.obfuscate import CLASSES, obfuscate
+from runtime.analyzer import PREPROCESSORS as NAMED
+from runtime.analyzer import AnalyzerSettings, build_analyzer, build_stream_analyzer
+from runtime.memo import Memo
+from runtime.normalize import (
+    MAX_REPLACEMENT_CHARS,
+    READS_LEET,
+    Folder,
+    FoldTable,
+    decode_fold_table,
+    encode_fold_table,
+    join_singles,
+    unleet,
+)
+
+
+def folder_for(text: str, *, leet: bool = False) -> Folder:
+    """A runtime folder whose table holds the entries ``text`` needs (the full table
+    takes a second to build; ``str.translate`` reads only the characters present)."""
+    table = {c: fold_char(c) for c in set(text) if fold_char(c) != c}
+    return Folder(decode_fold_table(encode_fold_table(table)), leet=leet)
+
+
+@pytest.mark.parametrize(
+    ("obfuscated", "folded"),
+    [
+        ("ＦＲＥＥ ｃａｓｈ", "free cash"),  # fullwidth
+        ("𝐟𝐫𝐞𝐞 𝕔𝕒𝕤𝕙", "free cash"),  # mathematical alphanumerics
+        ("fr\u200bee c\u2060a\ufeffs\u00adh", "free cash"),  # zero-width and soft hyphen
+        ("Fr\u0435\u0435 \u0441\u0430sh", "free cash"),  # Cyrillic homoglyphs
+        ("\u0391\u03a4 \u039f\u039d\u039a\u0395", "at onke"),  # Greek capitals
+        ("fr\u0301e\u0308e\u0327", "free"),  # combining marks
+        ("f r e e cash", "free cash"),  # spaced letters
+        ("f.r.e.e cash!", "free cash!"),  # dotted letters
+        ("F.R.E.E!", "free!"),
+    ],
+)
+def test_each_obfuscation_folds_to_the_plain_word(obfuscated: str, folded: str) -> None:
+    assert fold(obfuscated) == folded
+    assert folder_for(obfuscated)(obfuscated) == folded
+
+
+def test_leet_digits_inside_words_only_with_fold_leet() -> None:
+    text = "fr33 c4sh v14gr4 150p 08001234 2nite b4"
+    assert fold(text) == text
+    assert fold_leet(text) == "free cash viagra 150p 08001234 2nite b4"
+    assert unleet(text) == fold_leet(text)
+
+
+def test_joining_needs_three_single_letters() -> None:
+    assert join_singles("a b cd") == "a b cd"
+    assert join_singles("u r a star") == "ura star"
+    assert join_singles("1.50 u.k. a.b.c.de www.a.b.c") == "1.50 u.k. abc.de www.a.b.c"
+
+
+def test_every_class_of_obfuscated_spam_keeps_most_of_its_words() -> None:
+    spam = "free entry to win a cash prize call now"
+    words = set(spam.split())
+    for kind in CLASSES:
+        folded = fold_leet(obfuscate(kind, spam, 0))
+        kept = words & set(folded.split())
+        if kind != "spaced_letters":  # adjacent spaced words merge: "freeentry"
+            assert len(kept) >= len(words) - 2, (kind, folded)
+
+
+@given(st.text(max_size=80))
+def test_runtime_equals_exporter_on_arbitrary_strings(text: str) -> None:
+    assert folder_for(text)(text) == fold(text)
+    assert folder_for(text, leet=True)(text) == fold_leet(text)
+
+
+@given(st.lists(st.sampled_from(["f", "r", "e", " ", ".", "3", "ｆ", "\u200b", "\u0435"])))
+def test_runtime_equals_exporter_on_obfuscation_alphabets(chars: list[str]) -> None:
+    text = "".join(chars)
+    assert folder_for(text, leet=True)(text) == fold_leet(text)
+
+
+@given(st.text(alphabet="ab 1.\u0300\u200bＡ", max_size=60))
+def test_analyzer_is_sklearns_with_the_preprocessor(text: str) -> None:
+    for analyzer, ngrams in (("word", (1, 2)), ("char_wb", (2, 4)), ("char", (1, 3))):
+        vectorizer = CountVectorizer(preprocessor=fold, analyzer=analyzer, ngram_range=ngrams)
+        settings = AnalyzerSettings(analyzer=analyzer, ngram_range=ngrams, preprocessor="fold")
+        ours = build_analyzer(settings, preprocess=folder_for(text))(text)
+        assert list(ours) == vectorizer.build_analyzer()(text)
+
+
+def test_a_long_text_is_folded_whole_before_it_is_cut() -> None:
+    text = ("x" * 50 + " f r e e fr\u200bee ") * 1000  # pieces of 16 KiB cut "f r e e"
+    settings = AnalyzerSettings(ngram_range=(1, 2), preprocessor="fold")
+    folder = folder_for(text)
+    whole = sorted(build_analyzer(settings, preprocess=folder)(text))
+    assert sorted(build_stream_analyzer(settings, preprocess=folder)(text)) == whole
+
+
+def test_a_preprocessor_needs_its_table() -> None:
+    with pytest.raises(ValueError, match="needs its table"):
+        build_analyzer(AnalyzerSettings(preprocessor="fold"))
+    with pytest.raises(ValueError, match="preprocessor must be one of"):
+        build_analyzer(AnalyzerSettings(preprocessor="upper"))
+
+
+def test_the_exporter_accepts_the_normaliser_and_names_any_other_callable() -> None:
+    check_vectorizer(TfidfVectorizer(preprocessor=fold))
+    check_vectorizer(TfidfVectorizer(preprocessor=fold_leet))
+
+    def shout(text: str) -> str:
+        return text.upper()
+
+    with pytest.raises(UnsupportedModelError, match=r"preprocessor: .*shout cannot be exported"):
+        check_vectorizer(TfidfVectorizer(preprocessor=shout))
+    with pytest.raises(UnsupportedModelError, match=r"preprocessor: .*lambda"):
+        check_vectorizer(TfidfVectorizer(preprocessor=lambda t: fold(t)))
+
+
+@pytest.mark.parametrize(
+    ("blob", "reason"),
+    [
+        (b"\xff", "not valid UTF-8"),
+        (b"ab", "no separator"),
+        (("a\x00" + "b" * (MAX_REPLACEMENT_CHARS + 1)).encode(), "replacement longer"),
+        (b"ab\x00c", "2 characters and 1 replacements"),
+        (b"a\x00b\x00c", "1 characters and 2 replacements"),
+    ],
+)
+def test_a_bad_table_is_refused_naming_why(blob: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        decode_fold_table(blob)
+
+
+def test_the_preprocessor_names_are_one_list() -> None:
+    """The names a model file may carry, what the runtime does for each, and the exporter's
+    functions it recognises are the same set."""
+    assert set(NAMED) == set(READS_LEET) == set(EXPORTED)
+
+
+def test_the_lookup_keeps_at_most_its_bound() -> None:
+    text = "\uff21\uff22\uff23\uff24\uff25 \u00e9\u00e8"
+    table = {c: fold_char(c) for c in set(text) if fold_char(c) != c}
+    lookup = decode_fold_table(encode_fold_table(table))
+    assert isinstance(lookup, Memo)  # the shared bounded memo
+    lookup.limit = 3
+    folder = Folder(lookup, leet=False)
+    assert folder(text) == "abcde ee"
+    assert len(lookup) == 3
+    assert folder(text) == "abcde ee"  # past the bound: still found, not kept
+
+
+def test_the_committed_confusables_are_generated_from_the_pinned_package() -> None:
+    data = files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
+    assert confusables.generate(json.loads(data)) == confusables.load()
+
+
+@pytest.mark.slow
+def test_runtime_equals_exporter_on_every_code_point() -> None:
+    table = fold_table()
+    blob = encode_fold_table(table)
+    folder, leet = (
+        Folder(decode_fold_table(blob), leet=False),
+        Folder(decode_fold_table(blob), leet=True),
+    )
+    differ = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if folder(char) != fold(char) or leet(char) != fold_leet(char):
+            differ.append(code)
+    assert differ == []
+    # also inside text, where join_singles and unleet see the folded neighbours
+    for code in range(0, sys.maxunicode + 1, 7):
+        text = f"A{chr(code)} f r e e fr3{chr(code)}3"
+        assert leet(text) == fold_leet(text), hex(code)
+
+
+def test_loading_checks_the_encoding_and_the_first_non_ascii_text_the_entries() -> None:
+    with pytest.raises(ValueError, match="not valid UTF-8"):
+        FoldTable(b"\xff")
+    folder = Folder(FoldTable(b"ab\x00c"), leet=False)
+    assert folder("ASCII only") == "ascii only"  # never reads the entries
+    with pytest.raises(ValueError, match="2 characters and 1 replacements"):
+        folder("caf\u00e9")
