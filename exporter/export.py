@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: the project root holds the packages
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+try:  # a file run before the project is installed finds no packages: say so in one line
+    import exporter  # noqa: F401
+except ModuleNotFoundError:
+    sys.exit("error: the project is not installed: run `pip install -e .` in its directory")
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file

@@ -6,3 +6,6 @@ NumPy-free build), after the handler has set BLAS's thread limit.
 """
 
 __version__ = "2.0.0"
+# The sentinel exporter/ and localserver/ check at import: a package merely named
+# ``runtime`` (a generic name) that shadows this one lacks it.
+DISTRIBUTION = "sms-spam-lambda"
