@@ -16,6 +16,7 @@ import math
 import os
 import platform
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from exporter.train import (
     build,
     train,
 )
+from runtime.model import NOTE_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "artifacts" / "model.npz"
@@ -220,6 +222,9 @@ def run(args: argparse.Namespace) -> int:
         choice, threshold_metrics = tune_threshold(trained, config, args.max_ham_flagged)
         metadata.update(choice.metadata())
         metadata["metrics_at_threshold"] = threshold_metrics.as_dict()
+    note = unknown_words_note(trained, choice)
+    if note is not None:  # kept in the file: /health says it too
+        metadata[NOTE_KEY] = note
     print("checking the runtime against scikit-learn on the test split ...", file=sys.stderr)
     parity_error = None
     try:
@@ -252,9 +257,30 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     save(exported.data, args.output)
+    if note is not None:
+        print(f"note: {note}")
     if args.upload:
         return upload(args.output, args.upload)
     return 0
+
+
+def unknown_words_note(trained: TrainedModel, choice: ThresholdChoice | None) -> str | None:
+    """One line when a message with no known word (an empty one, a word never seen in
+    training) gets a label other than the most common one: the tutorial's GaussianNB calls
+    them all spam. None when the model answers them with the common label."""
+    classes = sorted(set(trained.train_labels))
+    if choice is None:
+        _, _, labels = sklearn_outputs(trained.model, [""])
+    else:
+        labels = labels_at(decision_scores(trained.model, [""]), choice.value, classes)
+    label = labels[0]
+    common, _ = Counter(trained.train_labels).most_common(1)[0]
+    if label == common:
+        return None
+    return (
+        f"this model classifies every message with no word it knows as {label!r} "
+        f"(most messages are {common!r}); serve --recipe best ({BEST_RECIPE}) instead"
+    )
 
 
 def tune_threshold(

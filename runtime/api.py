@@ -27,6 +27,9 @@ FORM = "application/x-www-form-urlencoded"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 _HEALTH_METADATA = ("format", "format_version", "n_features", "created_by", "metrics")
+# The keys a /predict JSON body may have; any other is a 400 that names it (a misspelt or
+# unsupported option must not be ignored in silence).
+PREDICT_FIELDS = ("text", "texts", "explain", "top")
 
 
 def _json_encoder() -> Callable[[Any], str]:
@@ -193,6 +196,8 @@ class Api:
             "runtime_version": __version__,
             "family": model.family_name,
             "threshold": model.threshold,
+            "no_known_words": model.no_known_words_label,
+            "note": model.note,
             "model_metadata": {key: metadata[key] for key in _HEALTH_METADATA if key in metadata},
         }
         return Response(200, _encode(payload), self._headers(request))
@@ -257,7 +262,9 @@ class Api:
         return [text], False, None
 
     def _from_form(self, text: str) -> tuple[list[str], bool, int | None]:
-        """What ``curl -d`` sends: a form's one ``text`` field; any other body as raw."""
+        """What ``curl -d`` sends: a form's one ``text`` field. A body without ``=`` is one
+        raw message (``curl -d 'hello'``); a form without ``text`` is a 400, not a message
+        made of its field names."""
         if "=" in text and not text.lstrip().startswith("{"):
             from urllib.parse import parse_qsl  # only form requests pay for the import
 
@@ -265,17 +272,18 @@ class Api:
                 fields = parse_qsl(
                     text, keep_blank_values=True, strict_parsing=True, errors="strict"
                 )
-            except ValueError:  # not a form after all (UnicodeDecodeError is a ValueError)
+            except ValueError:  # not a well-formed form (UnicodeDecodeError is a ValueError)
                 fields = []
             values = [value for name, value in fields if name == "text"]
             if len(values) == 1:
                 return values, False, None
-            if values:
-                raise HttpError(
-                    400,
-                    "invalid_request",
-                    f'the form has {len(values)} "text" fields; send one, or JSON "texts"',
-                )
+            problem = f'has {len(values)} "text" fields' if values else 'has no "text" field'
+            raise HttpError(
+                400,
+                "invalid_request",
+                f"the form body {problem}: send text=<message> (curl --data-urlencode "
+                "'text=...'), JSON {\"text\": ...}, or the raw message as text/plain",
+            )
         return self._from_raw(text)
 
     def _from_json(self, document: object) -> tuple[list[str], bool, int | None]:
@@ -285,6 +293,9 @@ class Api:
                 "invalid_request",
                 f'JSON body must be an object with "text" or "texts", got {_json_type(document)}',
             )
+        unknown = [key for key in document if key not in PREDICT_FIELDS]
+        if unknown:
+            raise HttpError(400, "invalid_request", _unknown_fields_message(unknown))
         if "text" in document:
             if "texts" in document:
                 raise HttpError(400, "invalid_request", 'send either "text" or "texts", not both')
@@ -322,6 +333,16 @@ class Api:
                     f'"texts"[{index}] must be a string, got {_json_type(text)}',
                 )
         return texts
+
+
+def _unknown_fields_message(unknown: list[str]) -> str:
+    """Names the first few unknown keys, each cut short: they are the client's input."""
+    names = ", ".join(
+        json.dumps(key if len(key) <= 40 else key[:37] + "...") for key in unknown[:5]
+    )
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    accepted = ", ".join(f'"{key}"' for key in PREDICT_FIELDS)
+    return f"unknown field(s) {names}{more}: a /predict body accepts only {accepted}"
 
 
 def _explain_top(document: dict[str, Any]) -> int | None:

@@ -40,6 +40,9 @@ __all__ = ["Model", "ModelError", "Rows"]
 # the best recipe earns back in 55-140 requests of 8-15 messages, the naive Bayes ones in
 # 1,300-7,000.
 VECTORISE_FROM = 8
+# Metadata: one line the exporter leaves for whoever serves the model (a caveat); /health
+# answers it. Optional, so files without it stay valid.
+NOTE_KEY = "note"
 # Batches are scored in chunks of at most this many characters, which bounds the memory
 # a request's tokens take; a longer single message is analysed piece by piece, in plain
 # Python, as the analyzer streams any text past the same budget (one home: the analyzer's).
@@ -81,6 +84,7 @@ class Model:
         self.family_name: str = classifier["family"]
         self._numpy_ok: bool | None = None
         self._explainer: Explainer | None = None
+        self._no_known_words: str | int | None = None
         _warn_if_trained_elsewhere(meta.get("created_by"))
 
     @classmethod
@@ -153,8 +157,11 @@ class Model:
         classes, family, threshold = self.classes, self.family, self._threshold
         predictions = []
         for label_index, scores in self._labelled_scores(texts, tally=coverage):
+            decided = None
             if threshold is not None:
-                label_index = self.decide(scores)
+                score = binary_score(family.score_method, scores)
+                label_index = int(score > threshold.value)
+                decided = threshold.decided(score)
             prediction: dict[str, Any] = {"label": classes[label_index]}
             proba = family.proba(scores) if family.has_proba else None
             if proba is not None:
@@ -163,6 +170,8 @@ class Model:
                 prediction["score"] = finite_or_none(scores)[0]
             else:
                 prediction["scores"] = dict(zip(classes, finite_or_none(scores), strict=True))
+            if decided is not None:  # the label follows from this, not from the numbers above
+                prediction["decided_by"] = decided
             predictions.append(prediction)
         return predictions
 
@@ -179,6 +188,20 @@ class Model:
             self._explainer = Explainer(self)
         explainer = self._explainer
         return [explainer.explain(text, count) for text in _checked(texts)]
+
+    @property
+    def note(self) -> str | None:
+        """The exporter's one-line caveat about this model (see NOTE_KEY), or None."""
+        note = self.metadata.get(NOTE_KEY)
+        return note if isinstance(note, str) else None
+
+    @property
+    def no_known_words_label(self) -> str | int:
+        """The label of a message none of whose words the model knows (an empty one): what
+        /health states, since for some models (the tutorial's) that is spam."""
+        if self._no_known_words is None:
+            self._no_known_words = self.classify([""])[0]["label"]
+        return self._no_known_words
 
     def decide(self, scores: list[float]) -> int:
         """The class index ``classify`` answers for one row's scores: threshold applied."""

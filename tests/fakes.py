@@ -20,6 +20,8 @@ class FakeModel:
     metadata: dict[str, Any] = {"format": "fake", "format_version": 1}  # noqa: RUF012
     family_name = "fake"
     threshold = None
+    no_known_words_label = "ham"
+    note = None
 
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
