@@ -65,6 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "unset: $SPAM_DATA, else download --data-url",
     )
     parser.add_argument(
+        "--positive-label",
+        metavar="LABEL",
+        help="with --data: the label (any case) that means spam when the file's two labels "
+        "are not spam/ham, 1/0 or true/false",
+    )
+    parser.add_argument(
         "--data-url",
         default=os.environ.get("SPAM_DATA_URL", UCI_URL),
         help="where to download the collection when no --data is given",
@@ -141,8 +147,15 @@ def vectorizer_params(overrides: list[str]) -> dict[str, Any]:
 
 def load_data(args: argparse.Namespace) -> Dataset:
     if args.data is not None:
-        return load_dataset_file(args.data)
+        return load_dataset_file(args.data, positive_label=args.positive_label)
     return fetch_dataset(args.data_url, args.cache_dir)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refusals that need no data: before anything is read or trained."""
+    rate = args.max_ham_flagged
+    if rate is not None and not 0.0 <= rate < 1.0:
+        raise ValueError(f"--max-ham-flagged is a rate from 0 to 1 (0.005 is 0.5%), got {rate:g}")
 
 
 def check_settings(model: Any) -> None:
@@ -193,7 +206,13 @@ def run(args: argparse.Namespace) -> int:
     except TypeError as exc:  # an unknown keyword for TfidfVectorizer
         raise ValueError(f"--vectorizer-param: {exc}") from None
     check_settings(unfitted)
+    check_options(args)
     dataset = load_data(args)
+    if args.max_ham_flagged is not None and set(dataset.labels) != {"ham", "spam"}:
+        raise ValueError(
+            f"--max-ham-flagged applies to spam/ham data; this file has "
+            f"{len(set(dataset.labels))} classes"
+        )
     print(f"training {config.recipe} on {len(dataset.texts)} messages ...", file=sys.stderr)
     try:
         trained = train(dataset, config, unfitted)
