@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import math
 import os
 import queue
 import signal
@@ -42,7 +43,7 @@ BUSY_RESPONSE = (
     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(BUSY_BODY), BUSY_BODY)
 )
 EXPORT_HINT = (
-    "make one with: python exporter/export.py --data path/to/spam.csv "
+    "make one with: spam-export --recipe best --data path/to/spam.csv "
     "(writes artifacts/model.npz), or pass --model PATH"
 )
 
@@ -316,6 +317,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "bundled artifacts/model.npz",
     )
     parser.add_argument(
+        "--emf",
+        action="store_true",
+        help="also print each request's CloudWatch metrics (EMF) line, as the function logs it",
+    )
+    parser.add_argument(
         "--payload-version",
         choices=PAYLOAD_VERSIONS,
         default="1.0",
@@ -348,16 +354,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        print(f"error: --port must be from 0 to 65535, got {args.port}", file=sys.stderr)
+        return 2
     if args.model:
         os.environ["MODEL_PATH"] = args.model
         os.environ.pop("MODEL_S3_URI", None)
         os.environ.pop("MODEL_S3_VERSION", None)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env()._replace(emit_metrics=args.emf)
     except ConfigError as exc:
         print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    holder = ModelHolder.from_settings(settings)
+    # Without a model the server exits: nothing is retried, and the log line says none is.
+    holder = ModelHolder.from_settings(settings, first_delay=math.inf)
     try:
         holder.get()  # the cold start, as on Lambda
     except ModelUnavailable as exc:

@@ -163,14 +163,17 @@ class Api:
                 "send fewer texts" + (", or ask for fewer terms (top)" if top is not None else ""),
             )
         response = Response(200, body, self._headers(request), texts=len(texts))
-        response.metrics = lambda latency_ms: metrics.emf_line(
-            classes=model.classes,
-            predictions=predictions,
-            latency_ms=latency_ms,
-            vocabulary_coverage=(coverage[0], coverage[1]),
-            service=self.settings.service_name,
-            model_id=model.model_id,
-        )
+        settings = self.settings
+        if settings.emit_metrics:
+            response.metrics = lambda latency_ms: metrics.emf_line(
+                classes=model.classes,
+                predictions=predictions,
+                latency_ms=latency_ms,
+                vocabulary_coverage=(coverage[0], coverage[1]),
+                service=settings.service_name,
+                model_id=model.model_id,
+                namespace=settings.metrics_namespace,
+            )
         return response
 
     def _health(self, request: Request) -> Response:
@@ -273,11 +276,16 @@ class Api:
                     text, keep_blank_values=True, strict_parsing=True, errors="strict"
                 )
             except ValueError:  # not a well-formed form (UnicodeDecodeError is a ValueError)
-                fields = []
-            values = [value for name, value in fields if name == "text"]
+                fields = None
+            values = [value for name, value in fields or () if name == "text"]
             if len(values) == 1:
                 return values, False, None
-            problem = f'has {len(values)} "text" fields' if values else 'has no "text" field'
+            if fields is None:
+                problem = "is not a well-formed form (name=value pairs, UTF-8 percent-encoded)"
+            elif values:
+                problem = f'has {len(values)} "text" fields'
+            else:
+                problem = 'has no "text" field'
             raise HttpError(
                 400,
                 "invalid_request",
