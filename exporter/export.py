@@ -155,7 +155,9 @@ def check_options(args: argparse.Namespace) -> None:
     """Refusals that need no data: before anything is read or trained."""
     rate = args.max_ham_flagged
     if rate is not None and not 0.0 <= rate < 1.0:
-        raise ValueError(f"--max-ham-flagged is a rate from 0 to 1 (0.005 is 0.5%), got {rate:g}")
+        raise ValueError(
+            f"--max-ham-flagged must be a rate from 0 to below 1 (0.005 is 0.5%), got {rate:g}"
+        )
 
 
 def check_settings(model: Any) -> None:

@@ -90,7 +90,9 @@ def test_max_ham_flagged_out_of_range_is_refused_before_reading_data(tmp_path, c
     missing = tmp_path / "not-there.csv"  # never read: the option is refused first
     assert main(["--data", str(missing), "--max-ham-flagged", "5"]) == 2
     err = capsys.readouterr().err
-    assert err == "error: --max-ham-flagged is a rate from 0 to 1 (0.005 is 0.5%), got 5\n"
+    assert (
+        err == "error: --max-ham-flagged must be a rate from 0 to below 1 (0.005 is 0.5%), got 5\n"
+    )
 
 
 def test_max_ham_flagged_needs_spam_ham_data(tmp_path, capsys) -> None:
