@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import build_zip
-from build_zip import MIB, BuildError, BuildOptions, Entry, Target, ZipReport
+import interpreters
+import lambda_zip
+from build_zip import BuildError, BuildOptions, Target
+from lambda_zip import MIB, Entry, ZipReport
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +81,7 @@ def _component(relative: Path) -> str:
 
 
 def _wheel_sha256s(directory: Path) -> dict[str, str]:
-    return {w.name: build_zip.sha256_file(w) for w in sorted(directory.glob("*.whl"))}
+    return {w.name: lambda_zip.sha256_file(w) for w in sorted(directory.glob("*.whl"))}
 
 
 def download_stack(target: Target, pins: dict[str, str], cache_dir: Path) -> list[Path]:
@@ -143,14 +146,14 @@ def measure_stack(
     """Download, install, compile and zip the scikit-learn stack; return its sizes."""
     target = target or Target(build_zip.DEFAULT_PYTHON, build_zip.DEFAULT_ARCH)
     pins = pins or stack_pins()
-    python = build_zip.find_interpreter(target.python, interpreter)
+    python = interpreters.find_interpreter(target.python, interpreter)
     wheels = download_stack(target, pins, cache_dir)
     with tempfile.TemporaryDirectory(prefix="sklearn-stack-") as tmp:
         tree = Path(tmp) / "package"
         install_tree(wheels, tree)
-        plain = build_zip.write_zip(_entries(tree), Path(tmp) / "without-bytecode.zip")
+        plain = lambda_zip.write_zip(_entries(tree), Path(tmp) / "without-bytecode.zip")
         build_zip.compile_code(python, tree, ".")
-        report = build_zip.write_zip(_entries(tree), Path(tmp) / "sklearn-stack.zip")
+        report = lambda_zip.write_zip(_entries(tree), Path(tmp) / "sklearn-stack.zip")
     return StackSize(
         target=target,
         pins=pins,
@@ -261,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ours = measure_ours(target, cache_dir=args.cache_dir, interpreter=args.interpreter)
         stack = measure_stack(target, args.cache_dir, args.interpreter)
-    except BuildError as error:
+    except (BuildError, interpreters.InterpreterNotFound) as error:
         print(f"package_size: error: {error}", file=sys.stderr)
         return 2
     print(format_comparison(ours, stack))

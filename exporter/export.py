@@ -27,7 +27,8 @@ except ModuleNotFoundError:
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file
-from exporter.features import UnsupportedModelError, check_vectorizer
+from exporter.errors import UnsupportedModelError
+from exporter.features import check_vectorizer
 from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
 from exporter.report import Metrics, evaluate, format_report
 from exporter.threshold import ThresholdChoice, choose_threshold, decision_scores, labels_at
@@ -225,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     _, _, predicted = sklearn_outputs(trained.model, trained.test_texts)
     classes = sorted(set(trained.test_labels) | set(predicted))
     metrics = evaluate(trained.test_labels, predicted, classes)
-    metadata = {
+    metadata: dict[str, Any] = {
         "training": {
             "recipe": trained.recipe,
             "data_sha256": dataset.sha256,

@@ -43,7 +43,12 @@ def make_venv(path: Path) -> Path:
 def checkout_copy(dest: Path) -> Path:
     """What pip needs of a clone, copied: a build writes build/ and *.egg-info beside it."""
     dest.mkdir()
-    for name in ("pyproject.toml", "build_zip.py", *(p.name for p in ROOT.glob("requirements*"))):
+    modules = PYPROJECT["tool"]["setuptools"]["py-modules"]
+    for name in (
+        "pyproject.toml",
+        *(f"{m}.py" for m in modules),
+        *(p.name for p in ROOT.glob("requirements*")),
+    ):
         shutil.copy2(ROOT / name, dest / name)
     for package in ("exporter", "runtime", "localserver"):
         shutil.copytree(
@@ -89,7 +94,7 @@ def run(python_or_command: Path, args: list[str], cwd: Path) -> subprocess.Compl
 
 
 IMPORTS = (
-    "import exporter, runtime, localserver, build_zip; "
+    "import exporter, runtime, localserver, build_zip, interpreters, lambda_zip; "
     "from exporter import export_pipeline; "
     "print(exporter.__file__, runtime.__file__, build_zip.__file__, sep='\\n')"
 )
@@ -191,7 +196,11 @@ def test_no_project_file_patches_sys_path() -> None:
         for path in sorted((ROOT / folder).rglob("*.py"))
         if "sys.path.insert(0, str(" in path.read_text()
     ]
-    patched += ["build_zip.py"] if "sys.path.insert" in (ROOT / "build_zip.py").read_text() else []
+    patched += [
+        f"{module}.py"
+        for module in PYPROJECT["tool"]["setuptools"]["py-modules"]
+        if "sys.path.insert" in (ROOT / f"{module}.py").read_text()
+    ]
     assert patched == []
 
 
