@@ -44,11 +44,15 @@ from runtime.model import Model, ModelError, training_differences
 
 ROOT = Path(__file__).resolve().parent
 RUNTIME_DIR = ROOT / "runtime"
-DEFAULT_MODEL = ROOT / "artifacts" / "model.npz"
+# Where inputs and outputs live: the checkout (an editable install, or the script run from
+# it); for a project installed into site-packages, the current directory, never site-packages.
+WORKSPACE = ROOT if (ROOT / "pyproject.toml").is_file() else Path.cwd()
+DEFAULT_MODEL = WORKSPACE / "artifacts" / "model.npz"
 MODEL_ARCNAME = "artifacts/model.npz"
 REQUIREMENTS = ROOT / "requirements.txt"
-DEFAULT_CACHE = ROOT / ".cache"
-DEFAULT_OUT = ROOT / "dist"
+DEFAULT_CACHE = WORKSPACE / ".cache"
+DEFAULT_OUT = WORKSPACE / "dist"
+DISTRIBUTION = "sms-spam-lambda"
 
 # Lambda runtimes this script can target. python3.11 is past its Lambda deprecation date.
 SUPPORTED_PYTHONS = ("3.12", "3.13")
@@ -159,6 +163,9 @@ class Outputs:
     layer: str
     code: str
     without_numpy: str
+    # --no-model builds: a name of their own, so neither replaces the other's zip unnoticed.
+    full_no_model: str
+    code_no_model: str
 
     @classmethod
     def for_target(cls, target: Target) -> Outputs:
@@ -168,10 +175,19 @@ class Outputs:
             code=f"lambda-code-{target.label}.zip",
             # Bytecode is per Python version; without NumPy nothing depends on the architecture.
             without_numpy=f"lambda-{target.lambda_runtime}-without-numpy.zip",
+            full_no_model=f"lambda-{target.label}-no-model.zip",
+            code_no_model=f"lambda-code-{target.label}-no-model.zip",
         )
 
     def all(self) -> tuple[str, ...]:
-        return (self.full, self.layer, self.code, self.without_numpy)
+        return (
+            self.full,
+            self.layer,
+            self.code,
+            self.without_numpy,
+            self.full_no_model,
+            self.code_no_model,
+        )
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -185,6 +201,21 @@ def read_pin(requirements: Path, name: str) -> str:
         if match:
             return match.group(1)
     raise BuildError(f"{requirements} has no '{name}==VERSION' pin")
+
+
+def pinned_version(requirements: Path, name: str) -> str:
+    """The pin from the requirements file; installed from a wheel (no file), the same pin
+    as the installed project's metadata recorded it from that file."""
+    if requirements.is_file():
+        return read_pin(requirements, name)
+    from importlib import metadata
+
+    pattern = re.compile(rf"^{re.escape(name)}\s*==\s*([A-Za-z0-9.+!-]+)$", re.I)
+    for requirement in metadata.requires(DISTRIBUTION) or []:
+        match = pattern.match(requirement.strip())
+        if match:
+            return match.group(1)
+    raise BuildError(f"no '{name}==VERSION' pin in {requirements} or the installed {DISTRIBUTION}")
 
 
 def _wheel_matches(name: str, version: str, target: Target) -> bool:
@@ -468,9 +499,11 @@ class BuildOptions:
         names = self.outputs
         if self.without_numpy:
             return {"without-numpy": self.out_dir / names.without_numpy}
-        planned = {"package": self.out_dir / names.full}
+        bundled = self.model is not None
+        planned = {"package": self.out_dir / (names.full if bundled else names.full_no_model)}
         if self.layer:
-            planned |= {"layer": self.out_dir / names.layer, "code": self.out_dir / names.code}
+            code = names.code if bundled else names.code_no_model
+            planned |= {"layer": self.out_dir / names.layer, "code": self.out_dir / code}
         return planned
 
 
@@ -490,7 +523,7 @@ def stage(options: BuildOptions, staging: Path) -> list[Entry]:
         shutil.copyfile(source, target)
     compile_code(interpreter, staging)
     if not options.without_numpy:
-        version = read_pin(options.requirements, "numpy")
+        version = pinned_version(options.requirements, "numpy")
         wheel = fetch_numpy_wheel(version, options.target, options.cache_dir)
         numpy_names = extract_numpy(wheel, staging)
         dist_info = next(
@@ -528,7 +561,7 @@ def check_model(path: Path) -> Model:
     """Refuse to package a model the function would refuse at its first cold start."""
     if not path.is_file():
         raise BuildError(
-            f"model {path} not found: run `python exporter/export.py` first, "
+            f"model {path} not found: run `spam-export --recipe best --data PATH` first, "
             "pass --model PATH, or --no-model if the function loads it from S3"
         )
     try:
@@ -563,7 +596,8 @@ def remove_stale_outputs(options: BuildOptions) -> list[Path]:
     the full zip), and zips under the old target-less names. Return what went."""
     stale = [options.out_dir / name for name in LEGACY_OUTPUTS]
     if not options.without_numpy and not options.layer:
-        stale += [options.out_dir / options.outputs.layer, options.out_dir / options.outputs.code]
+        code = options.outputs.code if options.model else options.outputs.code_no_model
+        stale += [options.out_dir / options.outputs.layer, options.out_dir / code]
     removed = []
     for path in stale:
         if path.is_file():
@@ -579,8 +613,8 @@ class HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         if action.default in (None, False, argparse.SUPPRESS) or action.help is None:
             return action.help
-        if isinstance(action.default, Path) and action.default.is_relative_to(ROOT):
-            return f"{action.help} (default: {action.default.relative_to(ROOT)})"
+        if isinstance(action.default, Path) and action.default.is_relative_to(WORKSPACE):
+            return f"{action.help} (default: {action.default.relative_to(WORKSPACE)})"
         return super()._get_help_string(action)
 
 

@@ -1,7 +1,7 @@
 """Where a cold start's time goes, piece by piece, in the package Lambda would run.
 
-    python benchmarks/breakdown.py --data ../shared/data/spam.csv
-    python benchmarks/breakdown.py --smoke --data SMALL.csv      # seconds, to check it works
+    python -m benchmarks.breakdown --data ../shared/data/spam.csv
+    python -m benchmarks.breakdown --smoke --data SMALL.csv      # seconds, to check it works
 
 Builds the tutorial model and a NumPy-free package folder (runtime/ + model, the files a
 single-message cold start touches), then runs fresh ``python3.13 -I`` processes that
@@ -24,8 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-if not __package__:  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not __package__:  # benchmarks/ is not an installed package: run it as a module
+    sys.exit("run it from the repository root as: python -m benchmarks.breakdown [options]")
 
 from benchmarks.output import add_data_option, add_output_options, log, output_dir, publish
 from exporter.dataset import DatasetError, load_dataset

@@ -1,7 +1,7 @@
 """Where vectorising starts to pay: plain-Python vs NumPy scoring by request size.
 
-    python benchmarks/crossover.py --data ../shared/data/spam.csv
-    python benchmarks/crossover.py --smoke --data SMALL.csv          # seconds, to check it works
+    python -m benchmarks.crossover --data ../shared/data/spam.csv
+    python -m benchmarks.crossover --smoke --data SMALL.csv          # seconds, to check it works
 
 For each recipe and each request size n, draws random requests of n messages from the
 dataset and times ``Model.classify`` with the path forced both ways (best of a few
@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-if not __package__:  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not __package__:  # benchmarks/ is not an installed package: run it as a module
+    sys.exit("run it from the repository root as: python -m benchmarks.crossover [options]")
 
 from benchmarks.output import add_data_option, add_output_options, log, output_dir, publish
 from exporter.dataset import Dataset, DatasetError, load_dataset
@@ -267,7 +267,7 @@ def render(
         "",
         "## Run",
         "",
-        f"- command: python benchmarks/crossover.py {' '.join(sys.argv[1:])}",
+        f"- command: python -m benchmarks.crossover {' '.join(sys.argv[1:])}",
         f"- Python {sys.version.split()[0]} ({sys.executable}), "
         f"{len(os.sched_getaffinity(0))} usable cores",
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",

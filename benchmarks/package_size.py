@@ -1,13 +1,13 @@
 """How big the scikit-learn stack is as a Lambda package, next to this project's zip.
 
 Why: the project exists because scikit-learn + SciPy + NumPy fit Lambda badly. This measures
-that for the exact versions pinned in requirements-dev.txt and the same target build_zip.py
+that for the exact versions pinned in requirements-train.txt and the same target build_zip.py
 builds for: the manylinux_2_28 wheels of the target Python and architecture, installed into
 one tree, compiled to bytecode by a target-version interpreter (as a fast-starting package
 must be) and zipped with build_zip's writer and compression level.
 
-    python benchmarks/package_size.py                  # python3.13, x86_64
-    python benchmarks/package_size.py --python 3.12 --arch arm64
+    python -m benchmarks.package_size                  # python3.13, x86_64
+    python -m benchmarks.package_size --python 3.12 --arch arm64
 
 Other benchmarks import `measure_stack` and `measure_ours`.
 """
@@ -25,19 +25,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import build_zip
+import interpreters
+import lambda_zip
+from build_zip import BuildError, BuildOptions, Target
+from lambda_zip import MIB, Entry, ZipReport
 
-import build_zip  # noqa: E402  (the repository root is not on sys.path when run as a script)
-import interpreters  # noqa: E402
-import lambda_zip  # noqa: E402
-from build_zip import BuildError, BuildOptions, Target  # noqa: E402
-from lambda_zip import MIB, Entry, ZipReport  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # The tutorial's stack; pip adds whatever else these need (e.g. narwhals for scikit-learn).
 STACK = ("scikit-learn", "scipy", "numpy", "joblib", "threadpoolctl")
-DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
+DEV_REQUIREMENTS = ROOT / "requirements-train.txt"
 STACK_CACHE = "sklearn-stack"
 # Top-level names in the installed tree whose distribution is named differently.
 DISTRIBUTION_OF = {"sklearn": "scikit-learn", "scikit_learn": "scikit-learn"}
@@ -64,8 +62,8 @@ class StackSize:
 def stack_pins(
     dev_requirements: Path = DEV_REQUIREMENTS, requirements: Path = build_zip.REQUIREMENTS
 ) -> dict[str, str]:
-    """The tested versions: scikit-learn & co. from requirements-dev.txt, NumPy from the
-    runtime requirements that requirements-dev.txt includes."""
+    """The tested versions: scikit-learn & co. from requirements-train.txt, NumPy from the
+    runtime requirements (requirements.txt)."""
     pins = {}
     for name in STACK:
         source = requirements if name == "numpy" else dev_requirements

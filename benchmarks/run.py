@@ -1,7 +1,7 @@
 """Measure ours against the tutorial's scikit-learn path (and ONNX) side by side.
 
-    python benchmarks/run.py --data ../shared/data/spam.csv      # full run, a few minutes
-    python benchmarks/run.py --smoke --data SMALL.csv            # CI: seconds, writes to a tmp dir
+    python -m benchmarks.run --data ../shared/data/spam.csv      # full run, a few minutes
+    python -m benchmarks.run --smoke --data SMALL.csv            # CI: seconds, writes to a tmp dir
 
 Trains the tutorial model once, writes it in each contender's format, then measures cold
 start (fresh processes, interleaved, unpinned and pinned to one CPU), warm single-message
@@ -29,8 +29,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-if not __package__:  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not __package__:  # benchmarks/ is not an installed package: run it as a module
+    sys.exit("run it from the repository root as: python -m benchmarks.run [options]")
 
 import numpy as np
 
@@ -641,7 +641,9 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> Results:
         measure_packages(default, numpy_free, results)
     results.notes += standing_notes(results)
     results.settings = {
-        "command": shlex.join(["python", "benchmarks/run.py", *recorded_arguments(sys.argv[1:])]),
+        "command": shlex.join(
+            ["python", "-m", "benchmarks.run", *recorded_arguments(sys.argv[1:])]
+        ),
         "dataset": f"{args.data.name}, {len(dataset.texts):,} messages, "
         f"sha256 {dataset.sha256[:16]}...",
         "cold start": f"{args.runs} measured runs per process after 1 discarded warm-up round, "

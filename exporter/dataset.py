@@ -3,8 +3,8 @@
 Two formats exist in the wild: Kaggle's ``spam.csv`` (latin-1, columns ``v1``/``v2`` plus
 empty junk columns) and UCI's ``SMSSpamCollection`` (``label<TAB>text``, also shipped in
 a zip). Both are accepted so the recipe gives the same model wherever the data came from,
-and so is any ``label,text`` CSV (with or without a header): the format is told from the
-content, never from the file name.
+and so is any ``label,text`` CSV or ``label<TAB>text`` file (with or without a header): the
+format is told from the content, never from the file name. Labels: see ``spam_labels``.
 
 The messages are personal data: no error message quotes them (or a label column that may
 hold them), only line numbers and counts.
@@ -20,14 +20,22 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-LABELS = frozenset({"ham", "spam"})
 UCI_URL = "https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip"
 UCI_MEMBER = "SMSSpamCollection"
 DOWNLOAD_MIN_ROWS = 5000  # the collection has 5,574 (UCI) or 5,572 (Kaggle) rows
 DOWNLOAD_TIMEOUT_S = 30
+# Two-label files whose labels are one of these pairs (any case) become spam/ham.
+BINARY_SPELLINGS = (("spam", "ham"), ("1", "0"), ("true", "false"))
+ACCEPTED = (
+    "labels spam/ham, 1/0 or true/false (any case), any two labels with --positive-label "
+    "naming the spam one, or three or more classes"
+)
+MAX_CLASSES = 50  # past this the label column is more likely text than classes
 
 
 class DatasetError(Exception):
@@ -42,15 +50,23 @@ class Dataset:
     source: str
 
 
-def load_dataset(path: Path, *, min_rows: int = 2) -> Dataset:
+class Row(NamedTuple):
+    line: int  # where the row starts in the file, counting every line (the header too) from 1
+    label: str
+    text: str
+
+
+def load_dataset(path: Path, *, min_rows: int = 2, positive_label: str | None = None) -> Dataset:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DatasetError(f"cannot read dataset {str(path)!r}: {exc.strerror}") from None
-    return parse_dataset(data, source=str(path), min_rows=min_rows)
+    return parse_dataset(data, source=str(path), min_rows=min_rows, positive_label=positive_label)
 
 
-def parse_dataset(data: bytes, *, source: str, min_rows: int = 2) -> Dataset:
+def parse_dataset(
+    data: bytes, *, source: str, min_rows: int = 2, positive_label: str | None = None
+) -> Dataset:
     """Detect the format from the bytes (zip, Kaggle CSV or UCI TSV) and validate it."""
     sha256 = hashlib.sha256(data).hexdigest()
     if data.startswith(b"PK\x03\x04"):
@@ -60,24 +76,72 @@ def parse_dataset(data: bytes, *, source: str, min_rows: int = 2) -> Dataset:
     else:
         text = _decode(data)
         read_rows = _uci_rows if _looks_tab_separated(text) else _csv_rows
-        rows = read_rows(text, source)
-    rows = [(label.strip(), text) for label, text in rows]
-    bad_lines = [number for number, (label, _) in enumerate(rows, 1) if label not in LABELS]
-    if bad_lines:
-        raise DatasetError(
-            f"{source}: {len(bad_lines)} rows have a label other than ham or spam (the first "
-            f"is data row {bad_lines[0]}); expected label<TAB>text or label,text rows"
+        rows = _without_header(read_rows(text, source))
+    labels = spam_labels(rows, source, positive_label)
+    if len(rows) < min_rows:
+        raise DatasetError(f"{source}: {len(rows)} rows; expected at least {min_rows}")
+    return Dataset(texts=[row.text for row in rows], labels=labels, sha256=sha256, source=source)
+
+
+def spam_labels(rows: list[Row], source: str, positive_label: str | None = None) -> list[str]:
+    """The rows' labels as the model learns them: two labels become spam/ham (a known pair,
+    or ``positive_label`` and the other), three or more are classes of their own. Labels
+    are compared without case or surrounding blanks. Refusals name a line, never a label's
+    text: a mis-read file may have messages in the label column."""
+    labels = [row.label.strip().lower() for row in rows]
+    empty = next((row.line for row, label in zip(rows, labels, strict=True) if not label), None)
+    if empty is not None:
+        raise DatasetError(f"{source}: line {empty} has an empty label; expected {ACCEPTED}")
+    distinct = sorted(set(labels))
+    if positive_label is not None:
+        positive = positive_label.strip().lower()
+        if positive not in distinct:
+            raise DatasetError(
+                f"{source}: no row has the label given with --positive-label (compared "
+                f"without case); expected the label of the spam rows"
+            )
+        if len(distinct) != 2:
+            other = next(
+                row.line for row, label in zip(rows, labels, strict=True) if label != positive
+            )
+            raise DatasetError(
+                f"{source}: --positive-label needs exactly two labels, the file has "
+                f"{len(distinct)} (line {other} has another); leave it out to train "
+                "one class per label"
+            )
+        return ["spam" if label == positive else "ham" for label in labels]
+    if len(distinct) == 1:
+        raise DatasetError(f"{source}: every row has the same label; expected {ACCEPTED}")
+    if len(distinct) == 2:
+        for spam, ham in BINARY_SPELLINGS:
+            if set(distinct) == {spam, ham}:
+                return ["spam" if label == spam else "ham" for label in labels]
+        known = {spelling for pair in BINARY_SPELLINGS for spelling in pair}
+        first = next(
+            row.line for row, label in zip(rows, labels, strict=True) if label not in known
         )
-    if len(rows) < min_rows or {label for label, _ in rows} != LABELS:
         raise DatasetError(
-            f"{source}: {len(rows)} rows; expected at least {min_rows} with both ham and spam"
+            f"{source}: line {first}: two labels, but not spam/ham, 1/0 or true/false; "
+            "pass --positive-label with the one that means spam"
         )
-    return Dataset(
-        texts=[text for _, text in rows],
-        labels=[label for label, _ in rows],
-        sha256=sha256,
-        source=source,
-    )
+    counts = Counter(labels)
+    if len(distinct) > MAX_CLASSES:
+        raise DatasetError(
+            f"{source}: {len(distinct)} different labels, more than {MAX_CLASSES}: is the "
+            f"label column text? Expected {ACCEPTED}"
+        )
+    if min(counts.values()) < 2:
+        known = {spelling for pair in BINARY_SPELLINGS for spelling in pair}
+        lonely = min(  # the first row of a label on one row only, an unknown one first
+            (counts[label] >= 2, label in known, row.line)
+            for row, label in zip(rows, labels, strict=True)
+        )[2]
+        raise DatasetError(
+            f"{source}: {len(distinct)} different labels, and line {lonely} is the only row "
+            f"with its label: is the label column text? Expected {ACCEPTED} (each on two "
+            "rows or more)"
+        )
+    return labels
 
 
 def _member_of_zip(data: bytes, source: str) -> bytes:
@@ -91,11 +155,16 @@ def _member_of_zip(data: bytes, source: str) -> bytes:
         raise DatasetError(f"{source}: corrupt zip: {exc}") from None
 
 
-def _kaggle_rows(data: bytes) -> list[tuple[str, str]]:
+def _kaggle_rows(data: bytes) -> list[Row]:
     text = data.decode("latin-1").removeprefix("\xef\xbb\xbf")
     reader = csv.reader(io.StringIO(text, newline=""))
     next(reader)  # header: v1,v2,,,
-    return [(row[0], row[1]) for row in reader if len(row) >= 2]
+    rows, line = [], reader.line_num + 1
+    for row in reader:
+        if len(row) >= 2:
+            rows.append(Row(line, row[0], row[1]))
+        line = reader.line_num + 1
+    return rows
 
 
 def _decode(data: bytes) -> str:
@@ -113,7 +182,18 @@ def _looks_tab_separated(text: str) -> bool:
     return "\t" in first
 
 
-def _uci_rows(text: str, source: str) -> list[tuple[str, str]]:
+def _without_header(rows: list[Row]) -> list[Row]:
+    """The same rule for CSV and TSV: a first row whose label is no spam/ham spelling and
+    that no other row has (``label``, ``class``, ``v1``) is a header, not data."""
+    if len(rows) > 1:
+        first = rows[0].label.strip().lower()
+        known = any(first in pair for pair in BINARY_SPELLINGS)
+        if not known and all(row.label.strip().lower() != first for row in rows[1:]):
+            return rows[1:]
+    return rows
+
+
+def _uci_rows(text: str, source: str) -> list[Row]:
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -123,28 +203,25 @@ def _uci_rows(text: str, source: str) -> list[tuple[str, str]]:
                     f"{source}: line {number} has no tab; a tab-separated file needs "
                     "label<TAB>text on every line"
                 )
-            rows.append((label, message))
+            rows.append(Row(number, label, message))
     return rows
 
 
-def _csv_rows(text: str, source: str) -> list[tuple[str, str]]:
-    """label,text rows; a first row whose label is not ham/spam is taken as a header."""
+def _csv_rows(text: str, source: str) -> list[Row]:
+    """label,text rows (the header, if any, is told apart later)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = []
-    first = True
+    line = 1
     try:
         for row in reader:
-            if not any(field.strip() for field in row):
-                continue
-            if len(row) < 2:
-                raise DatasetError(
-                    f"{source}: line {reader.line_num} is neither label<TAB>text nor "
-                    "label,text (no separator found)"
-                )
-            is_header = first and row[0].strip() not in LABELS  # e.g. label,text
-            first = False
-            if not is_header:
-                rows.append((row[0], row[1]))
+            if any(field.strip() for field in row):
+                if len(row) < 2:
+                    raise DatasetError(
+                        f"{source}: line {line} is neither label<TAB>text nor "
+                        "label,text (no separator found)"
+                    )
+                rows.append(Row(line, row[0], row[1]))
+            line = reader.line_num + 1
     except csv.Error:
         raise DatasetError(
             f"{source}: line {reader.line_num} is not valid CSV (an unclosed quote?)"

@@ -16,11 +16,14 @@ import math
 import os
 import platform
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: the project root holds the packages
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+try:  # a file run before the project is installed finds no packages: say so in one line
+    import exporter  # noqa: F401
+except ModuleNotFoundError:
+    sys.exit("error: the project is not installed: run `pip install -e .` in its directory")
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file
@@ -39,6 +42,7 @@ from exporter.train import (
     build,
     train,
 )
+from runtime.model import NOTE_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "artifacts" / "model.npz"
@@ -61,6 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("SPAM_DATA") or None,
         help="spam.csv (Kaggle), SMSSpamCollection (UCI, tab-separated) or the UCI zip; "
         "unset: $SPAM_DATA, else download --data-url",
+    )
+    parser.add_argument(
+        "--positive-label",
+        metavar="LABEL",
+        help="with --data: the label (any case) that means spam when the file's two labels "
+        "are not spam/ham, 1/0 or true/false",
     )
     parser.add_argument(
         "--data-url",
@@ -140,8 +150,17 @@ def vectorizer_params(overrides: list[str]) -> dict[str, Any]:
 
 def load_data(args: argparse.Namespace) -> Dataset:
     if args.data is not None:
-        return load_dataset_file(args.data)
+        return load_dataset_file(args.data, positive_label=args.positive_label)
     return fetch_dataset(args.data_url, args.cache_dir)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refusals that need no data: before anything is read or trained."""
+    rate = args.max_ham_flagged
+    if rate is not None and not 0.0 <= rate < 1.0:
+        raise ValueError(
+            f"--max-ham-flagged must be a rate from 0 to below 1 (0.005 is 0.5%), got {rate:g}"
+        )
 
 
 def check_settings(model: Any) -> None:
@@ -205,7 +224,13 @@ def run(args: argparse.Namespace) -> int:
     except TypeError as exc:  # an unknown keyword for TfidfVectorizer
         raise ValueError(f"--vectorizer-param: {exc}") from None
     check_settings(unfitted)
+    check_options(args)
     dataset = load_data(args)
+    if args.max_ham_flagged is not None and set(dataset.labels) != {"ham", "spam"}:
+        raise ValueError(
+            f"--max-ham-flagged applies to spam/ham data; this file has "
+            f"{len(set(dataset.labels))} classes"
+        )
     print(f"training {config.recipe} on {len(dataset.texts)} messages ...", file=sys.stderr)
     try:
         trained = train(dataset, config, unfitted)
@@ -217,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
     classes = sorted(set(trained.test_labels) | set(predicted))
     metrics = evaluate(trained.test_labels, predicted, classes)
     deduplicated = without_copies(trained, predicted, classes)
-    metadata = {
+    metadata: dict[str, Any] = {
         "training": {
             "recipe": trained.recipe,
             "data_sha256": dataset.sha256,
@@ -236,6 +261,9 @@ def run(args: argparse.Namespace) -> int:
         choice, threshold_metrics = tune_threshold(trained, config, args.max_ham_flagged)
         metadata.update(choice.metadata())
         metadata["metrics_at_threshold"] = threshold_metrics.as_dict()
+    note = unknown_words_note(trained, choice)
+    if note is not None:  # kept in the file: /health says it too
+        metadata[NOTE_KEY] = note
     print("checking the runtime against scikit-learn on the test split ...", file=sys.stderr)
     parity_error = None
     try:
@@ -271,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     save(exported.data, args.output)
+    if note is not None:
+        print(f"note: {note}")
     if args.upload:
         return upload(args.output, args.upload)
     return 0
@@ -281,6 +311,25 @@ def without_copies(trained: TrainedModel, predicted: list[Any], classes: list[st
     seen = {group_key(text) for text in trained.train_texts}
     kept = [i for i, text in enumerate(trained.test_texts) if group_key(text) not in seen]
     return evaluate([trained.test_labels[i] for i in kept], [predicted[i] for i in kept], classes)
+
+
+def unknown_words_note(trained: TrainedModel, choice: ThresholdChoice | None) -> str | None:
+    """One line when a message with no known word (an empty one, a word never seen in
+    training) gets a label other than the most common one: the tutorial's GaussianNB calls
+    them all spam. None when the model answers them with the common label."""
+    classes = sorted(set(trained.train_labels))
+    if choice is None:
+        _, _, labels = sklearn_outputs(trained.model, [""])
+    else:
+        labels = labels_at(decision_scores(trained.model, [""]), choice.value, classes)
+    label = labels[0]
+    common, _ = Counter(trained.train_labels).most_common(1)[0]
+    if label == common:
+        return None
+    return (
+        f"this model classifies every message with no word it knows as {label!r} "
+        f"(most messages are {common!r}); serve --recipe best ({BEST_RECIPE}) instead"
+    )
 
 
 def tune_threshold(

@@ -45,6 +45,11 @@ class Exported(NamedTuple):
     sha256: str
     model: Model
 
+    def __repr__(self) -> str:  # the file's bytes would fill a screen
+        return f"Exported(sha256={self.sha256!r}, bytes={len(self.data)}, family=" + (
+            f"{self.model.family_name!r}, classes={list(self.model.classes)!r})"
+        )
+
 
 def split_pipeline(model: Any) -> tuple[list[Any], Any]:
     """(feature steps, classifier) of a Pipeline or a (vectorizer, classifier) pair."""

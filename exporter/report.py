@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
@@ -25,6 +25,8 @@ class Metrics:
     confusion: list[list[int]]  # rows = true label, columns = predicted, in `labels` order
     labels: list[str]
     support: dict[str, int]  # true messages per label
+    # label -> precision, recall, f1: what a multi-class model is judged by (spam_* are 0)
+    per_class: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,7 +48,20 @@ def evaluate(true_labels: list[str], predicted: list[str], classes: list[str]) -
         confusion=confusion_matrix(true_labels, predicted, labels=classes).tolist(),
         labels=classes,
         support={label: true_labels.count(label) for label in classes},
+        per_class=per_class_metrics(true_labels, predicted, classes),
     )
+
+
+def per_class_metrics(
+    true_labels: list[str], predicted: list[str], classes: list[str]
+) -> dict[str, dict[str, float]]:
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        true_labels, predicted, labels=classes, zero_division=0
+    )
+    return {
+        label: {"precision": float(p), "recall": float(r), "f1": float(f)}
+        for label, p, r, f in zip(classes, precision, recall, f1, strict=True)
+    }
 
 
 def format_report(
@@ -78,10 +93,7 @@ def format_report(
         f"rows            {n_rows} ({n_train} train, {metrics.n_test} test)",
         f"test accuracy   {metrics.accuracy!r} ({metrics.n_correct} of {metrics.n_test})"
         + (": the seed's reproduction" if reproduction else ""),
-        f"spam precision  {metrics.spam_precision:.4f}",
-        f"spam recall     {metrics.spam_recall:.4f}",
-        f"spam F1         {metrics.spam_f1:.4f}",
-        f"ham flagged     {metrics.ham_flagged:.2%}",
+        *(_spam_lines(metrics) if _is_spam_ham(metrics) else _per_class_lines(metrics)),
         "confusion matrix",
         *matrix,
         f"runtime parity  {parity} on the test split vs scikit-learn",
@@ -113,6 +125,30 @@ def format_deduplicated(split: Metrics, deduplicated: Metrics) -> list[str]:
         f"  {'':<18}{'split':>10}{'no copies':>12}",
         *(f"  {name:<18}{fmt.format(a):>10}{fmt.format(b):>12}" for name, a, b, fmt in rows),
     ]
+
+
+def _is_spam_ham(metrics: Metrics) -> bool:
+    return set(metrics.labels) <= {"ham", POSITIVE}
+
+
+def _spam_lines(metrics: Metrics) -> list[str]:
+    return [
+        f"spam precision  {metrics.spam_precision:.4f}",
+        f"spam recall     {metrics.spam_recall:.4f}",
+        f"spam F1         {metrics.spam_f1:.4f}",
+        f"ham flagged     {metrics.ham_flagged:.2%}",
+    ]
+
+
+def _per_class_lines(metrics: Metrics) -> list[str]:
+    width = max(len(label) for label in metrics.labels) + 2
+    lines = [f"per class       {'':<{width}}precision  recall      F1  support"]
+    for label, scores in metrics.per_class.items():
+        lines.append(
+            f"                {label:<{width}}{scores['precision']:>9.4f}{scores['recall']:>8.4f}"
+            f"{scores['f1']:>8.4f}{metrics.support[label]:>9}"
+        )
+    return lines
 
 
 def format_threshold(choice: ThresholdChoice, default: Metrics, tuned: Metrics) -> list[str]:

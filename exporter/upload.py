@@ -20,8 +20,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-if not __package__:  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+try:  # a file run before the project is installed finds no packages: say so in one line
+    import exporter  # noqa: F401
+except ModuleNotFoundError:
+    sys.exit("error: the project is not installed: run `pip install -e .` in its directory")
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError

@@ -14,6 +14,7 @@ import argparse
 import base64
 import contextlib
 import http.client
+import math
 import os
 import queue
 import signal
@@ -58,7 +59,7 @@ CROWDED_RESPONSE = _canned(
 # What API Gateway answers when the integration outlives its timeout.
 TIMED_OUT_RESPONSE = _canned(b"504 Gateway Timeout", b'{"message": "Endpoint request timed out"}')
 EXPORT_HINT = (
-    "make one with: python exporter/export.py --data path/to/spam.csv "
+    "make one with: spam-export --recipe best --data path/to/spam.csv "
     "(writes artifacts/model.npz), or pass --model PATH"
 )
 
@@ -421,6 +422,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "bundled artifacts/model.npz",
     )
     parser.add_argument(
+        "--emf",
+        action="store_true",
+        help="also print each request's CloudWatch metrics (EMF) line, as the function logs it",
+    )
+    parser.add_argument(
         "--payload-version",
         choices=PAYLOAD_VERSIONS,
         default="1.0",
@@ -462,16 +468,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        print(f"error: --port must be from 0 to 65535, got {args.port}", file=sys.stderr)
+        return 2
     if args.model:
         os.environ["MODEL_PATH"] = args.model
         os.environ.pop("MODEL_S3_URI", None)
         os.environ.pop("MODEL_S3_VERSION", None)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env()._replace(emit_metrics=args.emf)
     except ConfigError as exc:
         print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    holder = ModelHolder.from_settings(settings)
+    # Without a model the server exits: nothing is retried, and the log line says none is.
+    holder = ModelHolder.from_settings(settings, first_delay=math.inf)
     try:
         holder.get()  # the cold start, as on Lambda
     except ModelUnavailable as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from runtime import events, logs
+from runtime import events, logs, metrics
 from runtime.api import Api
 from runtime.config import ConfigError, Settings
 from runtime.errors import ModelUnavailable
@@ -29,9 +29,18 @@ class LambdaAdapter:
 
     def __init__(self, api: Api) -> None:
         self.api = api
+        self._cold = api.settings.emit_metrics  # the ColdStart metric is still to be written
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
+        if self._cold:
+            self._cold = False
+            settings = self.api.settings
+            logs.write_line(
+                metrics.cold_start_line(
+                    service=settings.service_name, namespace=settings.metrics_namespace
+                )
+            )
         source = events.FALLBACK
         request: Request | None = None
         try:

@@ -35,6 +35,9 @@ _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
 # classify 32,768 texts at once (50,000 in two slices), a 1,000-class model 65.
 ANSWER_CELLS = 1 << 16
 _HEALTH_METADATA = ("format", "format_version", "n_features", "created_by", "metrics")
+# The keys a /predict JSON body may have; any other is a 400 that names it (a misspelt or
+# unsupported option must not be ignored in silence).
+PREDICT_FIELDS = ("text", "texts", "explain", "top")
 
 
 def _json_encoder() -> Callable[[Any], str]:
@@ -159,14 +162,17 @@ class Api:
         else:
             predictions, body = self._explained(model, texts, batch, top, coverage)
         response = Response(200, body, self._headers(request), texts=len(texts))
-        response.metrics = lambda latency_ms: metrics.emf_line(
-            classes=model.classes,
-            predictions=predictions,
-            latency_ms=latency_ms,
-            vocabulary_coverage=(coverage[0], coverage[1]),
-            service=self.settings.service_name,
-            model_id=model.model_id,
-        )
+        settings = self.settings
+        if settings.emit_metrics:
+            response.metrics = lambda latency_ms: metrics.emf_line(
+                classes=model.classes,
+                predictions=predictions,
+                latency_ms=latency_ms,
+                vocabulary_coverage=(coverage[0], coverage[1]),
+                service=settings.service_name,
+                model_id=model.model_id,
+                namespace=settings.metrics_namespace,
+            )
         return response
 
     def _classified(
@@ -248,6 +254,8 @@ class Api:
             "runtime_version": __version__,
             "family": model.family_name,
             "threshold": model.threshold,
+            "no_known_words": model.no_known_words_label,
+            "note": model.note,
             "model_metadata": {key: metadata[key] for key in _HEALTH_METADATA if key in metadata},
         }
         return Response(200, _encode(payload), self._headers(request))
@@ -312,7 +320,9 @@ class Api:
         return [text], False, None
 
     def _from_form(self, text: str) -> tuple[list[str], bool, int | None]:
-        """What ``curl -d`` sends: a form's one ``text`` field; any other body as raw."""
+        """What ``curl -d`` sends: a form's one ``text`` field. A body without ``=`` is one
+        raw message (``curl -d 'hello'``); a form without ``text`` is a 400, not a message
+        made of its field names."""
         if "=" in text and not text.lstrip().startswith("{"):
             from urllib.parse import parse_qsl  # only form requests pay for the import
 
@@ -320,17 +330,23 @@ class Api:
                 fields = parse_qsl(
                     text, keep_blank_values=True, strict_parsing=True, errors="strict"
                 )
-            except ValueError:  # not a form after all (UnicodeDecodeError is a ValueError)
-                fields = []
-            values = [value for name, value in fields if name == "text"]
+            except ValueError:  # not a well-formed form (UnicodeDecodeError is a ValueError)
+                fields = None
+            values = [value for name, value in fields or () if name == "text"]
             if len(values) == 1:
                 return values, False, None
-            if values:
-                raise HttpError(
-                    400,
-                    "invalid_request",
-                    f'the form has {len(values)} "text" fields; send one, or JSON "texts"',
-                )
+            if fields is None:
+                problem = "is not a well-formed form (name=value pairs, UTF-8 percent-encoded)"
+            elif values:
+                problem = f'has {len(values)} "text" fields'
+            else:
+                problem = 'has no "text" field'
+            raise HttpError(
+                400,
+                "invalid_request",
+                f"the form body {problem}: send text=<message> (curl --data-urlencode "
+                "'text=...'), JSON {\"text\": ...}, or the raw message as text/plain",
+            )
         return self._from_raw(text)
 
     def _from_json(self, document: object) -> tuple[list[str], bool, int | None]:
@@ -340,6 +356,9 @@ class Api:
                 "invalid_request",
                 f'JSON body must be an object with "text" or "texts", got {_json_type(document)}',
             )
+        unknown = [key for key in document if key not in PREDICT_FIELDS]
+        if unknown:
+            raise HttpError(400, "invalid_request", _unknown_fields_message(unknown))
         if "text" in document:
             if "texts" in document:
                 raise HttpError(400, "invalid_request", 'send either "text" or "texts", not both')
@@ -377,6 +396,16 @@ class Api:
                     f'"texts"[{index}] must be a string, got {_json_type(text)}',
                 )
         return texts
+
+
+def _unknown_fields_message(unknown: list[str]) -> str:
+    """Names the first few unknown keys, each cut short: they are the client's input."""
+    names = ", ".join(
+        json.dumps(key if len(key) <= 40 else key[:37] + "...") for key in unknown[:5]
+    )
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    accepted = ", ".join(f'"{key}"' for key in PREDICT_FIELDS)
+    return f"unknown field(s) {names}{more}: a /predict body accepts only {accepted}"
 
 
 def _explain_top(document: dict[str, Any]) -> int | None:

@@ -64,6 +64,10 @@ class ModelSource(NamedTuple):
         return self.location
 
 
+# runtime/metrics.py's namespace when POWERTOOLS_METRICS_NAMESPACE is unset.
+DEFAULT_METRICS_NAMESPACE = "SmsSpamClassifier"
+
+
 class Settings(NamedTuple):
     source: ModelSource = ModelSource("bundled", BUNDLED_MODEL_PATH)
     model_sha256: str | None = None
@@ -73,8 +77,11 @@ class Settings(NamedTuple):
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     cors_origins: tuple[str, ...] = ()
     model_max_bytes: int = DEFAULT_MODEL_MAX_BYTES
-    # The metrics' Service dimension: Lambda names the function in the environment.
+    # The metrics' Service dimension and namespace, Powertools' variables first: Lambda
+    # names the function in the environment.
     service_name: str = "local"
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    emit_metrics: bool = True  # the EMF lines; the local server leaves them out by default
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -118,7 +125,10 @@ class Settings(NamedTuple):
                 DEFAULT_MODEL_MAX_BYTES,
                 upper=LAMBDA_MAX_MODEL_BYTES,
             ),
-            service_name=get("AWS_LAMBDA_FUNCTION_NAME") or "local",
+            service_name=get("POWERTOOLS_SERVICE_NAME")
+            or get("AWS_LAMBDA_FUNCTION_NAME")
+            or "local",
+            metrics_namespace=get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
         )
 
 

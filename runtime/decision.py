@@ -47,6 +47,15 @@ class Threshold(NamedTuple):
     def as_json(self) -> dict[str, Any]:
         return dict(self._asdict())
 
+    def decided(self, score: float) -> dict[str, Any]:
+        """What an answer shows when this threshold decided its label: the score that was
+        cut, and the cut. Without it a label could contradict the probabilities beside it."""
+        return {
+            "score": self.score,
+            "value": score if math.isfinite(score) else None,
+            "threshold": self.value,
+        }
+
 
 def parse_threshold(
     value: object, classes: tuple[str | int, ...], family: Family

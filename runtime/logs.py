@@ -37,6 +37,15 @@ def emit(record: dict[str, Any]) -> None:
         pass
 
 
+def write_line(line: str) -> None:
+    """Write one preformatted JSON line (an EMF line); as ``emit``, never raises."""
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except Exception:  # a broken stdout cannot be reported anywhere
+        pass
+
+
 def request(
     *,
     request_id: str | None,

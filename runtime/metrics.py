@@ -34,7 +34,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-NAMESPACE = "SmsSpamClassifier"
+NAMESPACE = "SmsSpamClassifier"  # config.DEFAULT_METRICS_NAMESPACE; Powertools' variable wins
 DIMENSION = "Service"
 MAX_METRICS = 100  # the EMF specification's limit per MetricDirective
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
@@ -215,6 +215,19 @@ def emf_line(
         f'{{"_aws":{{"Timestamp":{int(timestamp)},"CloudWatchMetrics":'
         f"{layout.directives[coverage]}}},"
         f'"{DIMENSION}":{_quote(service)},"msg":"metrics","model":{_quote(model_id)},{members}}}'
+    )
+
+
+def cold_start_line(
+    *, service: str, namespace: str = NAMESPACE, timestamp_ms: int | None = None
+) -> str:
+    """The ``ColdStart`` metric (Count 1), written once per container at its first
+    invocation, as Powertools' ``capture_cold_start_metric`` does."""
+    timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    directive = _directive(namespace, (("ColdStart", "Count"),))
+    return (
+        f'{{"_aws":{{"Timestamp":{int(timestamp)},"CloudWatchMetrics":{directive}}},'
+        f'"{DIMENSION}":{_quote(service)},"msg":"metrics","ColdStart":1}}'
     )
 
 

@@ -48,6 +48,9 @@ __all__ = ["Model", "ModelError", "Rows"]
 # the best recipe earns back in 55-140 requests of 8-15 messages, the naive Bayes ones in
 # 1,300-7,000.
 VECTORISE_FROM = 8
+# Metadata: one line the exporter leaves for whoever serves the model (a caveat); /health
+# answers it. Optional, so files without it stay valid.
+NOTE_KEY = "note"
 # Batches are scored in chunks of at most this many characters, which bounds the memory
 # a request's tokens take; a longer single message is analysed piece by piece, in plain
 # Python, as the analyzer streams any text past the same budget (one home: the analyzer's).
@@ -89,6 +92,7 @@ class Model:
         self.family_name: str = classifier["family"]
         self._numpy_ok: bool | None = None
         self._explainer: Explainer | None = None
+        self._no_known_words: str | int | None = None
         _warn_if_trained_elsewhere(meta.get("created_by"))
 
     @classmethod
@@ -168,14 +172,18 @@ class Model:
         threshold = self._threshold
         predictions = []
         for label_index, scores in self._labelled_scores(texts, tally=coverage):
-            if threshold is not None:
-                label_index = self.decide(scores)
-            predictions.append(self._prediction(label_index, scores))
+            if threshold is None:
+                predictions.append(self._prediction(label_index, scores))
+            else:
+                predictions.append(self._prediction(*self._decided(scores)))
         return predictions
 
-    def _prediction(self, label_index: int, scores: list[float]) -> dict[str, Any]:
+    def _prediction(
+        self, label_index: int, scores: list[float], decided: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """One JSON-ready answer; a number that is not finite is answered as null, and the
-        answer says so with ``"non_finite": true`` (see docs/limits.md)."""
+        answer says so with ``"non_finite": true`` (see docs/limits.md). ``decided`` is the
+        stored threshold's cut when it chose the label (see Threshold.decided)."""
         classes, family = self.classes, self.family
         prediction: dict[str, Any] = {"label": classes[label_index]}
         proba = family.proba(scores) if family.has_proba else None
@@ -190,6 +198,8 @@ class Model:
             prediction["scores"] = dict(zip(classes, shown, strict=True))
         if None in shown:
             prediction["non_finite"] = True
+        if decided is not None:  # the label follows from this, not from the numbers above
+            prediction["decided_by"] = decided
         return prediction
 
     def classify_explained(
@@ -209,7 +219,7 @@ class Model:
             columns, values = featurizer.row(text, coverage, records)
             scores = family.scores(columns, values) if score is None else score(columns, values)
             explanation = explainer.explain_row(text, columns, values, scores, count, records)
-            yield self._prediction(self.decide(scores), scores), explanation
+            yield self._prediction(*self._decided(scores)), explanation
 
     def explain(self, texts: Sequence[str], *, top: object = _DEFAULT_TOP) -> list[dict[str, Any]]:
         """Per text, the ``top`` terms that moved the decision, with exact contributions.
@@ -266,12 +276,32 @@ class Model:
             self._explainer = Explainer(self.featurizer, self.family, self.classes, self.decide)
         return self._explainer
 
-    def decide(self, scores: list[float]) -> int:
-        """The class index ``classify`` answers for one row's scores: threshold applied."""
+    @property
+    def note(self) -> str | None:
+        """The exporter's one-line caveat about this model (see NOTE_KEY), or None."""
+        note = self.metadata.get(NOTE_KEY)
+        return note if isinstance(note, str) else None
+
+    @property
+    def no_known_words_label(self) -> str | int:
+        """The label of a message none of whose words the model knows (an empty one): what
+        /health states, since for some models (the tutorial's) that is spam."""
+        if self._no_known_words is None:
+            self._no_known_words = self.classify([""])[0]["label"]
+        return self._no_known_words
+
+    def _decided(self, scores: list[float]) -> tuple[int, list[float], dict[str, Any] | None]:
+        """``_prediction``'s arguments for one row: the label index, and the threshold's cut
+        when a stored threshold decided it."""
         threshold = self._threshold
         if threshold is None:
-            return self.family.label_index(scores)
-        return int(self.family.binary_score(scores) > threshold.value)
+            return self.family.label_index(scores), scores, None
+        score = self.family.binary_score(scores)
+        return int(score > threshold.value), scores, threshold.decided(score)
+
+    def decide(self, scores: list[float]) -> int:
+        """The class index ``classify`` answers for one row's scores: threshold applied."""
+        return self._decided(scores)[0]
 
     def vocabulary_coverage(self, texts: Sequence[str]) -> tuple[int, int]:
         """(terms found in a vocabulary, all terms) over vocabulary blocks: drift shows here.

@@ -110,14 +110,14 @@ class ModelHolder:
             return
         self.error, self.error_code = error, code
         self._next_attempt = self._clock() + self._delay
-        logs.emit(
-            {
-                "level": "ERROR",
-                "msg": "model_unavailable",
-                "source": self.source.describe(),
-                "error": detail,
-                "attempt": self.attempts,
-                "retry_in_s": self._delay if math.isfinite(self._delay) else None,
-            }
-        )
+        record = {
+            "level": "ERROR",
+            "msg": "model_unavailable",
+            "source": self.source.describe(),
+            "error": detail,
+            "attempt": self.attempts,
+        }
+        if math.isfinite(self._delay):  # a holder that never retries says nothing of it
+            record["retry_in_s"] = self._delay
+        logs.emit(record)
         self._delay = min(self._delay * 2.0, self._max_delay)

@@ -14,7 +14,7 @@ source "$(dirname "$0")/common.sh"
 
 case "${1:-}" in -h|--help) usage; exit 0;; esac
 MODEL="${1:-$ROOT/artifacts/model.npz}"
-[[ -f "$MODEL" ]] || die "no model at $MODEL: run '$PYTHON exporter/export.py' first"
+[[ -f "$MODEL" ]] || die "no model at $MODEL: run '$PYTHON exporter/export.py --recipe best --data path/to/spam.csv' first"
 
 REGION="$(resolve_region)"
 export AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"

@@ -29,6 +29,8 @@ class FakeModel:
     threshold = None
     answer_member = "probabilities"
     family = FakeFamily()
+    no_known_words_label = "ham"
+    note = None
 
     def __init__(self) -> None:
         self.seen: list[list[str]] = []

@@ -77,14 +77,61 @@ def test_the_response_counts_the_texts_for_the_log_line():
         ("text=hello+there", ["hello there"]),
         ("text=a%26b&lang=en", ["a&b"]),
         ('{"texts": ["a", "b"]}', ["a", "b"]),  # curl -d '{"texts": ...}'
-        ("am i spam or am i ham?", ["am i spam or am i ham?"]),
-        ("x=1&y=2", ["x=1&y=2"]),
+        ("am i spam or am i ham?", ["am i spam or am i ham?"]),  # no "=": the raw message
     ],
 )
 def test_form_bodies(body, expected):
     api, model = make_api()
     assert post(api, body, FORM)[0] == 200
     assert model.seen == [expected]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("msg=hello", 'has no "text" field'),  # not classified as the literal "msg=hello"
+        ("x=1&y=2", 'has no "text" field'),
+        ("what is 2+2=4", 'has no "text" field'),
+        ("a&b=c", "is not a well-formed form"),
+        ("text=a&text=b", 'has 2 "text" fields'),
+    ],
+)
+def test_a_form_without_one_text_field_is_refused_saying_which_field(body, problem):
+    api, model = make_api()
+    status, answer = post(api, body, FORM)
+    assert (status, answer["error"]["code"]) == (400, "invalid_request")
+    message = answer["error"]["message"]
+    assert message.startswith(f"the form body {problem}")
+    assert "send text=<message>" in message
+    assert model.seen == []
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ('{"text": "hi", "threshold": 0.9}', '"threshold"'),
+        ('{"texts": ["hi"], "Explain": true, "topp": 3}', '"Explain", "topp"'),
+        ('{"txt": "hi"}', '"txt"'),
+    ],
+)
+def test_unknown_json_keys_are_a_400_that_names_them(body, named):
+    api, model = make_api()
+    for headers in (JSON, {}):  # JSON, and the tutorial's bare JSON object
+        status, answer = post(api, body, headers)
+        assert (status, answer["error"]["code"]) == (400, "invalid_request")
+        message = answer["error"]["message"]
+        assert message.startswith(f"unknown field(s) {named}: a /predict body accepts only")
+        assert '"text", "texts", "explain", "top"' in message
+    assert model.seen == []
+
+
+def test_many_or_long_unknown_keys_are_named_briefly():
+    api, _ = make_api()
+    document = {"text": "hi", **{f"k{i}": 1 for i in range(7)}, "x" * 500: 1}
+    _, answer = post(api, json.dumps(document), JSON)
+    message = answer["error"]["message"]
+    assert '"k0", "k1", "k2", "k3", "k4" and 3 more' in message
+    assert len(message) < 200
 
 
 def test_size_limit_counts_utf8_bytes_of_the_decoded_body():

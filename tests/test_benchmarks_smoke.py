@@ -37,7 +37,7 @@ def _fingerprints() -> dict[Path, str | None]:
 def run_smoke(
     tmp_path: Path, script: str, *options: str, timeout: float = 300
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """``benchmarks/<script>.py --smoke`` on 300 messages; (the finished run, its --out).
+    """``python -m benchmarks.<script> --smoke`` on 300 messages; (the finished run, its --out).
 
     Fails unless it exits 0 and leaves every committed report as it was.
     """
@@ -45,7 +45,7 @@ def run_smoke(
     data.write_bytes(kaggle_csv(300))
     out = tmp_path / "out"
     before = _fingerprints()
-    command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / f"{script}.py"), "--smoke"]
+    command = [sys.executable, "-m", f"benchmarks.{script}", "--smoke"]
     result = subprocess.run(
         [*command, *options, "--data", str(data), "--out", str(out)],
         cwd=PROJECT_ROOT,

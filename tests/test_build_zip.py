@@ -491,17 +491,29 @@ def test_show_outputs_names_the_zips_without_building(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+def test_a_build_without_a_model_has_a_name_of_its_own() -> None:
+    """--no-model must not silently replace the zip that bundles the model, nor the reverse."""
+    with_model = build_zip.BuildOptions(target=TARGET, model=Path("m.npz"), layer=True)
+    without = build_zip.BuildOptions(target=TARGET, model=None, layer=True)
+    assert without.planned()["package"].name == "lambda-python3.13-x86_64-no-model.zip"
+    assert without.planned()["layer"] == with_model.planned()["layer"]  # NumPy alone: the same
+    assert without.planned()["package"] != with_model.planned()["package"]
+    assert without.planned()["code"] != with_model.planned()["code"]
+    assert len(set(NAMES.all())) == len(NAMES.all())
+
+
 def test_stale_outputs_of_the_same_target_and_old_names_are_removed(tmp_path: Path) -> None:
     other = build_zip.Outputs.for_target(Target("3.12", "arm64"))
     kept = {NAMES.full, NAMES.without_numpy, other.full, other.layer}
     for name in (*kept, NAMES.layer, NAMES.code, *build_zip.LEGACY_OUTPUTS):
         (tmp_path / name).write_bytes(b"zip")
-    options = build_zip.BuildOptions(target=TARGET, model=None, out_dir=tmp_path)
+    model = tmp_path / "model.npz"
+    options = build_zip.BuildOptions(target=TARGET, model=model, out_dir=tmp_path)
     removed = build_zip.remove_stale_outputs(options)
     assert {p.name for p in removed} == {NAMES.layer, NAMES.code, *build_zip.LEGACY_OUTPUTS}
     # This build's zip stays, and so do zips whose names say they are for something else.
     assert {p.name for p in tmp_path.iterdir()} == kept
-    layered = build_zip.BuildOptions(target=TARGET, model=None, out_dir=tmp_path, layer=True)
+    layered = build_zip.BuildOptions(target=TARGET, model=model, out_dir=tmp_path, layer=True)
     assert build_zip.remove_stale_outputs(layered) == []
 
 
@@ -708,8 +720,9 @@ def test_no_model_build_checks_the_model_it_will_serve_without_bundling_it(
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert f"warning: the model was trained with Python {other[:4]}" in result.stderr
-    with zipfile.ZipFile(tmp_path / "dist" / NAMES.full) as archive:
+    with zipfile.ZipFile(tmp_path / "dist" / NAMES.full_no_model) as archive:
         assert build_zip.MODEL_ARCNAME not in archive.namelist()
+    assert not (tmp_path / "dist" / NAMES.full).exists()  # a zip with a model keeps its name
 
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 not a model")

@@ -27,11 +27,11 @@ def test_kaggle_junk_columns_and_commas_in_text() -> None:
     assert dataset.labels == ["ham", "spam"]
 
 
-def test_unknown_label_is_refused_without_quoting_it() -> None:
-    with pytest.raises(DatasetError, match="label other than ham or spam") as caught:
+def test_a_stray_label_is_refused_without_quoting_it() -> None:
+    with pytest.raises(DatasetError, match="line 3 is the only row with its label") as caught:
         parse_dataset(b"ham\thi\nspam\tbuy\nmaybe\tdunno\n", source="test")
-    assert "data row 3" in str(caught.value)
     assert "maybe" not in str(caught.value)
+    assert "spam/ham, 1/0 or true/false" in str(caught.value)  # and what would be accepted
 
 
 def plain_csv(n: int = 200, header: bool = True) -> bytes:
@@ -71,7 +71,7 @@ SECRET = "Zoltan PIN4321 Quixby"  # stands for a personal message in the data
         (f"ham\thi\nspam\tbuy\n{SECRET}\n".encode(), "line 3 has no tab"),
         (f"ham,hi\nspam,buy\n{SECRET}\n".encode(), "line 3 is neither"),
         (f'ham,hi\nspam,"{SECRET}\n'.encode(), "not valid CSV"),
-        (f"ham,hi\nspam,buy\n{SECRET},x\n".encode(), "data row 3"),
+        (f"ham,hi\nspam,buy\n{SECRET},x\n".encode(), "line 3 is the only row"),
         (f"{SECRET}\n".encode(), "line 1 is neither"),
     ],
     ids=["tsv-no-tab", "csv-one-column", "csv-open-quote", "label-is-text", "one-column"],

@@ -301,7 +301,7 @@ def test_readme_deploy_block_deploys_and_rolls_out_a_new_model(
         Path(workplace.env["DIST_DIR"])
         / build_zip.Outputs.for_target(
             build_zip.Target(build_zip.DEFAULT_PYTHON, build_zip.DEFAULT_ARCH)
-        ).full
+        ).full_no_model
     )
     uploaded = workplace.s3.client.get_object(Bucket=bucket, Key=overrides["CodeKey"])
     assert uploaded["Body"].read() == built.read_bytes()
@@ -335,7 +335,7 @@ def test_deploy_with_layer_publishes_numpy_and_deploys_the_code_only_zip(
         r"arn:aws:lambda:eu-west-1:123456789012:layer:sms-spam-lambda-numpy-py313-x86_64:\d+", layer
     )
     names = build_zip.Outputs.for_target(build_zip.Target("3.13", "x86_64"))
-    assert overrides["CodeKey"].startswith(f"code/{names.code.removesuffix('.zip')}-")
+    assert overrides["CodeKey"].startswith(f"code/{names.code_no_model.removesuffix('.zip')}-")
 
 
 def test_readme_deploy_block_stops_when_sam_fails(

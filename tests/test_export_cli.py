@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import os
 import re
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -105,6 +107,29 @@ def test_full_dataset_report_and_reproducible_artifact(full_dataset_path, tmp_pa
     assert meta["metrics_without_copies"]["n_test"] == 488
     assert meta["created_by"]["scikit-learn"]
 
+    # One line says what the tutorial's model does with unknown words, and what to serve.
+    [note] = [line for line in result.stdout.splitlines() if line.startswith("note: ")]
+    assert note == (
+        "note: this model classifies every message with no word it knows as 'spam' "
+        f"(most messages are 'ham'); serve --recipe best ({BEST_RECIPE}) instead"
+    )
+    assert model.classify(["zzzz qqqq"])[0]["label"] == model.no_known_words_label == "spam"
+    health = health_of(first)
+    assert (health["no_known_words"], health["note"]) == ("spam", note.removeprefix("note: "))
+
+
+def health_of(path: Path) -> dict:
+    """GET /health of the handler serving ``path``, as the function would answer it."""
+    from runtime.api import Api
+    from runtime.config import ModelSource, Settings
+    from runtime.http_types import Request
+    from runtime.model_source import ModelHolder
+
+    source = ModelSource(kind="path", location=str(path))
+    holder = ModelHolder(lambda: Model.from_path(path), source)
+    response = Api(Settings(source=source), holder).handle(Request("GET", "/health", None, {}))
+    return json.loads(response.body)
+
 
 @pytest.mark.slow
 def test_best_recipe_beats_the_tutorial(full_dataset_path, tmp_path) -> None:
@@ -119,6 +144,11 @@ def test_best_recipe_beats_the_tutorial(full_dataset_path, tmp_path) -> None:
     assert model.metadata["training"]["recipe"] == BEST_RECIPE
     assert model.metadata["metrics"]["accuracy"] >= 0.985
     assert model.metadata["metrics"]["spam_f1"] >= 0.94
+    # The first answer a newcomer asks for: a greeting is ham, and nothing needs a caveat.
+    assert [p["label"] for p in model.classify(["hi", "hello", "zzzz qqqq"])] == ["ham"] * 3
+    assert "note:" not in result.stdout
+    health = health_of(out)
+    assert (health["no_known_words"], health["note"]) == ("ham", None)
 
 
 def test_help_lists_every_recipe_and_the_defaults() -> None:

@@ -185,3 +185,15 @@ def test_classifier_fitted_on_other_features_is_refused() -> None:
     classifier = MultinomialNB().fit(other.transform(TEXTS), LABELS)
     with pytest.raises(UnsupportedModelError, match=r"fitted on \d+ features"):
         export_pipeline(make_pipeline(vectorizer, classifier))
+
+
+def test_the_exported_repr_names_the_file_without_dumping_it() -> None:
+    from tests.corpus import fit_tutorial, make_corpus
+
+    texts, _ = make_corpus()
+    exported = export_pipeline(fit_tutorial(), texts=texts[:20])
+    text = repr(exported)
+    assert text == (
+        f"Exported(sha256={exported.sha256!r}, bytes={len(exported.data)}, "
+        "family='gaussian_nb', classes=['ham', 'spam'])"
+    )

@@ -216,7 +216,8 @@ def test_cold_start_with_invalid_configuration_answers_503_not_a_crash():
     assert "MAX_BATCH_SIZE" in report["body"]["error"]["message"]
     assert report["retry_after"] is None  # retrying cannot fix the environment
     logged = [record["msg"] for record in report["log"]]
-    assert logged == ["misconfigured", "request", "request"]  # the probe sends two requests
+    # The ColdStart metric with the first request; the probe sends two requests.
+    assert logged == ["misconfigured", "metrics", "request", "request"]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,8 @@ def error_of(app, event) -> tuple[int, str, str]:
         ("42", "invalid_request", "got a number"),
         ("null", "invalid_request", "got null"),
         ("{}", "invalid_request", '"text" (one message) or "texts"'),
-        ('{"message": "x"}', "invalid_request", '"text" (one message) or "texts"'),
+        ('{"message": "x"}', "invalid_request", 'unknown field(s) "message": a /predict body'),
+        ('{"explain": true}', "invalid_request", '"text" (one message) or "texts"'),
         ('{"text": null}', "invalid_request", '"text" must be a string, got null'),
         ('{"text": 5}', "invalid_request", '"text" must be a string, got a number'),
         ('{"text": ["x"]}', "invalid_request", '"text" must be a string, got an array'),
@@ -117,12 +118,22 @@ def test_form_with_two_text_fields_is_400():
     assert model.seen == []
 
 
-@pytest.mark.parametrize("body", ['{"text": "x"', "a=1&b", "text=%ff"])
+@pytest.mark.parametrize("body", ['{"text": "x"', "a message without an equals sign"])
 def test_form_body_that_is_neither_a_form_nor_json_is_one_raw_message(body):
     app, model = fake_app()
     event = events.rest_v1(body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer(app, event)[0] == 200
     assert model.seen == [[body]]
+
+
+@pytest.mark.parametrize("body", ["a=1&b", "text=%ff"])
+def test_form_body_with_an_equals_sign_that_is_no_form_is_400(body):
+    app, model = fake_app()
+    event = events.rest_v1(body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    status, code, message = error_of(app, event)
+    assert (status, code) == (400, "invalid_request")
+    assert message.startswith("the form body is not a well-formed form")
+    assert model.seen == []
 
 
 @pytest.mark.parametrize("base64_body", [False, True])

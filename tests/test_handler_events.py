@@ -36,6 +36,11 @@ def call(app, event: dict[str, Any], context: Any = None) -> tuple[int, dict[str
     return result["statusCode"], result["headers"], body
 
 
+def error_of(app, event: dict[str, Any]) -> tuple[int, str, str]:
+    status, _, body = call(app, event)
+    return status, body["error"]["code"], body["error"]["message"]
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_predict_one_message_from_every_source(app, source):
     event = SOURCES[source](body=events.json_body({"text": "Claim your PRIZE"}), headers=JSON)
@@ -192,14 +197,27 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
         ("lang=en&text=caf%C3%A9+prize", "café prize"),
         ("text=", ""),
         ("am i spam or am i ham?", "am i spam or am i ham?"),  # curl -d, the tutorial's text
-        ("message=hello", "message=hello"),  # a form without a text field: the raw body
-        ("call me&text=later", "call me&text=later"),  # not a form: one part has no "="
     ],
 )
 def test_form_body_reads_its_text_field_or_is_one_raw_message(body, expected):
     app, model = fake_app()
     assert call(app, events.rest_v1(body=body, headers=FORM))[0] == 200
     assert model.seen == [[expected]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "message=hello",  # a form without a text field: not the message "message=hello"
+        "call me&text=later",  # not a well-formed form: one part has no "="
+    ],
+)
+def test_a_form_body_with_an_equals_sign_but_no_text_field_is_a_400(body):
+    app, model = fake_app()
+    status, code, message = error_of(app, events.rest_v1(body=body, headers=FORM))
+    assert (status, code) == (400, "invalid_request")
+    assert "send text=<message>" in message
+    assert model.seen == []
 
 
 def test_direct_invoke_nested_too_deeply_to_re_encode_is_400_bad_event():
@@ -226,9 +244,11 @@ def test_empty_text_is_a_valid_message(app):
     assert call(app, events.rest_v1(body='{"text": ""}', headers=JSON))[0] == 200
 
 
-def test_unknown_fields_are_ignored(app):
+def test_unknown_fields_are_refused_by_name(app):
     event = events.rest_v1(body='{"text": "x", "lang": "en"}', headers=JSON)
-    assert call(app, event)[0] == 200
+    status, code, message = error_of(app, event)
+    assert (status, code) == (400, "invalid_request")
+    assert message.startswith('unknown field(s) "lang"')
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -122,3 +122,42 @@ def test_schema_check_can_fail(app):
     wrong = {**result, "body": json.dumps({"label": "spam"})}
     with pytest.raises(Exception, match="required"):
         check(wrong, "/predict", "POST")
+
+
+def test_a_thresholded_answer_and_a_noted_health_match_the_schemas(tmp_path):
+    from exporter import export_pipeline
+    from runtime.decision import THRESHOLD_KEY
+    from runtime.model import NOTE_KEY
+    from tests.corpus import fit_tutorial, make_corpus
+
+    texts, _ = make_corpus()
+    threshold = {"score": "joint_log_likelihood_difference", "value": 25.0, "positive": "spam"}
+    path = tmp_path / "model.npz"
+    metadata = {THRESHOLD_KEY: {**threshold, "max_ham_flagged": 0.005}, NOTE_KEY: "a caveat"}
+    export_pipeline(fit_tutorial(), path, texts=texts[:20], metadata=metadata)
+    app = create_adapter(Settings(source=ModelSource("path", str(path))))
+    for body in ({"text": SPAM_EXAMPLE}, {"texts": [SPAM_EXAMPLE, HAM_EXAMPLE]}):
+        result = app(events.rest_v1(body=json.dumps(body), headers=JSON), None)
+        check(result, "/predict", "POST")
+        answer = json.loads(result["body"])
+        for prediction in answer.get("predictions", [answer]):
+            decided = prediction["decided_by"]
+            assert (decided["score"], decided["threshold"]) == (threshold["score"], 25.0)
+    health = app(events.rest_v1("GET", "/health"), None)
+    check(health, "/health", "GET")
+    assert json.loads(health["body"])["note"] == "a caveat"
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"text": "x", "explain": True, "top": 3}, True),
+        ({"texts": ["x"], "explain": False}, True),
+        ({"text": "x", "threshold": 0.9}, False),
+        ({"texts": ["x"], "lang": "en"}, False),
+    ],
+)
+def test_the_documented_request_bodies_allow_no_other_keys(body, valid):
+    request = resolve(SPEC["paths"]["/predict"]["post"]["requestBody"])
+    schema = {**request["content"]["application/json"]["schema"], "components": SPEC["components"]}
+    assert OAS30Validator(schema).is_valid(body) is valid

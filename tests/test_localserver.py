@@ -327,8 +327,27 @@ def test_without_a_usable_model_the_server_exits_non_zero_and_says_how_to_make_o
     assert done.returncode == 2
     assert "no usable model" in done.stderr
     assert "no.npz" in done.stderr
-    assert "python exporter/export.py --data" in done.stderr
+    assert "spam-export --recipe best --data" in done.stderr
     assert "Serving on" not in done.stderr
+    # It exits: the log line of the failed load promises no retry.
+    [failed] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert failed["msg"] == "model_unavailable"
+    assert "retry_in_s" not in failed
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_out_of_range_is_one_line(port):
+    done = subprocess.run(
+        [sys.executable, "-m", "localserver", "--port", port],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"error: --port must be from 0 to 65535, got {port}\n"
 
 
 @pytest.mark.slow

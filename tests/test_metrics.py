@@ -293,3 +293,63 @@ def test_one_message_lines_agree_with_the_batch_counting() -> None:
             k: v for k, v in doubled.items() if k.startswith(("Predicted_", "ScoreBucket_"))
         }
         assert sum(v for k, v in counts.items() if k.startswith("Predicted_")) == 1
+
+
+# --- Powertools' conventions, the ColdStart metric, and turning the lines off -------------
+
+
+def adapter_lines(capsys, environ: dict[str, str], requests: int = 2, **replace) -> list[dict]:
+    from runtime.adapter import LambdaAdapter
+    from runtime.api import Api
+    from runtime.config import Settings
+    from runtime.model_source import ModelHolder
+    from tests.fakes import FakeModel
+
+    settings = Settings.from_env(environ)._replace(**replace)
+    api = Api(settings, ModelHolder(lambda: FakeModel(), settings.source))
+    adapter = LambdaAdapter(api)
+    capsys.readouterr()
+    for _ in range(requests):
+        adapter({"body": "free prize"}, None)
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_powertools_service_and_namespace_name_the_metrics(capsys) -> None:
+    environ = {
+        "AWS_LAMBDA_FUNCTION_NAME": "sms-spam-lambda-Function-X",
+        "POWERTOOLS_SERVICE_NAME": "spam-filter",
+        "POWERTOOLS_METRICS_NAMESPACE": "Acme/Spam",
+    }
+    lines = adapter_lines(capsys, environ)
+    emf = [line for line in lines if "_aws" in line]
+    assert len(emf) == 3  # ColdStart once, then one line per request
+    for line in emf:
+        assert_valid_emf(json.dumps(line))
+        assert line["Service"] == "spam-filter"
+        assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Acme/Spam"
+
+
+def test_without_powertools_variables_the_function_name_and_default_namespace(capsys) -> None:
+    lines = adapter_lines(capsys, {"AWS_LAMBDA_FUNCTION_NAME": "fn"})
+    emf = [line for line in lines if "_aws" in line]
+    assert {line["Service"] for line in emf} == {"fn"}
+    assert {line["_aws"]["CloudWatchMetrics"][0]["Namespace"] for line in emf} == {
+        "SmsSpamClassifier"
+    }
+
+
+def test_the_cold_start_metric_is_written_once_per_container(capsys) -> None:
+    lines = adapter_lines(capsys, {}, requests=3)
+    cold = [line for line in lines if "ColdStart" in line]
+    assert len(cold) == 1
+    assert lines[0] is cold[0]  # before the first request's own lines
+    assert cold[0]["ColdStart"] == 1
+    [directive] = cold[0]["_aws"]["CloudWatchMetrics"]
+    assert directive["Metrics"] == [{"Name": "ColdStart", "Unit": "Count"}]
+
+
+def test_with_metrics_off_only_the_request_lines_are_written(capsys) -> None:
+    """What the local server prints by default: a short line per request, no EMF."""
+    lines = adapter_lines(capsys, {}, requests=2, emit_metrics=False)
+    assert [line["msg"] for line in lines] == ["model_loaded", "request", "request"]
+    assert all(len(json.dumps(line)) < 400 for line in lines)

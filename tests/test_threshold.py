@@ -129,7 +129,16 @@ def test_classify_applies_the_threshold_to_every_family(name: str) -> None:
     want = labels_at(scores, cut, model.classes)
     assert 0 < want.count("spam") < len(want)
     for chunk in (texts[:3], texts):  # the plain path, then the NumPy batch
-        assert [p["label"] for p in model.classify(chunk)] == want[: len(chunk)]
+        answers = model.classify(chunk)
+        assert [p["label"] for p in answers] == want[: len(chunk)]
+        # Every answer says what decided it: the score that was cut, and the cut.
+        for answer, score in zip(answers, scores, strict=False):
+            decided = answer["decided_by"]
+            assert decided["score"] == model.threshold["score"]
+            assert decided["threshold"] == cut
+            assert decided["value"] == pytest.approx(score, rel=1e-4, abs=1e-9)  # parity: elsewhere
+            assert (decided["value"] > cut) == (answer["label"] == "spam")
+    assert all("decided_by" not in p for p in plain.classify(texts))
     assert [e["label"] for e in model.explain(texts[:5])] == want[:5]
     assert model.predict(texts) == plain.predict(texts)  # scikit-learn's predict, untouched
     assert model.threshold == {

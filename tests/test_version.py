@@ -13,7 +13,7 @@ from tests.conftest import PROJECT_ROOT
 def test_pyproject_reads_the_runtime_s_version() -> None:
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" not in project["project"]
-    assert project["project"]["dynamic"] == ["version"]
+    assert "version" in project["project"]["dynamic"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "runtime.__version__"}
 
 
