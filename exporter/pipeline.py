@@ -83,9 +83,13 @@ def export_pipeline(
     *,
     texts: Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    learnable: bool = False,
+    golden: tuple[Sequence[str], Sequence[Any]] | None = None,
 ) -> Exported:
     """Check, render and (if ``path``) atomically write the model file.
 
+    ``learnable`` adds what the runtime's learner needs (exporter/learnable.py), with
+    ``golden`` (texts, labels), held-out messages its gate scores models on.
     Raises UnsupportedModelError naming the step and option the runtime cannot
     reproduce, or ExportParityError if the loaded file disagrees with ``model``.
     """
@@ -99,7 +103,18 @@ def export_pipeline(
             f"{type(classifier).__name__} was fitted on {fitted_on} features, "
             f"the feature steps make {n_features}"
         )
-    data = render(blocks, parts, _classes(classifier), metadata or {})
+    extra: dict[str, Any] = dict(metadata or {})
+    extra_arrays: dict[str, np.ndarray] = {}
+    if learnable:
+        from exporter.learnable import learning_section
+
+        section, extra_arrays = learning_section(classifier, golden)
+        extra.update(section)
+    data = render(blocks, parts, _classes(classifier), extra, extra_arrays)
+    if learnable:
+        from exporter.learnable import check_relearnable
+
+        check_relearnable(data)
     sha256 = hashlib.sha256(data).hexdigest()
     loaded = Model.from_bytes(data)
     check_parity(model, loaded, list(PROBE_TEXTS if texts is None else texts))
@@ -113,8 +128,9 @@ def render(
     parts: ClassifierParts,
     classes: list[str | int],
     extra: dict[str, Any],
+    extra_arrays: dict[str, np.ndarray] | None = None,
 ) -> bytes:
-    arrays: dict[str, np.ndarray] = dict(parts.arrays)
+    arrays: dict[str, np.ndarray] = {**parts.arrays, **(extra_arrays or {})}
     for index, (block, vocabulary, idf) in enumerate(blocks):
         if vocabulary is not None:
             assert block.separator is not None

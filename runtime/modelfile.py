@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from itertools import pairwise
 
 try:  # built in: hashlib would load OpenSSL (~2 ms and 3.7 MiB of a cold start)
     from _blake2 import blake2b
@@ -33,6 +34,7 @@ except ImportError:  # pragma: no cover - depends on the interpreter
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 from runtime.npz import DTYPES, NpzError, RawArray, load_arrays
+from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -90,9 +92,24 @@ class ModelFile:
         self._taken.add(name)
         return values
 
+    def raw_arrays(self) -> dict[str, tuple[str, tuple[int, ...], bytes]]:
+        """Every array as ``render_model_file`` takes it: to rewrite a file with some replaced."""
+        return {
+            name: (array.dtype, array.shape, array.values.tobytes())
+            for name, array in self._arrays.items()
+        }
+
     def finish(self) -> None:
-        """Refuse arrays nobody asked for: a file must hold exactly what it describes."""
-        unknown = sorted(set(self._arrays) - self._taken)
+        """Refuse arrays nobody asked for: a file must hold exactly what it describes.
+
+        A learnable file's ``learning.*`` arrays are read only by the learner
+        (``read_learning``); serving accepts exactly those names when the metadata
+        declares the section, and never reads them.
+        """
+        expected = set(self._taken)
+        if isinstance(self.metadata.get(LEARNING), dict):
+            expected |= set(LEARNING_ARRAYS)
+        unknown = sorted(set(self._arrays) - expected)
         if unknown:
             raise ModelError(f"unexpected arrays {unknown}")
 
@@ -252,6 +269,156 @@ def render_model_file(
             info.external_attr = 0o644 << 16
             archive.writestr(info, members[name], compresslevel=9)
     return buffer.getvalue()
+
+
+# The learnable section: what scikit-learn's ``partial_fit`` needs besides the feature
+# rows (runtime/learning/ reads it; exporter/learnable.py writes it). Metadata
+# ``learning`` holds the settings and, in a learned file, what was learned; the arrays
+# hold the export's counts, the learned report ids and the golden set.
+LEARNING = "learning"
+LEARNING_SCHEMA = 1
+LEARNABLE_FAMILIES = ("multinomial_nb", "complement_nb", "bernoulli_nb")
+LEARNING_CLASS_COUNT = "learning.class_count"  # (n_classes,) the export's class_count_
+LEARNING_FEATURE_COUNT = "learning.feature_count"  # (n_classes, n_features) feature_count_
+LEARNING_REPORTS = "learning.reports"  # 32 bytes per learned report id, strictly ascending
+LEARNING_GOLDEN = "learning.golden"  # UTF-8 JSON [[label, text], ...] from the held-out split
+LEARNING_ARRAYS = (LEARNING_CLASS_COUNT, LEARNING_FEATURE_COUNT, LEARNING_REPORTS, LEARNING_GOLDEN)
+MAX_LEARNED_REPORTS = 200_000  # 6.1 MiB of ids; the learner re-reads them all per run
+MAX_GOLDEN_MESSAGES = 5_000
+MAX_GOLDEN_BYTES = 1 << 20
+REPORT_ID_BYTES = 32
+
+
+class LearningSection(NamedTuple):
+    """A learnable file's section, checked: settings, export counts, learned ids, golden set."""
+
+    settings: dict[str, Any]  # family, alpha, force_alpha, fit_prior, class_prior, norm, binarize
+    class_count: memoryview[Any]  # the export's, flat (n_classes,)
+    feature_count: memoryview[Any]  # the export's, flat, class-major (n_classes * n_features)
+    reports: tuple[str, ...]  # learned report ids (hex), ascending
+    golden: tuple[tuple[str | int, str], ...]  # (label, text) pairs
+    learned: dict[str, Any] | None  # what a learned file says about its learning
+
+
+def read_learning(
+    file: ModelFile, classes: tuple[str | int, ...], n_features: int
+) -> LearningSection:
+    """The learnable section of ``file``; ModelError names what is missing or wrong."""
+    section = file.metadata.get(LEARNING)
+    if not isinstance(section, dict):
+        raise ModelError("not a learnable model file: it has no 'learning' section")
+    if section.get("schema") != LEARNING_SCHEMA:
+        raise ModelError(f"unsupported learning schema {_short(section.get('schema'))}")
+    n_classes = len(classes)
+    settings = _learning_settings(section, n_classes)
+    classifier = file.metadata.get("classifier")
+    if not (isinstance(classifier, dict) and classifier.get("family") == settings["family"]):
+        raise ModelError("the learning section names another family than the classifier")
+    class_count = file.take(LEARNING_CLASS_COUNT, "<f8", (n_classes,))
+    feature_count = file.take(LEARNING_FEATURE_COUNT, "<f8", (n_classes, n_features))
+    if min(class_count) < 0 or _has_negative(feature_count):
+        raise ModelError("learning counts must not be negative")
+    reports: tuple[str, ...] = ()
+    if file.has(LEARNING_REPORTS):
+        blob = bytes(file.take(LEARNING_REPORTS, "|u1", (-1,)))
+        if len(blob) % REPORT_ID_BYTES or len(blob) > MAX_LEARNED_REPORTS * REPORT_ID_BYTES:
+            raise ModelError(
+                f"{LEARNING_REPORTS} must hold at most {MAX_LEARNED_REPORTS} ids of "
+                f"{REPORT_ID_BYTES} bytes"
+            )
+        reports = tuple(
+            blob[i : i + REPORT_ID_BYTES].hex() for i in range(0, len(blob), REPORT_ID_BYTES)
+        )
+        if any(a >= b for a, b in pairwise(reports)):
+            raise ModelError(f"{LEARNING_REPORTS} must be strictly ascending")
+    golden: tuple[tuple[str | int, str], ...] = ()
+    if file.has(LEARNING_GOLDEN):
+        golden = _golden(bytes(file.take(LEARNING_GOLDEN, "|u1", (-1,))), classes)
+    learned = section.get("learned")
+    if learned is not None and not isinstance(learned, dict):
+        raise ModelError("learning 'learned' must be an object")
+    if (learned is None) != (not reports):
+        raise ModelError("a learned file records its reports, and only a learned file does")
+    return LearningSection(settings, class_count, feature_count, reports, golden, learned)
+
+
+def encode_report_ids(report_ids: list[str]) -> bytes:
+    return b"".join(bytes.fromhex(report_id) for report_id in sorted(report_ids))
+
+
+def encode_golden(golden: list[tuple[str | int, str]]) -> bytes:
+    blob = json.dumps([[label, text] for label, text in golden], ensure_ascii=False)
+    data = blob.encode("utf-8", "surrogatepass")
+    if len(golden) > MAX_GOLDEN_MESSAGES or len(data) > MAX_GOLDEN_BYTES:
+        raise ValueError(
+            f"the golden set holds at most {MAX_GOLDEN_MESSAGES} messages and "
+            f"{MAX_GOLDEN_BYTES} bytes; got {len(golden)} messages, {len(data)} bytes"
+        )
+    return data
+
+
+def _golden(blob: bytes, classes: tuple[str | int, ...]) -> tuple[tuple[str | int, str], ...]:
+    if len(blob) > MAX_GOLDEN_BYTES:
+        raise ModelError(f"{LEARNING_GOLDEN} is larger than {MAX_GOLDEN_BYTES} bytes")
+    try:
+        pairs = json.loads(blob.decode("utf-8", "surrogatepass"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ModelError(f"{LEARNING_GOLDEN} is not valid UTF-8 JSON") from None
+    known = set(classes)
+    if not (
+        isinstance(pairs, list)
+        and len(pairs) <= MAX_GOLDEN_MESSAGES
+        and all(
+            isinstance(p, list) and len(p) == 2 and p[0] in known and isinstance(p[1], str)
+            for p in pairs
+        )
+    ):
+        raise ModelError(
+            f"{LEARNING_GOLDEN} must list at most {MAX_GOLDEN_MESSAGES} [label, text] pairs "
+            "whose labels are the model's classes"
+        )
+    return tuple((label, text) for label, text in pairs)
+
+
+def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any]:
+    family = section.get("family")
+    if family not in LEARNABLE_FAMILIES:
+        raise ModelError(
+            f"learning family must be one of {LEARNABLE_FAMILIES}, got {_short(family)}"
+        )
+    alpha = section.get("alpha")
+    if not (isinstance(alpha, int | float) and _is_number(alpha) and 0 <= alpha < math.inf):
+        raise ModelError("learning alpha must be a non-negative number")
+    for key in ("force_alpha", "fit_prior"):
+        if not isinstance(section.get(key), bool):
+            raise ModelError(f"learning {key} must be a boolean")
+    prior = section.get("class_prior")
+    if prior is not None and not (
+        isinstance(prior, list)
+        and len(prior) == n_classes
+        and all(_is_number(p) and p > 0 for p in prior)
+    ):
+        raise ModelError(f"learning class_prior must be null or {n_classes} positive numbers")
+    norm = section.get("norm")
+    if (family == "complement_nb") != isinstance(norm, bool) or (
+        family != "complement_nb" and norm is not None
+    ):
+        raise ModelError("learning norm is a boolean for complement_nb, null otherwise")
+    binarize = section.get("binarize")
+    if binarize is not None and not (
+        family == "bernoulli_nb" and _is_number(binarize) and binarize >= 0
+    ):
+        raise ModelError("learning binarize is null or, for bernoulli_nb, a non-negative number")
+    keys = ("family", "alpha", "force_alpha", "fit_prior", "class_prior", "norm", "binarize")
+    return {key: section.get(key) for key in keys}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _has_negative(values: memoryview[Any]) -> bool:
+    return bool(len(values)) and min(values) < 0
 
 
 class _IntegerTooLong(Exception):
