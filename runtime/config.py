@@ -137,6 +137,24 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def parse_s3_prefix(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` -> (bucket, "some/prefix/"); the prefix may be empty."""
+    if not uri.startswith("s3://"):
+        raise ConfigError(f"expected s3://bucket/prefix/, got {uri!r}")
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    problem = _bucket_name_problem(bucket)
+    if problem:
+        raise ConfigError(f"{bucket!r} is not a valid S3 bucket name: {problem}")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if "//" in prefix or prefix.startswith("/"):
+        raise ConfigError(f"the prefix of {uri!r} has an empty path segment")
+    # Room for "<64 hex digits>.json" after the prefix.
+    if len(prefix.encode("utf-8", "surrogatepass")) > S3_MAX_KEY_BYTES - 80:
+        raise ConfigError(f"the prefix is longer than {S3_MAX_KEY_BYTES - 80} bytes")
+    return bucket, prefix
+
+
 def _bucket_name_problem(bucket: str) -> str | None:
     """Why S3 would refuse this bucket name (its current naming rules), or None.
 
