@@ -35,6 +35,7 @@ from exporter.train import (
     TrainedModel,
     TrainingConfig,
     build,
+    resolve_recipe,
     train,
 )
 
@@ -101,6 +102,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--recipes", metavar="A,B", help="--compare only these recipes (comma-separated)"
+    )
+    parser.add_argument(
+        "--learnable",
+        action="store_true",
+        help="store what learning from reports needs (naive Bayes counts, settings and a "
+        "golden set from the test split; see docs/learning.md); the learnable recipe always does",
     )
     parser.add_argument(
         "--upload",
@@ -221,7 +228,14 @@ def run(args: argparse.Namespace) -> int:
     print("checking the runtime against scikit-learn on the test split ...", file=sys.stderr)
     parity_error = None
     try:
-        exported = export_pipeline(trained.model, texts=trained.test_texts, metadata=metadata)
+        learnable = args.learnable or resolve_recipe(config.recipe).learnable
+        exported = export_pipeline(
+            trained.model,
+            texts=trained.test_texts,
+            metadata=metadata,
+            learnable=learnable,
+            golden=(trained.test_texts, trained.test_labels) if learnable else None,
+        )
     except ExportParityError as exc:
         parity_error = str(exc)
     print(
