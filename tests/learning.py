@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -13,25 +12,15 @@ from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from exporter import export_pipeline
+from runtime.reports import Report, new_report
 from tests.corpus import make_corpus
 
-
-class Report(NamedTuple):
-    """The fields learning reads of runtime/reports.py's report."""
-
-    report_id: str
-    text: str
-    label: str
-    received_at: str = "2026-12-07T12:00:00Z"
-    model_sha256: str = "0" * 64
-    reporter: str = "tester"
+NOON = 1_796_644_800.0  # 2026-12-07T12:00:00Z
 
 
-def report(
-    text: str, label: str, reporter: str = "tester", at: str = "2026-12-07T12:00:00Z"
-) -> Report:
-    digest = hashlib.sha256(repr((reporter, label, text)).encode("utf-8", "surrogatepass"))
-    return Report(digest.hexdigest(), text, label, at, "0" * 64, reporter)
+def report(text: str, label: str, reporter: str = "tester", at: float = NOON) -> Report:
+    """A report as POST /feedback makes one (the id is its content hash)."""
+    return new_report(text=text, label=label, reporter=reporter, model_sha256="0" * 64, now=at)
 
 
 # One pipeline per learnable family, with vocabulary and hashing features among them.
