@@ -85,7 +85,7 @@ def test_reports_the_model_already_believes_are_skipped(
     settings = OPEN.__class__(**{**OPEN.__dict__, "confident": 0.95})
     texts, labels = make_corpus(240, seed=11)
     spam = [t for t, label in zip(texts, labels, strict=True) if label == "spam"][:30]
-    put(store, [report(t, "spam", f"user{i}") for i, t in enumerate(spam + [SPAM_EXAMPLE])])
+    put(store, [report(t, "spam", f"user{i}") for i, t in enumerate([*spam, SPAM_EXAMPLE])])
     outcome = learn(base, store, guards=settings)
     assert outcome.summary["skipped"]["already_confident"] >= 25
     assert outcome.summary["learned"] + outcome.summary["skipped"]["already_confident"] == 31
