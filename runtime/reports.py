@@ -319,19 +319,23 @@ class S3ReportStore:
     s3:PutObject on the prefix: a 412 answer says the report exists without reading it.
     """
 
-    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
+    def __init__(
+        self, bucket: str, prefix: str, client: Any = None, *, endpoint_url: str | None = None
+    ) -> None:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         self.bucket = bucket
         self.prefix = prefix
         self._client = client
+        self._endpoint_url = endpoint_url
 
     @classmethod
     def from_uri(cls, uri: str, *, endpoint_url: str | None = None) -> S3ReportStore:
+        """A store for ``s3://bucket/prefix/``; boto3 is imported at its first request."""
         from runtime.config import parse_s3_prefix
 
         bucket, prefix = parse_s3_prefix(uri)
-        return cls(bucket, prefix, make_s3_client(endpoint_url))
+        return cls(bucket, prefix, endpoint_url=endpoint_url)
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
@@ -342,7 +346,7 @@ class S3ReportStore:
         body = render(report)
         for attempt in range(2):  # a second try only for a 409 conflict
             try:
-                self._client.put_object(
+                self._s3().put_object(
                     Bucket=self.bucket,
                     Key=self._key(report.report_id),
                     Body=body,
@@ -381,7 +385,7 @@ class S3ReportStore:
             if after is not None:
                 request["StartAfter"] = after
             try:
-                answer = self._client.list_objects_v2(**request)
+                answer = self._s3().list_objects_v2(**request)
             except (ClientError, BotoCoreError, OSError) as exc:
                 raise StorageError(f"cannot list {self.describe()}: {_s3_reason(exc)}") from None
             contents = answer.get("Contents") or ()
@@ -402,7 +406,7 @@ class S3ReportStore:
         key = self._key(report_id)
         where = f"s3://{self.bucket}/{key}"
         try:
-            answer = self._client.get_object(Bucket=self.bucket, Key=key)
+            answer = self._s3().get_object(Bucket=self.bucket, Key=key)
             body = answer["Body"]
             try:
                 length = answer.get("ContentLength")
@@ -423,6 +427,14 @@ class S3ReportStore:
 
     def _key(self, report_id: str) -> str:
         return f"{self.prefix}{report_id}{SUFFIX}"
+
+    def _s3(self) -> Any:
+        if self._client is None:
+            try:
+                self._client = make_s3_client(self._endpoint_url)
+            except Exception as exc:  # an invalid endpoint or region: say which, not a trace
+                raise StorageError(f"cannot create an S3 client: {exc}") from None
+        return self._client
 
 
 def make_s3_client(endpoint_url: str | None) -> Any:
