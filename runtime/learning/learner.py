@@ -19,7 +19,7 @@ from runtime.learning.gate import GateSettings, judge
 from runtime.learning.guards import GuardSettings, select
 from runtime.learning.relearn import LearnableModel
 from runtime.modelfile import MAX_LEARNED_REPORTS
-from runtime.reports import Report, ReportError, ReportStore, all_ids
+from runtime.reports import Report, ReportError, ReportStore, S3ReportStore, all_ids
 
 # Reports examined per run beyond those already learned: bounds a run's time and memory
 # (10,000 reports learn in well under a second; the reads dominate on S3).
@@ -50,9 +50,13 @@ def read_reports(
         except ReportError as exc:
             return "missing" if str(exc).startswith("no report") else "invalid_report"
 
+    ids = list(ids)
     found: dict[str, Report] = {}
-    with ThreadPoolExecutor(READ_THREADS) as pool:
-        for report_id, result in zip(ids, pool.map(one, ids), strict=True):
+    # Network reads overlap in threads; local files are read faster without them.
+    threads = READ_THREADS if isinstance(store, S3ReportStore) else 0
+    with ThreadPoolExecutor(max(threads, 1)) as pool:
+        results = pool.map(one, ids) if threads else map(one, ids)
+        for report_id, result in zip(ids, results, strict=True):
             if isinstance(result, str):
                 problems[result] += 1
             else:
