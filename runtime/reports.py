@@ -307,9 +307,13 @@ def _parse_named(data: bytes, report_id: str, where: str) -> Report:
 # put_object). 409 ConditionalRequestConflict means a concurrent write of the same key is
 # in flight: retried. Retrying a put is safe for the same reason: if a lost answer hid a
 # success, the retry's 412 reports it.
+# Worst case of one put: S3_MAX_ATTEMPTS x (connect + read timeout) plus botocore's
+# backoff (at most 1 s before the second attempt) = 7 s, inside the function's 10 s
+# timeout, so a report S3 cannot take is answered 503 rather than timing out.
 S3_CONNECT_TIMEOUT = 1.0
-S3_READ_TIMEOUT = 3.0
-S3_MAX_ATTEMPTS = 3  # botocore's standard retry mode, first attempt included
+S3_READ_TIMEOUT = 2.0
+S3_MAX_ATTEMPTS = 2  # botocore's standard retry mode, first attempt included
+CONFLICT_RETRY_WITHIN = 2.0  # seconds into a put after which a 409 is not retried
 
 
 class S3ReportStore:
@@ -344,6 +348,7 @@ class S3ReportStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         body = render(report)
+        started = time.monotonic()
         for attempt in range(2):  # a second try only for a 409 conflict
             try:
                 self._s3().put_object(
@@ -359,7 +364,8 @@ class S3ReportStore:
                 code = exc.response.get("Error", {}).get("Code")
                 if status == 412 or code == "PreconditionFailed":
                     return False  # the same report id is stored already
-                if (status == 409 or code == "ConditionalRequestConflict") and attempt == 0:
+                conflict = status == 409 or code == "ConditionalRequestConflict"
+                if conflict and attempt == 0 and time.monotonic() - started < CONFLICT_RETRY_WITHIN:
                     time.sleep(0.1)
                     continue
                 raise StorageError(
@@ -447,7 +453,16 @@ def make_s3_client(endpoint_url: str | None) -> Any:
         read_timeout=S3_READ_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": S3_MAX_ATTEMPTS},
     )
-    return boto3.client("s3", endpoint_url=endpoint_url, config=config)
+    client = boto3.client("s3", endpoint_url=endpoint_url, config=config)
+    # botocore asks S3 for "100 Continue" before sending any PutObject body: a round trip
+    # that only pays off for bodies large enough to be worth not sending. Reports are small.
+    client.meta.events.register("before-send.s3.PutObject", _send_body_at_once)
+    return client
+
+
+def _send_body_at_once(request: Any, **_: Any) -> None:
+    if "Expect" in request.headers:  # not a signed header: removing it after signing is fine
+        del request.headers["Expect"]
 
 
 def _s3_reason(exc: BaseException) -> str:

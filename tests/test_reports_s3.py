@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from runtime import reports
@@ -89,7 +91,7 @@ def test_reading_refuses_oversized_and_mismatched_objects(s3):
         store.read("33" * 32)
 
 
-@pytest.mark.parametrize("fault", ["reset", "error500"])
+@pytest.mark.parametrize("fault", ["stall", "error500"])
 def test_a_put_whose_answer_was_lost_is_retried_and_acknowledged_once(s3, fault):
     # The proxy forwards the PUT, so moto stores the report, then the answer is lost:
     # the retry's If-None-Match finds it and the put succeeds without a second write.
@@ -126,3 +128,56 @@ def test_from_uri_validates_and_normalises_the_prefix(s3):
     assert store.describe() == f"s3://{bucket}/incoming/"
     store.put(make())
     assert store.list_ids() == [make().report_id]
+
+
+def test_through_s3_faults_every_acknowledged_report_is_stored(s3: Any) -> None:
+    """POST /feedback through a faulty network: each 202 is readable, each failure a 503."""
+    import json
+    import random
+
+    from runtime.adapter import create_adapter
+    from runtime.config import Settings
+    from runtime.model_source import ModelHolder
+    from tests import events
+    from tests.fakes import FAKE_SOURCE, FakeModel
+
+    bucket = s3.bucket()
+    rng = random.Random(18)
+    faults = [rng.choice(["pass", "error500", "error500", "reset"]) for _ in range(120)]
+    faults += ["error500"] * 3 + ["pass"]  # at least one report fails all its attempts
+    with s3_proxy(s3.endpoint_url, *faults) as proxy:
+        settings = Settings(
+            source=FAKE_SOURCE,
+            reports_s3_uri=f"s3://{bucket}/reports/",
+            s3_endpoint_url=proxy.endpoint_url,
+        )
+        app = create_adapter(settings, ModelHolder(FakeModel, FAKE_SOURCE))
+        acknowledged, refused = [], []
+        for n in range(40):
+            payload = {
+                "text": f"Toll balance {n} unpaid: settle at https://x.example/{n}",
+                "label": "spam",
+            }
+            event = events.rest_v1(
+                "POST",
+                "/feedback",
+                body=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+            )
+            event["requestContext"]["identity"]["apiKeyId"] = "key-1"
+            result = app(event, None)
+            body = json.loads(result["body"])
+            if result["statusCode"] == 202:
+                acknowledged.append((body["report_id"], payload["text"]))
+            else:
+                assert result["statusCode"] == 503, result
+                assert body["error"]["code"] == "storage_unavailable"
+                assert int(result["headers"]["Retry-After"]) >= 1
+                refused.append(payload["text"])
+        assert acknowledged
+        assert refused  # the fault list makes some reports fail: the test can tell
+    direct = store_at(s3.endpoint_url, bucket)
+    for report_id, text in acknowledged:
+        stored = direct.read(report_id)
+        assert (stored.text, stored.reporter, stored.label) == (text, "key-1", "spam")
+    assert set(direct.list_ids()) >= {report_id for report_id, _ in acknowledged}
