@@ -72,9 +72,9 @@ def post_reports(model_path: Path, store_dir: Path, reports: list[tuple[str, str
     source = ModelSource("path", str(model_path))
     settings = Settings(source=source)
     holder = ModelHolder(lambda: Model.from_path(model_path), source)
-    app = create_adapter(settings, holder, reports=DirectoryReportStore(str(store_dir)))
     accepted = 0
-    with contextlib.redirect_stdout(io.StringIO()):  # the handler's request log lines
+    with contextlib.redirect_stdout(io.StringIO()):  # the handler's log lines
+        app = create_adapter(settings, holder, reports=DirectoryReportStore(str(store_dir)))
         for text, label, reporter in reports:
             body = json.dumps({"text": text, "label": label})
             event = build_event.rest_v1("POST", "/feedback", headers=HEADERS, body=body)
