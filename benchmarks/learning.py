@@ -245,24 +245,17 @@ def cost(data_path: Path, model_path: Path) -> list[str]:
         "store": "runtime: learner run over 10,000 new stored reports (read, rails, gate)",
         "sklearn": "scikit-learn: partial_fit of the same 10,000 (rows + counts only)",
     }
-    results = {}
+    results: dict[str, dict[str, float]] = {kind: {} for kind in rows}
     for kind in rows:
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--measure",
-                kind,
-                "--data",
-                str(data_path),
-                "--model",
-                str(model_path),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+        for traced in ([], ["--traced"]):
+            command = [sys.executable, __file__, "--measure", kind, "--data", str(data_path)]
+            out = subprocess.run(
+                [*command, "--model", str(model_path), *traced],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[kind].update(json.loads(out.stdout.strip().splitlines()[-1]))
     lines = ["| what | CPU s | peak traced MiB | CPU vs scikit-learn |", "|---|---:|---:|---:|"]
     for kind, label in rows.items():
         r = results[kind]
