@@ -294,7 +294,11 @@ class Api:
         headers["Allow"] = allowed
         if "Access-Control-Allow-Origin" in headers:
             headers["Access-Control-Allow-Methods"] = allowed
-            headers["Access-Control-Allow-Headers"] = "Content-Type"
+            # A browser sends the usage plan's key with its reports (template.yaml).
+            is_feedback = request.path.rstrip("/") == FEEDBACK
+            headers["Access-Control-Allow-Headers"] = (
+                "Content-Type, X-Api-Key" if is_feedback else "Content-Type"
+            )
             headers["Access-Control-Max-Age"] = "600"
         return Response(204, "", headers)
 

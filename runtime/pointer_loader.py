@@ -103,7 +103,8 @@ class PointerLoader:
         settings = self._settings._replace(
             source=ModelSource("s3", pointer.model_uri, bucket, key), model_sha256=pointer.sha256
         )
-        return S3Loader(settings, client=self._s3())()
+        identity = f"pointer|{self._settings.s3_endpoint_url}|{self._where}"
+        return S3Loader(settings, client=self._s3(), cache_identity=identity)()
 
     def _s3(self) -> Any:
         if self._client is None:

@@ -216,6 +216,14 @@ class DirectoryReportStore:
     def put(self, report: Report) -> bool:
         data = render(report)
         final = self._path(report.report_id)
+        if os.path.exists(final):  # a retry: its writer fsynced the file before linking it
+            try:
+                self._sync_directory()  # and the name is durable once this returns
+            except OSError as exc:
+                raise StorageError(
+                    f"cannot store the report in {self.directory}: {exc.strerror or exc}"
+                ) from None
+            return False
         temporary = os.path.join(
             self.directory, f".{report.report_id}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
         )

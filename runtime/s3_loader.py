@@ -118,7 +118,12 @@ class S3Loader:
     """Load the model from S3, through the verified /tmp cache."""
 
     def __init__(
-        self, settings: Settings, *, budget: float = S3_LOAD_BUDGET, client: Any = None
+        self,
+        settings: Settings,
+        *,
+        budget: float = S3_LOAD_BUDGET,
+        client: Any = None,
+        cache_identity: str | None = None,
     ) -> None:
         source = settings.source
         assert source.bucket is not None
@@ -129,7 +134,12 @@ class S3Loader:
         self._endpoint_url = settings.s3_endpoint_url
         self._max_bytes = settings.model_max_bytes
         self._budget = budget
-        identity = f"{settings.s3_endpoint_url}|{source.bucket}|{source.key}|{source.version_id}"
+        # One /tmp copy per identity: a pointer source passes its own, so each model it
+        # moves to replaces the last one's copy instead of filling /tmp.
+        identity = (
+            cache_identity
+            or f"{settings.s3_endpoint_url}|{source.bucket}|{source.key}|{source.version_id}"
+        )
         name = sha256_hex(identity.encode())[:32] + ".npz"
         self._cache = ModelCache(f"{settings.cache_dir}/{name}", settings.model_max_bytes)
         self._client: Any = client  # None: made at the first load (boto3 imported then)

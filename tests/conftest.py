@@ -31,6 +31,7 @@ SLOW_MODULES = frozenset(
         "test_parity_hypothesis",
         "test_reports_s3",
         "test_pointer_refresh",
+        "test_feedback_benchmark",
         "test_s3_memory",
         "test_s3_network",
         "test_template",

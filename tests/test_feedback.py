@@ -245,3 +245,18 @@ def test_reports_s3_uri_makes_an_s3_store_without_importing_boto3_yet() -> None:
     assert isinstance(store, reports.S3ReportStore)
     assert store.describe() == "s3://reports-bucket/in/"
     assert store._client is None
+
+
+def test_a_browser_may_send_the_api_key_with_a_report() -> None:
+    app = app_with(None, cors_origins=("*",))
+    preflight = events.http_v2(
+        "OPTIONS",
+        "/feedback",
+        headers={"origin": "https://a.example", "access-control-request-method": "POST"},
+    )
+    status, headers, _ = call(app, preflight)
+    assert status == 204
+    assert headers["Access-Control-Allow-Headers"] == "Content-Type, X-Api-Key"
+    assert headers["Access-Control-Allow-Methods"] == "OPTIONS, POST"
+    predict = events.http_v2("OPTIONS", headers={"origin": "https://a.example"})
+    assert call(app, predict)[1]["Access-Control-Allow-Headers"] == "Content-Type"

@@ -218,3 +218,15 @@ def test_only_the_cold_start_reads_the_pointer_unconditionally(
     served(app)
     assert [(p["Key"], p.get("IfNoneMatch")) for p in sent] == [(POINTER_KEY, etag)]
     assert answers == [304]
+
+
+def test_the_tmp_cache_holds_only_the_model_being_served(models: Models, tmp_path: Path) -> None:
+    clock = FakeClock()
+    app = serving(models, models.s3.endpoint_url, tmp_path, clock)
+    for step in range(4):  # back and forth between the two models
+        models.point(pointer.promoted(models.read_pointer(), models.refs[(step + 1) % 2]))
+        clock.advance(30)
+        served(app)
+    cached = [path for path in tmp_path.iterdir() if path.suffix == ".npz"]
+    assert len(cached) == 1
+    assert hashlib.sha256(cached[0].read_bytes()).hexdigest() == served(app)

@@ -154,6 +154,9 @@ def test_put_syncs_the_file_before_linking_it_and_the_directory_after(
     monkeypatch.setattr(os, "link", link)
     DirectoryReportStore(str(tmp_path)).put(make())
     assert calls == ["fsync-file", "link", "fsync-dir"]
+    calls.clear()
+    assert DirectoryReportStore(str(tmp_path)).put(make()) is False  # a retry
+    assert calls == ["fsync-dir"]  # its name made durable before it is acknowledged
 
 
 def test_a_failed_sync_is_a_storage_error_and_leaves_no_report(
