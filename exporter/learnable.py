@@ -21,6 +21,7 @@ from runtime.modelfile import (
     LEARNING,
     LEARNING_CLASS_COUNT,
     LEARNING_FEATURE_COUNT,
+    LEARNING_FEATURE_INDEX,
     LEARNING_GOLDEN,
     LEARNING_SCHEMA,
     encode_golden,
@@ -61,9 +62,12 @@ def learning_section(
             else float(classifier.binarize)
         ),
     }
+    flat = np.ascontiguousarray(classifier.feature_count_, dtype=np.float64).ravel()
+    nonzero = np.flatnonzero(flat)
     arrays = {
         LEARNING_CLASS_COUNT: np.ascontiguousarray(classifier.class_count_, dtype=np.float64),
-        LEARNING_FEATURE_COUNT: np.ascontiguousarray(classifier.feature_count_, dtype=np.float64),
+        LEARNING_FEATURE_INDEX: nonzero.astype(np.float64),
+        LEARNING_FEATURE_COUNT: flat[nonzero],
     }
     if golden is not None:
         texts, labels = golden

@@ -279,10 +279,19 @@ LEARNING = "learning"
 LEARNING_SCHEMA = 1
 LEARNABLE_FAMILIES = ("multinomial_nb", "complement_nb", "bernoulli_nb")
 LEARNING_CLASS_COUNT = "learning.class_count"  # (n_classes,) the export's class_count_
-LEARNING_FEATURE_COUNT = "learning.feature_count"  # (n_classes, n_features) feature_count_
+# feature_count_ (n_classes, n_features), sparse: hashing makes it mostly zeros, and a dense
+# copy doubled the learnable recipe's load time (62 ms against 32 ms without the section).
+LEARNING_FEATURE_INDEX = "learning.feature_index"  # flat class-major positions, ascending
+LEARNING_FEATURE_COUNT = "learning.feature_count"  # the nonzero counts at those positions
 LEARNING_REPORTS = "learning.reports"  # 32 bytes per learned report id, strictly ascending
 LEARNING_GOLDEN = "learning.golden"  # UTF-8 JSON [[label, text], ...] from the held-out split
-LEARNING_ARRAYS = (LEARNING_CLASS_COUNT, LEARNING_FEATURE_COUNT, LEARNING_REPORTS, LEARNING_GOLDEN)
+LEARNING_ARRAYS = (
+    LEARNING_CLASS_COUNT,
+    LEARNING_FEATURE_INDEX,
+    LEARNING_FEATURE_COUNT,
+    LEARNING_REPORTS,
+    LEARNING_GOLDEN,
+)
 MAX_LEARNED_REPORTS = 200_000  # 6.1 MiB of ids; the learner re-reads them all per run
 MAX_GOLDEN_MESSAGES = 5_000
 MAX_GOLDEN_BYTES = 1 << 20
@@ -294,7 +303,8 @@ class LearningSection(NamedTuple):
 
     settings: dict[str, Any]  # family, alpha, force_alpha, fit_prior, class_prior, norm, binarize
     class_count: memoryview[Any]  # the export's, flat (n_classes,)
-    feature_count: memoryview[Any]  # the export's, flat, class-major (n_classes * n_features)
+    feature_index: memoryview[Any]  # the export's nonzero feature counts: flat positions
+    feature_count: memoryview[Any]  # (class * n_features + column), ascending, and values
     reports: tuple[str, ...]  # learned report ids (hex), ascending
     golden: tuple[tuple[str | int, str], ...]  # (label, text) pairs
     learned: dict[str, Any] | None  # what a learned file says about its learning
@@ -315,9 +325,21 @@ def read_learning(
     if not (isinstance(classifier, dict) and classifier.get("family") == settings["family"]):
         raise ModelError("the learning section names another family than the classifier")
     class_count = file.take(LEARNING_CLASS_COUNT, "<f8", (n_classes,))
-    feature_count = file.take(LEARNING_FEATURE_COUNT, "<f8", (n_classes, n_features))
-    if min(class_count) < 0 or _has_negative(feature_count):
-        raise ModelError("learning counts must not be negative")
+    feature_index = file.take(LEARNING_FEATURE_INDEX, "<f8", (-1,))
+    feature_count = file.take(LEARNING_FEATURE_COUNT, "<f8", (len(feature_index),))
+    if min(class_count) < 0 or (len(feature_count) and min(feature_count) <= 0):
+        raise ModelError("learning counts must be non-negative, and stored only when nonzero")
+    size = n_classes * n_features
+    positions = feature_index.tolist()
+    if positions and not (
+        all(float(p).is_integer() for p in positions)
+        and positions[0] >= 0
+        and positions[-1] < size
+        and all(a < b for a, b in pairwise(positions))
+    ):
+        raise ModelError(
+            f"{LEARNING_FEATURE_INDEX} must hold ascending whole positions below {size}"
+        )
     reports: tuple[str, ...] = ()
     if file.has(LEARNING_REPORTS):
         blob = bytes(file.take(LEARNING_REPORTS, "|u1", (-1,)))
@@ -339,7 +361,9 @@ def read_learning(
         raise ModelError("learning 'learned' must be an object")
     if (learned is None) != (not reports):
         raise ModelError("a learned file records its reports, and only a learned file does")
-    return LearningSection(settings, class_count, feature_count, reports, golden, learned)
+    return LearningSection(
+        settings, class_count, feature_index, feature_count, reports, golden, learned
+    )
 
 
 def encode_report_ids(report_ids: list[str]) -> bytes:
@@ -415,10 +439,6 @@ def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _has_negative(values: memoryview[Any]) -> bool:
-    return bool(len(values)) and min(values) < 0
 
 
 class _IntegerTooLong(Exception):

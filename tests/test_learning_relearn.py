@@ -76,3 +76,27 @@ def test_tampered_learning_settings_are_refused(base: LearnableModel) -> None:
     data = render_model_file(metadata, file.raw_arrays())
     with pytest.raises(ModelError, match="alpha must be a non-negative number"):
         LearnableModel(data)
+
+
+@pytest.mark.parametrize(
+    ("positions", "counts", "problem"),
+    [
+        ([3.0, 2.0], [1.0, 1.0], "ascending whole positions"),
+        ([0.5], [1.0], "ascending whole positions"),
+        ([1e12], [1.0], "ascending whole positions"),
+        ([1.0], [0.0], "stored only when nonzero"),
+        ([1.0], [-2.0], "stored only when nonzero"),
+    ],
+)
+def test_tampered_counts_are_refused(positions: list, counts: list, problem: str) -> None:
+    import struct
+
+    from runtime.modelfile import LEARNING_FEATURE_COUNT, LEARNING_FEATURE_INDEX, render_model_file
+
+    file = read_model_file(fitted("multinomial_hashing").data)
+    arrays = file.raw_arrays()
+    for name, values in ((LEARNING_FEATURE_INDEX, positions), (LEARNING_FEATURE_COUNT, counts)):
+        arrays[name] = ("<f8", (len(values),), struct.pack(f"<{len(values)}d", *values))
+    data = render_model_file(dict(file.metadata), arrays)
+    with pytest.raises(ModelError, match=problem):
+        LearnableModel(data)

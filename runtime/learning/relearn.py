@@ -67,11 +67,10 @@ class LearnableModel:
         self._arrays = file.raw_arrays()
         n_classes, n_features = len(self.model.classes), self.model.featurizer.n_features
         self.base_class_count = np.frombuffer(self.section.class_count, dtype=np.float64).copy()
-        self.base_feature_count = (
-            np.frombuffer(self.section.feature_count, dtype=np.float64)
-            .reshape(n_classes, n_features)
-            .copy()
-        )
+        flat = np.zeros(n_classes * n_features)
+        positions = np.frombuffer(self.section.feature_index, dtype=np.float64).astype(np.int64)
+        flat[positions] = np.frombuffer(self.section.feature_count, dtype=np.float64)
+        self.base_feature_count = flat.reshape(n_classes, n_features)
         learned = self.section.learned or {}
         self.base_sha256: str = learned.get("base_sha256", self.sha256)
 
