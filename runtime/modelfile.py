@@ -318,7 +318,7 @@ def read_learning(
     if not isinstance(section, dict):
         raise ModelError("not a learnable model file: it has no 'learning' section")
     if section.get("schema") != LEARNING_SCHEMA:
-        raise ModelError(f"unsupported learning schema {_short(section.get('schema'))}")
+        raise ModelError(f"unsupported learning schema {_brief(section.get('schema'))}")
     n_classes = len(classes)
     settings = _learning_settings(section, n_classes)
     classifier = file.metadata.get("classifier")
@@ -341,7 +341,7 @@ def read_learning(
             f"{LEARNING_FEATURE_INDEX} must hold ascending whole positions below {size}"
         )
     reports: tuple[str, ...] = ()
-    if file.has(LEARNING_REPORTS):
+    if LEARNING_REPORTS in file._arrays:
         blob = bytes(file.take(LEARNING_REPORTS, "|u1", (-1,)))
         if len(blob) % REPORT_ID_BYTES or len(blob) > MAX_LEARNED_REPORTS * REPORT_ID_BYTES:
             raise ModelError(
@@ -354,7 +354,7 @@ def read_learning(
         if any(a >= b for a, b in pairwise(reports)):
             raise ModelError(f"{LEARNING_REPORTS} must be strictly ascending")
     golden: tuple[tuple[str | int, str], ...] = ()
-    if file.has(LEARNING_GOLDEN):
+    if LEARNING_GOLDEN in file._arrays:
         golden = _golden(bytes(file.take(LEARNING_GOLDEN, "|u1", (-1,))), classes)
     learned = section.get("learned")
     if learned is not None and not isinstance(learned, dict):
@@ -408,7 +408,7 @@ def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any
     family = section.get("family")
     if family not in LEARNABLE_FAMILIES:
         raise ModelError(
-            f"learning family must be one of {LEARNABLE_FAMILIES}, got {_short(family)}"
+            f"learning family must be one of {LEARNABLE_FAMILIES}, got {_brief(family)}"
         )
     alpha = section.get("alpha")
     if not (isinstance(alpha, int | float) and _is_number(alpha) and 0 <= alpha < math.inf):
@@ -435,6 +435,11 @@ def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any
         raise ModelError("learning binarize is null or, for bernoulli_nb, a non-negative number")
     keys = ("family", "alpha", "force_alpha", "fit_prior", "class_prior", "norm", "binarize")
     return {key: section.get(key) for key in keys}
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_number(value: object) -> bool:
