@@ -147,3 +147,17 @@ def test_a_pointer_changed_during_the_run_is_not_overwritten(s3, deployment, mon
     summary = handler({}, None, environ=env)
     assert "changed while this run was learning" in summary["error"]
     assert read_pointer(s3, bucket).sha256 == "c" * 64
+
+
+def test_a_model_that_could_not_be_stored_is_never_pointed_at(s3, deployment) -> None:
+    bucket, _data, env, store = deployment
+    for i in range(6):
+        store.put(report(campaign_text(i), "spam", f"user{i}"))
+    before = read_pointer(s3, bucket)
+    broken = {**env, "MODELS_S3_URI": "s3://no-such-bucket-for-models/models/"}
+    summary = handler({}, None, environ=broken)
+    assert summary["promoted"] is False
+    assert "cannot write s3://no-such-bucket-for-models/models/" in summary["error"]
+    assert read_pointer(s3, bucket) == before
+    # The reports are still there: the next run learns them.
+    assert handler({}, None, environ=env)["learned"] == 6
