@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -26,9 +25,22 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+from interpreters import InterpreterNotFound, find_interpreter, interpreter_facts
+from lambda_zip import (
+    Entry,
+    PackageError,
+    ZipReport,
+    check_limits,
+    format_report,
+    sha256_file,
+    write_zip,
+)
+from runtime.model import Model, ModelError, training_differences
 
 ROOT = Path(__file__).resolve().parent
 RUNTIME_DIR = ROOT / "runtime"
@@ -48,21 +60,9 @@ DEFAULT_ARCH = "x86_64"
 # explicitly: "manylinux2014" silently resolves to old NumPy releases.
 MANYLINUX = "manylinux_2_28"
 
-MIB = 1024 * 1024
-# Lambda quotas: direct upload of a zip, and function + layers unpacked.
-LAMBDA_ZIP_LIMIT = 50 * MIB
-LAMBDA_UNZIPPED_LIMIT = 250 * MIB
 # Names earlier versions of this script wrote whatever the target; removed so that no zip in
 # dist/ can be mistaken for the output of the current build.
 LEGACY_OUTPUTS = ("lambda.zip", "numpy-layer.zip", "lambda-code.zip")
-
-# Reproducibility: the earliest date a zip can store, one compression level, fixed modes.
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-ZIP_LEVEL = 9
-FILE_MODE = 0o644
-EXEC_MODE = 0o755
-DIR_MODE = 0o755
-UNIX_SYSTEM = 3
 
 # NumPy subpackages/modules that `import numpy` does not load and the runtime never uses.
 # (`import numpy` 2.4 eagerly loads _core, _typing, _utils, lib, linalg and matrixlib: kept.)
@@ -174,31 +174,6 @@ class Outputs:
         return (self.full, self.layer, self.code, self.without_numpy)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One file of the package: its name in the zip, where it comes from, and its component."""
-
-    arcname: str
-    source: Path
-    component: str
-
-
-@dataclass(frozen=True)
-class ZipReport:
-    """What was written, for the size table."""
-
-    path: Path
-    sha256: str
-    size: int
-    unpacked: dict[str, int]
-    zipped: dict[str, int]
-    files: dict[str, int]
-
-    @property
-    def total_unpacked(self) -> int:
-        return sum(self.unpacked.values())
-
-
 # --- inputs -------------------------------------------------------------------------------
 
 
@@ -210,88 +185,6 @@ def read_pin(requirements: Path, name: str) -> str:
         if match:
             return match.group(1)
     raise BuildError(f"{requirements} has no '{name}==VERSION' pin")
-
-
-@dataclass(frozen=True)
-class InterpreterFacts:
-    """What an interpreter's text analysis depends on: its version and its Unicode tables."""
-
-    python: str  # e.g. "3.13.0"
-    unicode: str  # unicodedata.unidata_version, e.g. "15.1.0"
-
-    @property
-    def minor(self) -> str:
-        return ".".join(self.python.split(".")[:2])
-
-
-_FACTS_CODE = (
-    "import sys, unicodedata; print('%d.%d.%d' % sys.version_info[:3], unicodedata.unidata_version)"
-)
-
-
-def interpreter_facts(interpreter: Path) -> InterpreterFacts | None:
-    """Ask an interpreter for its version and Unicode version; None if it does not run."""
-    try:
-        out = subprocess.run(
-            [str(interpreter), "-I", "-S", "-c", _FACTS_CODE],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        python, unicode = out.stdout.split()
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None
-    return InterpreterFacts(python, unicode)
-
-
-def _version_of(interpreter: Path) -> str | None:
-    """Ask an interpreter for its major.minor; None if it does not run."""
-    facts = interpreter_facts(interpreter)
-    return facts.minor if facts else None
-
-
-def _candidate_interpreters(python: str) -> Iterator[Path]:
-    """Likely places for a CPython of the target version: this one, pyenv, then PATH."""
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == python:
-        yield Path(sys.executable)
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    exact = re.compile(rf"^{re.escape(python)}\.(\d+)$")  # skips e.g. 3.13.0t (free-threaded)
-    versions = [
-        (int(m.group(1)), d)
-        for d in (pyenv_root / "versions").glob(f"{python}.*")
-        if (m := exact.match(d.name))
-    ]
-    for _, d in sorted(versions, reverse=True):
-        yield d / "bin" / f"python{python}"
-    for prefix in ("/usr/local/bin", "/usr/bin"):
-        yield Path(prefix) / f"python{python}"
-    found = shutil.which(f"python{python}")
-    if found:
-        yield Path(found)
-
-
-def find_interpreter(python: str, explicit: Path | None = None) -> Path:
-    """Find a CPython `python` (e.g. "3.13") to compile bytecode the target runtime will use."""
-    candidates = [explicit] if explicit else _candidate_interpreters(python)
-    for candidate in candidates:
-        if candidate.exists() and _version_of(candidate) == python:
-            return candidate
-    where = f"{explicit} is not a working Python {python}" if explicit else "none was found"
-    raise BuildError(
-        f"Python {python} is needed to compile bytecode for the python{python} Lambda runtime, "
-        f"but {where}. Install python{python} (e.g. `pyenv install {python}`) or pass "
-        f"--interpreter /path/to/python{python}, or choose another --python."
-    )
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in chunks (wheels and zips are tens of MiB)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _wheel_matches(name: str, version: str, target: Target) -> bool:
@@ -501,137 +394,19 @@ def write_record(root: Path, dist_info: str) -> None:
     (root / record).write_text("\n".join(lines) + "\n")
 
 
-# --- zip ----------------------------------------------------------------------------------
-
-
-def _mode(arcname: str) -> int:
-    """Shared libraries get 0o755 (as installers leave them); everything else 0o644."""
-    name = PurePosixPath(arcname).name
-    return EXEC_MODE if name.endswith(".so") or ".so." in name else FILE_MODE
-
-
-def _directories(arcnames: Iterable[str]) -> set[str]:
-    """All parent directories of the given names, as zip directory entries ("a/b/")."""
-    dirs = set()
-    for name in arcnames:
-        for parent in PurePosixPath(name).parents:
-            if str(parent) != ".":
-                dirs.add(f"{parent}/")
-    return dirs
-
-
-def write_zip(entries: Sequence[Entry], dest: Path) -> ZipReport:
-    """Write a reproducible zip: sorted names, fixed dates, modes and compression level."""
-    by_name = {e.arcname: e for e in entries}
-    if len(by_name) != len(entries):
-        raise BuildError("duplicate names in the package")
-    names = sorted(by_name.keys() | _directories(by_name))
-    unpacked: dict[str, int] = {}
-    zipped: dict[str, int] = {}
-    files: dict[str, int] = {}
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(dest.name + ".partial")
-    with zipfile.ZipFile(partial, "w") as archive:
-        for name in names:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.create_system = UNIX_SYSTEM
-            if name.endswith("/"):
-                info.external_attr = ((0o040000 | DIR_MODE) << 16) | 0x10
-                archive.writestr(info, b"", compress_type=zipfile.ZIP_STORED)
-                continue
-            entry = by_name[name]
-            info.external_attr = (0o100000 | _mode(name)) << 16
-            data = entry.source.read_bytes()
-            archive.writestr(
-                info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL
-            )
-            written = archive.getinfo(name)
-            unpacked[entry.component] = unpacked.get(entry.component, 0) + len(data)
-            zipped[entry.component] = zipped.get(entry.component, 0) + written.compress_size
-            files[entry.component] = files.get(entry.component, 0) + 1
-    os.replace(partial, dest)
-    return ZipReport(dest, sha256_file(dest), dest.stat().st_size, unpacked, zipped, files)
-
-
-# --- report -------------------------------------------------------------------------------
-
-
-def _mib(n: int) -> str:
-    return f"{n / MIB:8.2f}"
-
-
-def format_report(report: ZipReport) -> str:
-    """A size table per component (zipped sizes exclude zip headers; the total includes them)."""
-    rows = [
-        f"{report.path}",
-        f"  {'component':<10}{'files':>7}{'zipped MiB':>12}{'unpacked MiB':>14}",
-    ]
-    for component in sorted(report.unpacked):
-        rows.append(
-            f"  {component:<10}{report.files[component]:>7}"
-            f"{_mib(report.zipped[component]):>12}{_mib(report.unpacked[component]):>14}"
-        )
-    rows.append(
-        f"  {'total':<10}{sum(report.files.values()):>7}"
-        f"{_mib(report.size):>12}{_mib(report.total_unpacked):>14}"
-    )
-    rows.append(f"  sha256 {report.sha256}")
-    return "\n".join(rows)
-
-
-def check_limits(reports: Sequence[ZipReport]) -> list[str]:
-    """Lambda quota violations (each zip ≤ 50 MiB, all unpacked together ≤ 250 MiB)."""
-    problems = [
-        f"{r.path.name} is {r.size / MIB:.1f} MiB zipped, over Lambda's 50 MiB direct upload"
-        for r in reports
-        if r.size > LAMBDA_ZIP_LIMIT
-    ]
-    unpacked = sum(r.total_unpacked for r in reports)
-    if unpacked > LAMBDA_UNZIPPED_LIMIT:
-        problems.append(f"{unpacked / MIB:.1f} MiB unpacked, over Lambda's 250 MiB limit")
-    return problems
-
-
 # --- training vs target ------------------------------------------------------------------
 
 
-def model_created_by(path: Path) -> dict[str, str] | None:
-    """The model's `created_by` record (Python and Unicode versions it was trained with).
-
-    Read with NumPy's own loader, pickles refused: the member is a 1-D uint8 array holding
-    UTF-8 JSON. None when the file records nothing (made before the field existed).
-    """
-    import numpy
-
-    try:
-        with numpy.load(path, allow_pickle=False) as archive:
-            raw = archive["metadata"]
-        created_by = json.loads(bytes(raw).decode("utf-8")).get("created_by")
-    except (OSError, KeyError, ValueError, AttributeError):
-        return None
-    return created_by if isinstance(created_by, dict) else None
-
-
-def training_mismatch(created_by: dict[str, str], facts: InterpreterFacts) -> str | None:
-    """Say why the target may tokenise differently from training, or None when it matches.
-
-    The analyzer uses the interpreter's own Unicode tables (str.lower, regex classes): a
-    character unassigned at training but assigned at serving splits words differently.
-    """
-    trained = str(created_by.get("python", ""))
-    trained_minor = ".".join(trained.split(".")[:2])
-    trained_unicode = str(created_by.get("unicode", ""))
-    problems = []
-    if trained and trained_minor != facts.minor:
-        problems.append(f"Python {trained} (target: {facts.python})")
-    if trained_unicode and trained_unicode != facts.unicode:
-        problems.append(f"Unicode {trained_unicode} (target: {facts.unicode})")
-    if not problems:
-        return None
+def mismatch_warning(trained_with: dict[str, Any], target: dict[str, Any], minor: str) -> str:
+    """What the runtime's comparison (runtime.model.training_differences) found, as advice."""
+    problems = [
+        f"{'Python' if key == 'python' else 'Unicode'} {trained_with[key]} (target: {target[key]})"
+        for key in trained_with
+    ]
     return (
         f"the model was trained with {' and '.join(problems)}; messages with characters whose "
         f"Unicode data differs between the two may be tokenised differently than at training. "
-        f"Train with python{facts.minor} (see the README's quick start) to match the target."
+        f"Train with python{minor} (see the README's quick start) to match the target."
     )
 
 
@@ -672,11 +447,11 @@ class BuildOptions:
 def stage(options: BuildOptions, staging: Path) -> list[Entry]:
     """Lay out code, model and (unless without_numpy) NumPy in `staging` with bytecode."""
     served = options.model or options.check_model
-    if served is not None:
-        check_model(served)  # before the slow steps: a bad model fails in a second
+    # Before the slow steps: a bad model fails in a second.
+    model = check_model(served) if served is not None else None
     interpreter = find_interpreter(options.target.python, options.interpreter)
-    if served is not None:
-        warn_if_trained_elsewhere(served, interpreter)
+    if model is not None:
+        warn_if_trained_elsewhere(model, interpreter)
 
     code_root = staging / "runtime"
     for source in runtime_sources(options.runtime_dir):
@@ -703,28 +478,31 @@ def stage(options: BuildOptions, staging: Path) -> list[Entry]:
     return entries
 
 
-def warn_if_trained_elsewhere(model: Path, interpreter: Path) -> None:
-    """Warn (not fail) when the model's training Python or Unicode differ from the target's."""
-    created_by = model_created_by(model)
+def warn_if_trained_elsewhere(model: Model, interpreter: Path) -> None:
+    """Warn (not fail) when the model's training Python or Unicode differ from the target's.
+
+    The comparison is the runtime's own, made for the target interpreter's versions.
+    """
     facts = interpreter_facts(interpreter)
-    if created_by is None or facts is None:
+    if facts is None:
         return
-    problem = training_mismatch(created_by, facts)
-    if problem:
-        print(f"build_zip: warning: {problem}", file=sys.stderr)
+    trained_with, target = training_differences(
+        model.metadata.get("created_by"), facts.python, facts.unicode
+    )
+    if trained_with:
+        warning = mismatch_warning(trained_with, target, facts.minor)
+        print(f"build_zip: warning: {warning}", file=sys.stderr)
 
 
-def check_model(path: Path) -> None:
+def check_model(path: Path) -> Model:
     """Refuse to package a model the function would refuse at its first cold start."""
     if not path.is_file():
         raise BuildError(
             f"model {path} not found: run `python exporter/export.py` first, "
             "pass --model PATH, or --no-model if the function loads it from S3"
         )
-    from runtime.model import Model, ModelError
-
     try:
-        Model.from_path(path)
+        return Model.from_path(path)
     except ModelError as exc:
         raise BuildError(f"model {path} is not one the runtime accepts: {exc}") from None
 
@@ -887,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(find_interpreter(options.target.python, options.interpreter))
             return 0
         reports = build(options)
-    except BuildError as error:
+    except (BuildError, InterpreterNotFound, PackageError) as error:
         print(f"build_zip: error: {error}", file=sys.stderr)
         return 2
     for stale in remove_stale_outputs(options):

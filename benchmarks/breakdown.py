@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 if not __package__:  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_json(argv: list[str]) -> object:
+def run_json(argv: list[str]) -> Any:
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -180,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(runs):
             floor_s.append(wall([py, "-I", "-c", "pass"]))
             total_s.append(wall([py, "-I", str(timed)]))
-            for name, value in run_json([py, "-I", str(timed)]).items():  # type: ignore[union-attr]
+            for name, value in run_json([py, "-I", str(timed)]).items():
                 phases[name].append(value)
-            for name, value in run_json([py, "-I", str(pieces)]):  # type: ignore[union-attr]
+            for name, value in run_json([py, "-I", str(pieces)]):
                 steps[name].append(value)
         log("-X importtime")
         imports = import_times([py, "-I", str(timed)], runs)

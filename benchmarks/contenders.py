@@ -83,7 +83,8 @@ def convert_to_onnx(trained: TrainedModel) -> bytes:
     model = convert_sklearn(
         pipeline, initial_types=[(ONNX_INPUT, StringTensorType([None, 1]))], options=options
     )
-    return model.SerializeToString()
+    serialized: bytes = model.SerializeToString()
+    return serialized
 
 
 def onnx_session(path: Path) -> Any:

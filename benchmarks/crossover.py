@@ -14,6 +14,7 @@ per container by the first vectorised request, is reported separately.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -114,8 +115,9 @@ def measure_recipe(
     for n in range(1, args.max_n + 1):
         for _ in range(args.requests):
             request = rng.sample(texts, n)
-            plain = lambda r=request: model._labelled_scores(r, vectorise=False)  # noqa: E731
-            vectorised = lambda r=request: model._labelled_scores(r, vectorise=True)  # noqa: E731
+            # predict is the scoring both paths share (labels from scores), via the public API.
+            plain = functools.partial(model.predict, request, vectorise=False)
+            vectorised = functools.partial(model.predict, request, vectorise=True)
             if plain() != vectorised():
                 raise RuntimeError(f"{recipe}: the two paths disagree on a request of {n}")
             first, second = (plain, vectorised) if rng.random() < 0.5 else (vectorised, plain)

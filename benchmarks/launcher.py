@@ -16,12 +16,18 @@ import marshal
 import os
 import sys
 import time
+from typing import Any
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 
 
 def _exec_child(
-    argv: list, env: dict, cwd: str, stdout_path: str, stderr_path: str, cpus: list
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    stdout_path: str,
+    stderr_path: str,
+    cpus: list[int],
 ) -> None:
     """In the forked child: pin, redirect output and become the measured program.
 
@@ -39,7 +45,7 @@ def _exec_child(
         os._exit(127)
 
 
-def run_one(job: tuple) -> tuple:
+def run_one(job: tuple[Any, ...]) -> tuple[float, float, int, int]:
     """Fork, exec, wait: wall time around it all, CPU and peak RSS from ``wait4``."""
     start = time.perf_counter()
     pid = os.fork()
@@ -62,7 +68,7 @@ def own_peak_kib() -> int:
 def main() -> None:
     with open(sys.argv[1], "rb") as schedule_file:
         schedule = marshal.load(schedule_file)
-    results = [run_one(job) for job in schedule]
+    results: list[object] = [run_one(job) for job in schedule]
     results.append(own_peak_kib())
     with open(sys.argv[2], "wb") as results_file:
         marshal.dump(results, results_file)

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     test_y = np.array(test_y)
     texts = campaign()
     reported, unreported = texts[:N_REPORTED], texts[50:]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for size, ngram, scaling in itertools.product(SIZES, NGRAMS, SCALINGS):
         vectorizer = features(size, ngram, scaling).fit(train_x)
         x_train, x_test = vectorizer.transform(train_x), vectorizer.transform(test_x)

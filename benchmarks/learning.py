@@ -40,7 +40,7 @@ from localserver import events as build_event
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "spam.csv"
-N_VALUES = (5, 10, 20, 50)
+N_VALUES: tuple[int, ...] = (5, 10, 20, 50)
 N_COST = 10_000
 N_HOSTILE = 1_000
 HEADERS = (("Content-Type", "application/json"),)
@@ -65,9 +65,9 @@ def export_learnable(data_path: Path, out: Path) -> tuple[bytes, Any]:
 def post_reports(model_path: Path, store_dir: Path, reports: list[tuple[str, str, str]]) -> int:
     """POST /feedback through the Lambda adapter; returns how many were answered 202."""
     from runtime.adapter import create_adapter
-    from runtime.config import Settings
+    from runtime.config import ModelSource, Settings
     from runtime.model import Model
-    from runtime.model_source import ModelHolder, ModelSource
+    from runtime.model_source import ModelHolder
     from runtime.reports import DirectoryReportStore
 
     source = ModelSource("path", str(model_path))
@@ -86,7 +86,7 @@ def post_reports(model_path: Path, store_dir: Path, reports: list[tuple[str, str
 
 def spam_rate(model: Any, texts: list[str]) -> float:
     labels = [p["label"] for p in model.classify(texts)]
-    return sum(label == "spam" for label in labels) / len(labels)
+    return float(sum(label == "spam" for label in labels) / len(labels))
 
 
 def learn_once(model_path: Path, store_dir: Path, out: Path) -> tuple[int, dict[str, Any]]:

@@ -30,7 +30,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import build_zip  # noqa: E402  (the repository root is not on sys.path when run as a script)
-from build_zip import MIB, BuildError, BuildOptions, Entry, Target, ZipReport  # noqa: E402
+import interpreters  # noqa: E402
+import lambda_zip  # noqa: E402
+from build_zip import BuildError, BuildOptions, Target  # noqa: E402
+from lambda_zip import MIB, Entry, ZipReport  # noqa: E402
 
 # The tutorial's stack; pip adds whatever else these need (e.g. narwhals for scikit-learn).
 STACK = ("scikit-learn", "scipy", "numpy", "joblib", "threadpoolctl")
@@ -80,7 +83,7 @@ def _component(relative: Path) -> str:
 
 
 def _wheel_sha256s(directory: Path) -> dict[str, str]:
-    return {w.name: build_zip.sha256_file(w) for w in sorted(directory.glob("*.whl"))}
+    return {w.name: lambda_zip.sha256_file(w) for w in sorted(directory.glob("*.whl"))}
 
 
 def download_stack(target: Target, pins: dict[str, str], cache_dir: Path) -> list[Path]:
@@ -145,14 +148,14 @@ def measure_stack(
     """Download, install, compile and zip the scikit-learn stack; return its sizes."""
     target = target or Target(build_zip.DEFAULT_PYTHON, build_zip.DEFAULT_ARCH)
     pins = pins or stack_pins()
-    python = build_zip.find_interpreter(target.python, interpreter)
+    python = interpreters.find_interpreter(target.python, interpreter)
     wheels = download_stack(target, pins, cache_dir)
     with tempfile.TemporaryDirectory(prefix="sklearn-stack-") as tmp:
         tree = Path(tmp) / "package"
         install_tree(wheels, tree)
-        plain = build_zip.write_zip(_entries(tree), Path(tmp) / "without-bytecode.zip")
+        plain = lambda_zip.write_zip(_entries(tree), Path(tmp) / "without-bytecode.zip")
         build_zip.compile_code(python, tree, ".")
-        report = build_zip.write_zip(_entries(tree), Path(tmp) / "sklearn-stack.zip")
+        report = lambda_zip.write_zip(_entries(tree), Path(tmp) / "sklearn-stack.zip")
     return StackSize(
         target=target,
         pins=pins,
@@ -263,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ours = measure_ours(target, cache_dir=args.cache_dir, interpreter=args.interpreter)
         stack = measure_stack(target, args.cache_dir, args.interpreter)
-    except BuildError as error:
+    except (BuildError, interpreters.InterpreterNotFound) as error:
         print(f"package_size: error: {error}", file=sys.stderr)
         return 2
     print(format_comparison(ours, stack))

@@ -17,7 +17,6 @@ from typing import Any
 from benchmarks import coldstart, packages, warm
 from benchmarks.contenders import export_recipe, rest_event
 from exporter.dataset import Dataset
-from exporter.train import RECIPES
 
 BASELINE = "tutorial"  # GaussianNB: every other family should be at least as fast
 # Differences below this are within run-to-run noise on a shared machine: not reported.
@@ -162,7 +161,3 @@ def slower_than_baseline(rows: Sequence[RecipeRow], cold_wall: dict[str, float])
             why = "same features" if same else f"other features: {r.model.features}"
             found.append(f"{r.model.name} ({r.model.family}; {why}): {', '.join(slower)}")
     return found
-
-
-def all_names() -> list[str]:
-    return list(RECIPES)

@@ -22,9 +22,6 @@ NAMES = {
     "tutorial": "tutorial (joblib + scikit-learn)",
     "onnx": "ONNX (skl2onnx + onnxruntime)",
 }
-# NumPy batch throughput of the previous committed results.md (before the plain-Python
-# path existed); the rewrite promised not to lose it.
-PREVIOUS_BATCH_PER_SECOND = 200_979
 FLOORS = {"primary": "floor-pass", "zip": "zip-floor-pass", "recipes": "zip-floor-pass"}
 
 
@@ -68,11 +65,8 @@ class Metric:
         return self.costs[key] / self.costs["ours"]
 
 
-@dataclass(frozen=True)
-class Goal:
-    name: str
-    measured: str
-    met: bool
+def _median(stats: ColdStats | None, attr: str) -> float | None:
+    return summary(getattr(stats, attr))["median"] if stats else None
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -370,116 +364,6 @@ def package_table(packages: dict[str, PackageRow]) -> str:
     return table(["package", "zipped", "vs ours", "unpacked", "vs ours"], rows)
 
 
-# --- goals -------------------------------------------------------------------------------
-
-
-def _median(stats: ColdStats | None, attr: str) -> float | None:
-    return summary(getattr(stats, attr))["median"] if stats else None
-
-
-def _wall_ratio(cold: ColdResult, key: str, floor_key: str) -> float | None:
-    ours, floor = (
-        _median(cold.stats.get(key), "wall_s"),
-        _median(cold.stats.get(floor_key), "wall_s"),
-    )
-    return ours / floor if ours and floor else None
-
-
-def cold_goals(cold: ColdResult) -> list[Goal]:
-    goals = []
-    ours_wall = _median(cold.stats.get("ours"), "wall_s")
-    tut_wall = _median(cold.stats.get("tutorial"), "wall_s")
-    if ours_wall and tut_wall:
-        r = tut_wall / ours_wall
-        goals.append(Goal("cold start ≥ 10x faster than the tutorial's", f"{r:.1f}x", r >= 10))
-    for key, floor, where in (
-        ("zip-ours", "zip-floor-pass", ""),
-        ("zip-ours@cpu0", "zip-floor-pass@cpu0", ", both pinned to one CPU"),
-    ):
-        r = _wall_ratio(cold, key, floor)
-        if r is not None:
-            name = f"default package's cold start ≤ 3.0x `{cold.stats[floor].variant.label}`"
-            name = name.replace(", pinned to CPU 0", "") + where
-            goals.append(Goal(name, f"{r:.2f}x", r <= 3.0))
-    zip_rss = _median(cold.stats.get("zip-ours"), "rss_kib")
-    if zip_rss:
-        goals.append(
-            Goal(
-                "default package's cold-start peak RSS ≤ 16 MiB",
-                fmt_kib(zip_rss),
-                zip_rss <= 16 * 1024,
-            )
-        )
-    ours_rss, tut_rss = (
-        _median(cold.stats.get("ours"), "rss_kib"),
-        _median(cold.stats.get("tutorial"), "rss_kib"),
-    )
-    if ours_rss and tut_rss:
-        r = ours_rss / tut_rss
-        goals.append(
-            Goal("peak RSS ≤ ¼ of the tutorial's", f"{r:.2f} ({fmt_kib(ours_rss)})", r <= 0.25)
-        )
-    return goals
-
-
-def warm_goals(latencies: dict[str, Latency], batches: dict[str, Batch]) -> list[Goal]:
-    goals = []
-    if "ours-handler" in latencies and "tutorial-predict" in latencies:
-        r = latencies["tutorial-predict"].percentile(50) / latencies["ours-handler"].percentile(50)
-        name = "warm handler call ≥ 25x faster than the tutorial's bare predict (p50)"
-        goals.append(Goal(name, f"{r:.1f}x", r >= 25))
-    ours, tutorial = batches.get("ours"), batches.get("tutorial")
-    if ours and tutorial:
-        r = ours.per_second / tutorial.per_second
-        goals.append(Goal("batch throughput ≥ 20x the tutorial's", f"{r:.1f}x", r >= 20))
-    if ours:
-        r = ours.per_second / PREVIOUS_BATCH_PER_SECOND
-        goals.append(
-            Goal(
-                "batch throughput (NumPy) ≥ the previous committed run's "
-                f"{PREVIOUS_BATCH_PER_SECOND:,} msg/s",
-                f"{ours.per_second:,.0f} msg/s ({r:.2f}x)",
-                r >= 1.0,
-            )
-        )
-    free = batches.get("numpy-free")
-    if free and tutorial:
-        r = free.per_second / tutorial.per_second
-        goals.append(
-            Goal("NumPy-free build's batch throughput ≥ 8x the tutorial's", f"{r:.1f}x", r >= 8)
-        )
-    if ours and "floor" in batches:
-        r = ours.median_s / batches["floor"].median_s
-        goals.append(Goal("batch time ≤ 2x tokenising alone", f"{r:.2f}x", r <= 2))
-    return goals
-
-
-def package_goals(packages: dict[str, PackageRow]) -> list[Goal]:
-    goals = []
-    if "ours" in packages and "tutorial" in packages:
-        r = packages["ours"].zipped / packages["tutorial"].zipped
-        goals.append(
-            Goal(
-                "zip ≤ ⅕ of the tutorial stack's zipped size", f"{r:.3f} (1/{1 / r:.0f})", r <= 0.2
-            )
-        )
-    if "numpy-free" in packages:
-        size = packages["numpy-free"].zipped
-        goals.append(Goal("NumPy-free build zipped ≤ 0.5 MiB", fmt_bytes(size), size <= 2**19))
-    return goals
-
-
-def all_goals(results: Results) -> list[Goal]:
-    goals = cold_goals(results.cold) if results.cold else []
-    goals += warm_goals(results.latencies, results.batches)
-    return goals + package_goals(results.packages)
-
-
-def goals_table(goals: Sequence[Goal]) -> str:
-    rows = [[g.name, g.measured, "reached" if g.met else "**not reached**"] for g in goals]
-    return table(["goal", "measured", ""], rows)
-
-
 # --- the document --------------------------------------------------------------------------
 
 
@@ -515,7 +399,6 @@ def render_markdown(results: Results, chart_name: str | None) -> str:
     if chart_name:
         parts += ["", f"![ratios]({chart_name})"]
     sections = [
-        ("Goals", goals_table(all_goals(results))),
         ("Lambda packages: default and NumPy-free", lambda_table(results)),
         ("Cold start", cold_table(results.cold, ("primary", "zip")) if results.cold else ""),
         ("Warm latency, one message per call", latency_table(results.latencies)),

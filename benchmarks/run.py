@@ -462,11 +462,11 @@ def ours_target() -> Any:
 
 def target_interpreter() -> Path | None:
     """The Lambda runtime's Python (3.13) on this machine, or None when it is missing."""
-    import build_zip
+    import interpreters
 
     try:
-        return Path(build_zip.find_interpreter(ZIP_PYTHON))
-    except build_zip.BuildError:
+        return Path(interpreters.find_interpreter(ZIP_PYTHON))
+    except interpreters.InterpreterNotFound:
         return None
 
 
@@ -712,8 +712,6 @@ def main(argv: list[str] | None = None) -> int:
         files["chart.png"] = chart.read_bytes()
     written = publish(args, out_dir, files)
     print(report.summary_table(results))
-    print()
-    print(report.goals_table(report.all_goals(results)))
     print("\nwrote " + ", ".join(str(p) for p in written))
     if not results.parity.get("ours", "").startswith("0 batch, 0 "):
         print("error: ours disagrees with scikit-learn; the figures are void", file=sys.stderr)

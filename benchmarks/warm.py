@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -69,8 +70,8 @@ def quiet_stdout() -> Iterator[None]:
 def measure_latency(
     key: str,
     label: str,
-    call: Callable[[object], object],
-    inputs: Sequence[object],
+    call: Callable[[Any], object],
+    inputs: Sequence[Any],
     calls: int,
     warmup: int,
 ) -> Latency:
@@ -88,9 +89,12 @@ def measure_latency(
     return Latency(key, label, samples / 1e9)
 
 
+Output = TypeVar("Output")
+
+
 def measure_batch(
-    key: str, label: str, call: Callable[[], object], n_messages: int, repeats: int
-) -> tuple[Batch, object]:
+    key: str, label: str, call: Callable[[], Output], n_messages: int, repeats: int
+) -> tuple[Batch, Output]:
     """Time ``repeats`` whole-dataset calls after one untimed call; return the last output.
 
     The untimed call takes first-use costs (page faults of fresh buffers, lazy caches) out
@@ -105,7 +109,9 @@ def measure_batch(
     return Batch(key, label, n_messages, seconds), output
 
 
-def tokenise_floor(token_pattern: str, lowercase: bool = True) -> Callable[[Sequence[str]], list]:
+def tokenise_floor(
+    token_pattern: str, lowercase: bool = True
+) -> Callable[[Sequence[str]], list[list[str]]]:
     """Only tokenising, with the vectorizer's own regex: no runtime can do less per message."""
     findall = re.compile(token_pattern).findall
     if lowercase:

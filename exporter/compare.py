@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
@@ -29,7 +30,6 @@ from exporter.pipeline import export_pipeline, sklearn_outputs
 from exporter.report import POSITIVE, evaluate
 from exporter.threshold import decision_scores
 from exporter.train import RECIPES, TrainingConfig, train
-from runtime.decision import score_name
 from runtime.model import Model
 
 LATENCY_MESSAGES = 200
@@ -128,7 +128,7 @@ def compare_recipes(
                 latency_us=single_message_latency_us(
                     exported.model, trained.test_texts[:latency_messages]
                 ),
-                score=score_name(exported.model.family.score_method),
+                score=exported.model.family.score_name,
             )
         )
         curves.append(Curve(name, precision, recall))
@@ -152,7 +152,7 @@ HEADERS = {
 }
 
 
-def _cell(field: str, value: object) -> str:
+def _cell(field: str, value: Any) -> str:
     if value is None:
         return "n/a"
     if field == "ham_flagged":

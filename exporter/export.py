@@ -24,8 +24,9 @@ if __package__ in (None, ""):  # run as a script: the project root holds the pac
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file
-from exporter.features import UnsupportedModelError, check_vectorizer
-from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
+from exporter.errors import ExportParityError, UnsupportedModelError
+from exporter.features import check_vectorizer
+from exporter.pipeline import export_pipeline, save, sklearn_outputs
 from exporter.report import Metrics, evaluate, format_report
 from exporter.threshold import ThresholdChoice, choose_threshold, decision_scores, labels_at
 from exporter.train import (

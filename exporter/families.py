@@ -1,6 +1,9 @@
 """Read a fitted classifier into the arrays its runtime family scores with ("read").
 
-One extractor per family, registered under the family's name in ``runtime.families``.
+The registry is ``runtime.families.FAMILIES``: it names, per family, the scikit-learn
+class and the runtime class. Here is one extractor per runtime class (``@extracts``),
+whose arrays are checked against that class's declared schema (``arrays``) before
+anything is written.
 Whatever can be computed at export is computed here, with the very NumPy expressions
 scikit-learn evaluates at predict time (Bernoulli's ``neg_prob``, GaussianNB's
 per-class constants), so the runtime only replays a sparse product.
@@ -8,19 +11,27 @@ per-class constants), so the runtime only replays a sparse product.
 
 from __future__ import annotations
 
+import importlib
+import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
-from sklearn.naive_bayes import BernoulliNB, ComplementNB, GaussianNB, MultinomialNB
+from sklearn.naive_bayes import BernoulliNB, ComplementNB, GaussianNB
 from sklearn.preprocessing import LabelEncoder
 from sklearn.svm import LinearSVC
 
-from exporter.features import UnsupportedModelError
-from runtime.families import FAMILIES
+from exporter.errors import UnsupportedModelError
+from runtime.families import FAMILIES, family_class
+from runtime.families.calibrated import ISOTONIC, SIGMOID, Calibrated
+from runtime.families.family import ArraySpec, Family, LinearScores
+from runtime.families.linear import Linear
+from runtime.families.naive_bayes import DiscreteNB
+from runtime.families.naive_bayes import GaussianNB as GaussianNBFamily
 
 
 class ClassifierParts(NamedTuple):
@@ -29,12 +40,24 @@ class ClassifierParts(NamedTuple):
 
 
 Extractor = Callable[[Any, str], ClassifierParts]
+_EXTRACTORS: dict[type[Family], Extractor] = {}
+
+
+def extracts(family: type[Family]) -> Callable[[Extractor], Extractor]:
+    """Register the decorated function as the extractor for the runtime class ``family``."""
+
+    def register(extractor: Extractor) -> Extractor:
+        _EXTRACTORS[family] = extractor
+        return extractor
+
+    return register
 
 
 def _f8(array: Any) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(array, dtype=np.float64))
 
 
+@extracts(GaussianNBFamily)
 def gaussian_nb(clf: GaussianNB, family: str) -> ClassifierParts:
     theta, var = _f8(clf.theta_), _f8(clf.var_)
     n_classes = theta.shape[0]
@@ -42,18 +65,14 @@ def gaussian_nb(clf: GaussianNB, family: str) -> ClassifierParts:
     log_prior = [np.log(clf.class_prior_[i]) for i in range(n_classes)]
     log_norm = [-0.5 * np.sum(np.log(2.0 * np.pi * var[i, :])) for i in range(n_classes)]
     zero_term = theta**2 / var  # each feature's share of the empty document's distance
+    values = (theta, var, log_prior, log_norm, np.sum(zero_term, axis=1))
     return ClassifierParts(
         {"family": family, "var_smoothing": float(clf.var_smoothing)},
-        {
-            "classifier.theta": theta,
-            "classifier.var": var,
-            "classifier.log_prior": _f8(log_prior),
-            "classifier.log_norm": _f8(log_norm),
-            "classifier.zero_doc_distance": _f8(np.sum(zero_term, axis=1)),
-        },
+        _declared(GaussianNBFamily.arrays, values),
     )
 
 
+@extracts(DiscreteNB)
 def discrete_nb(clf: Any, family: str) -> ClassifierParts:
     flp = _f8(clf.feature_log_prob_)
     spec: dict[str, Any] = {"family": family, "alpha": _plain(clf.alpha)}
@@ -67,12 +86,15 @@ def discrete_nb(clf: Any, family: str) -> ClassifierParts:
         spec["norm"] = bool(clf.norm)
     else:
         weights, offsets = flp.T, clf.class_log_prior_
-    return ClassifierParts(
-        spec, {"classifier.weights": _f8(weights), "classifier.offsets": _f8(offsets)}
-    )
+    return ClassifierParts(spec, _declared(LinearScores.declared(), (weights, offsets)))
 
 
-def _linear_arrays(clf: Any, prefix: str) -> dict[str, np.ndarray]:
+def _declared(specs: tuple[ArraySpec, ...], values: tuple[Any, ...]) -> dict[str, np.ndarray]:
+    """The arrays under the names the runtime class declares, as contiguous float64."""
+    return {"classifier." + s.name: _f8(v) for s, v in zip(specs, values, strict=True)}
+
+
+def _linear_arrays(clf: Any, member: str = "") -> dict[str, np.ndarray]:
     if sp.issparse(clf.coef_):
         raise UnsupportedModelError(
             f"{type(clf).__name__}: a sparsified coef_ is summed in another order; "
@@ -82,9 +104,10 @@ def _linear_arrays(clf: Any, prefix: str) -> dict[str, np.ndarray]:
     if coef.ndim == 1:
         coef = coef[np.newaxis, :]
     offsets = np.broadcast_to(_f8(clf.intercept_), (coef.shape[0],))
-    return {f"{prefix}weights": _f8(coef.T), f"{prefix}offsets": _f8(offsets)}
+    return _declared(LinearScores.declared(member), (coef.T, offsets))
 
 
+@extracts(Linear)
 def linear(clf: Any, family: str) -> ClassifierParts:
     proba = None
     if isinstance(clf, LogisticRegression):
@@ -94,9 +117,10 @@ def linear(clf: Any, family: str) -> ClassifierParts:
     spec: dict[str, Any] = {"family": family, "proba": proba}
     if isinstance(clf, SGDClassifier):
         spec["loss"] = clf.loss
-    return ClassifierParts(spec, _linear_arrays(clf, "classifier."))
+    return ClassifierParts(spec, _linear_arrays(clf))
 
 
+@extracts(Calibrated)
 def calibrated(clf: CalibratedClassifierCV, family: str) -> ClassifierParts:
     classes = clf.classes_
     n_classes = len(classes)
@@ -113,22 +137,25 @@ def calibrated(clf: CalibratedClassifierCV, family: str) -> ClassifierParts:
                 f"CalibratedClassifierCV: method must be 'sigmoid' or 'isotonic', "
                 f"got {member.method!r}"
             )
-        prefix = f"classifier.{index}."
-        arrays.update(_linear_arrays(estimator, prefix))
-        n_outputs = arrays[f"{prefix}weights"].shape[1]
+        member_arrays = _linear_arrays(estimator, f"{index}.")
+        n_outputs = next(iter(member_arrays.values())).shape[1]  # the weights
+        arrays.update(member_arrays)
         # _CalibratedClassifier.predict_proba: zip(pos_class_indices, columns, calibrators).
         targets = LabelEncoder().fit(member.classes).transform(estimator.classes_).tolist()
         targets = [t + 1 if n_classes == 2 else t for t in targets]
         targets = targets[: min(len(targets), n_outputs, len(member.calibrators))]
         if member.method == "sigmoid":
-            arrays[f"{prefix}sigmoid"] = _f8(
-                [[float(c.a_), float(c.b_)] for c in member.calibrators[: len(targets)]]
-            )
+            ab = [[float(c.a_), float(c.b_)] for c in member.calibrators[: len(targets)]]
+            arrays.update(_declared((SIGMOID.named(f"{index}."),), (ab,)))
         else:
             for c, calibrator in enumerate(member.calibrators[: len(targets)]):
-                arrays[f"{prefix}{c}.x"] = _f8(calibrator.X_thresholds_)
-                arrays[f"{prefix}{c}.y"] = _f8(calibrator.y_thresholds_)
-                arrays[f"{prefix}{c}.bounds"] = _f8([calibrator.X_min_, calibrator.X_max_])
+                specs = tuple(spec.named(f"{index}.", c) for spec in ISOTONIC)
+                values = (
+                    calibrator.X_thresholds_,
+                    calibrator.y_thresholds_,
+                    [calibrator.X_min_, calibrator.X_max_],
+                )
+                arrays.update(_declared(specs, values))
         members.append({"targets": targets, "n_outputs": n_outputs})
     method = clf.calibrated_classifiers_[0].method
     spec = {"family": family, "method": method, "estimators": members}
@@ -142,33 +169,44 @@ def _plain(value: Any) -> Any:
 
 LINEAR = (LogisticRegression, LinearSVC, SGDClassifier, RidgeClassifier)
 
-# scikit-learn class -> (runtime family name, extractor). Exact types: a subclass may
-# override predict in ways the runtime would not reproduce.
-EXTRACTORS: dict[type, tuple[str, Extractor]] = {
-    GaussianNB: ("gaussian_nb", gaussian_nb),
-    MultinomialNB: ("multinomial_nb", discrete_nb),
-    ComplementNB: ("complement_nb", discrete_nb),
-    BernoulliNB: ("bernoulli_nb", discrete_nb),
-    LogisticRegression: ("logistic_regression", linear),
-    LinearSVC: ("linear_svc", linear),
-    SGDClassifier: ("sgd_classifier", linear),
-    RidgeClassifier: ("ridge_classifier", linear),
-    CalibratedClassifierCV: ("calibrated", calibrated),
-}
-assert {name for name, _ in EXTRACTORS.values()} == set(FAMILIES)
+
+class Supported(NamedTuple):
+    name: str  # the family's name in the model file
+    family: type[Family]  # the runtime class that scores it
+    extractor: Extractor
+
+
+@cache
+def supported() -> dict[type, Supported]:
+    """scikit-learn class -> its family, from the registry. Exact types: a subclass may
+    override predict in ways the runtime would not reproduce."""
+    table = {}
+    for name, (_, _, sklearn_path) in FAMILIES.items():
+        module, _, class_name = sklearn_path.rpartition(".")
+        family = family_class(name)
+        table[getattr(importlib.import_module(module), class_name)] = Supported(
+            name, family, _EXTRACTORS[family]
+        )
+    return table
+
+
+def family_of(classifier: Any) -> Supported:
+    """The family that reproduces ``classifier``; UnsupportedModelError if none does."""
+    entry = supported().get(type(classifier))
+    if entry is None:
+        names = ", ".join(sorted(c.__name__ for c in supported()))
+        raise UnsupportedModelError(
+            f"classifier {type(classifier).__name__} is not supported; supported: {names}"
+        )
+    return entry
 
 
 def extract_classifier(clf: Any) -> ClassifierParts:
-    entry = EXTRACTORS.get(type(clf))
-    if entry is None:
-        supported = ", ".join(sorted(c.__name__ for c in EXTRACTORS))
-        raise UnsupportedModelError(
-            f"classifier {type(clf).__name__} is not supported; supported: {supported}"
-        )
+    entry = family_of(clf)
     if not hasattr(clf, "classes_"):
         raise UnsupportedModelError(f"{type(clf).__name__} is not fitted")
-    family, extractor = entry
-    parts = extractor(clf, family)
+    parts = entry.extractor(clf, entry.name)
+    check_schema(entry.family, parts.arrays)
     for name, array in parts.arrays.items():
         if not np.isfinite(array).all():
             raise UnsupportedModelError(
@@ -177,3 +215,24 @@ def extract_classifier(clf: Any) -> ClassifierParts:
                 "on negative features, for example); refit on non-negative features"
             )
     return parts
+
+
+def check_schema(family: type[Family], arrays: dict[str, np.ndarray]) -> None:
+    """Every array an extractor wrote is one its runtime class declares, with its dtype and
+    number of dimensions (the runtime checks the sizes when the file is loaded)."""
+    patterns = [(re.compile(_pattern(spec.name)), spec) for spec in family.arrays]
+    for name, array in arrays.items():
+        spec = next((s for pattern, s in patterns if pattern.fullmatch(name)), None)
+        if spec is None:
+            raise AssertionError(f"{family.__name__} declares no array {name!r}")
+        if array.dtype != np.dtype(spec.dtype) or array.ndim != len(spec.shape):
+            raise AssertionError(
+                f"{name}: {array.dtype} with {array.ndim} dimensions, "
+                f"{family.__name__} declares {spec.dtype} {spec.shape}"
+            )
+
+
+def _pattern(name: str) -> str:
+    """A declared name (under ``classifier.``) with its placeholders as patterns."""
+    escaped = re.escape("classifier." + name)
+    return escaped.replace(re.escape("{member}"), r"\d+\.").replace(re.escape("{target}"), r"\d+")

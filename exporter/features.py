@@ -22,6 +22,7 @@ from sklearn.feature_extraction.text import (
 )
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from exporter.errors import UnsupportedModelError
 from runtime.analyzer import (
     ACCENT_STRIPPERS,
     ANALYZERS,
@@ -35,12 +36,6 @@ from runtime.features import (
     FeatureBlock,
     encode_vocabulary,
 )
-
-Vectorizer = CountVectorizer | HashingVectorizer  # TfidfVectorizer is a CountVectorizer
-
-
-class UnsupportedModelError(ValueError):
-    """The fitted model uses something the runtime cannot reproduce exactly."""
 
 
 class BlockParts(NamedTuple):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 
-from exporter.features import UnsupportedModelError
+from exporter.errors import ExportParityError, UnsupportedModelError
 from runtime.modelfile import (
     LEARNING,
     LEARNING_CLASS_COUNT,
@@ -81,7 +81,8 @@ def learning_section(
 
 
 def _plain(label: Any) -> str | int:
-    return label.item() if isinstance(label, np.generic) else label
+    plain: str | int = label.item() if isinstance(label, np.generic) else label
+    return plain
 
 
 def check_relearnable(data: bytes) -> None:
@@ -90,7 +91,6 @@ def check_relearnable(data: bytes) -> None:
     That proves it derives the classifier's arrays from the stored counts exactly as
     scikit-learn did, so a forgotten report leaves no trace.
     """
-    from exporter.pipeline import ExportParityError
     from runtime.learning.relearn import LearnableModel
 
     rebuilt = LearnableModel.from_bytes(data).relearn([]).data

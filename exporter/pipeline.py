@@ -23,23 +23,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import sklearn
-from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 
-from exporter.families import ClassifierParts, extract_classifier
-from exporter.features import BlockParts, UnsupportedModelError, feature_blocks, log_table
+from exporter.errors import ExportParityError, UnsupportedModelError
+from exporter.families import ClassifierParts, extract_classifier, family_of
+from exporter.features import BlockParts, feature_blocks, log_table
 from exporter.probe import PROBE_TEXTS
 from runtime.features import LOG_TABLE
 from runtime.model import Model
 from runtime.modelfile import render_model_file
-
-# Scores that cannot be replayed in scikit-learn's summation order (GaussianNB's dense
-# sum) must agree to this, relative to the magnitude of the summed terms.
-SCORE_RTOL = 1e-12
-
-
-class ExportParityError(ValueError):
-    """The runtime would not predict exactly as the fitted model; nothing was written."""
 
 
 class Exported(NamedTuple):
@@ -164,7 +156,7 @@ def _raw(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
 
 
 def _classes(classifier: Any) -> list[str | int]:
-    classes = classifier.classes_.tolist()
+    classes: list[str | int] = classifier.classes_.tolist()
     if all(isinstance(c, str) for c in classes):
         return classes
     if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
@@ -175,13 +167,15 @@ def _classes(classifier: Any) -> list[str | int]:
     )
 
 
-def sklearn_outputs(model: Any, texts: Sequence[str]) -> tuple[Any, dict[str, np.ndarray], list]:
+def sklearn_outputs(
+    model: Any, texts: Sequence[str]
+) -> tuple[Any, dict[str, np.ndarray], list[Any]]:
     """(feature matrix, {method: output}, labels) from the fitted scikit-learn model."""
     feature_steps, classifier = split_pipeline(model)
     features: Any = list(texts)
     for step in feature_steps:
         features = step.transform(features)
-    fed = features.toarray() if isinstance(classifier, GaussianNB) else features
+    fed = features.toarray() if family_of(classifier).family.dense_input else features
     outputs = {}
     for method in ("decision_function", "predict_joint_log_proba", "predict_proba"):
         if hasattr(classifier, method):
@@ -190,30 +184,60 @@ def sklearn_outputs(model: Any, texts: Sequence[str]) -> tuple[Any, dict[str, np
 
 
 def check_parity(model: Any, loaded: Model, texts: list[str]) -> None:
-    """Raise ExportParityError at the first way ``loaded`` differs from ``model``."""
+    """Raise ExportParityError at the first way ``loaded`` differs from ``model``.
+
+    Both runtime paths are compared with scikit-learn: the plain-Python one every single
+    message takes and the NumPy one of batches, each with its own feature rows. Scores and
+    probabilities are compared as the loaded family declares (``scores_rtol`` of its
+    ``parity_scale``, ``proba_atol``): bit for bit, or within the bound the README documents.
+    """
     if not texts:
         return
     features, expected, labels = sklearn_outputs(model, texts)
+    rows = loaded.transform(texts)
+    if not (
+        np.array_equal(rows.indptr, features.indptr)
+        and np.array_equal(rows.indices, features.indices)
+        and np.array_equal(rows.data, features.data)
+    ):
+        raise ExportParityError("feature rows (NumPy path) differ from the pipeline's")
+    for i, text in enumerate(texts):
+        columns, values = loaded.transform_one(text)
+        row = slice(features.indptr[i], features.indptr[i + 1])
+        if columns != features.indices[row].tolist() or values != features.data[row].tolist():
+            raise ExportParityError("feature rows (plain-Python path) differ from the pipeline's")
+    family = loaded.family
     for vectorise in (False, True):
-        rows = loaded.transform(texts)
-        if not (
-            np.array_equal(rows.indptr, features.indptr)
-            and np.array_equal(rows.indices, features.indices)
-            and np.array_equal(rows.data, features.data)
-        ):
-            raise ExportParityError("feature rows differ from the pipeline's")
+        path = "NumPy" if vectorise else "plain-Python"
         got_labels = loaded.predict(texts, vectorise=vectorise)
         if got_labels != labels:
             bad = sum(a != b for a, b in zip(got_labels, labels, strict=True))
-            raise ExportParityError(f"{bad} of {len(texts)} labels differ from scikit-learn's")
+            raise ExportParityError(
+                f"{bad} of {len(texts)} labels ({path} path) differ from scikit-learn's"
+            )
+        scores = getattr(loaded, family.score_method)(texts, vectorise=vectorise)
         for method, want in expected.items():
-            got = getattr(loaded, method)(texts, vectorise=vectorise)
-            scale = np.maximum(np.abs(want), 1.0)
-            if method != "predict_proba" and loaded.family_name != "gaussian_nb":
-                if not np.array_equal(got, want):
-                    raise ExportParityError(f"{method} differs from scikit-learn's")
-            elif not np.all(np.abs(got - want) <= SCORE_RTOL * scale):
-                raise ExportParityError(f"{method} differs from scikit-learn's beyond 1e-12")
+            got = scores if method == family.score_method else None
+            if got is None:
+                got = getattr(loaded, method)(texts, vectorise=vectorise)
+            if got.shape != want.shape:
+                raise ExportParityError(f"{method} ({path} path) has shape {got.shape}")
+            if method == "predict_proba":
+                tolerance = family.proba_atol(scores)
+                if not np.all(np.abs(got - want) <= tolerance):
+                    raise ExportParityError(
+                        f"{method} ({path} path) differs from scikit-learn's beyond {tolerance:.3g}"
+                    )
+            elif not within_rtol(got, want, family.scores_rtol, family.parity_scale(scores)):
+                raise ExportParityError(f"{method} ({path} path) differs from scikit-learn's")
+
+
+def within_rtol(got: np.ndarray, want: np.ndarray, rtol: float, scale: np.ndarray) -> bool:
+    """Bit for bit when ``rtol`` is 0; else within ``rtol`` of each row's ``scale``."""
+    if rtol == 0.0:
+        return bool(np.array_equal(got, want))
+    bound = rtol * scale.reshape((len(scale),) + (1,) * (want.ndim - 1))
+    return bool(np.all(np.abs(got - want) <= bound))
 
 
 def save(data: bytes, path: Path) -> None:

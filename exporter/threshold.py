@@ -18,11 +18,11 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from exporter.families import EXTRACTORS
+from exporter.families import family_of
 from exporter.pipeline import sklearn_outputs, split_pipeline
 from exporter.train import fit
-from runtime.decision import THRESHOLD_KEY, binary_score, score_name
-from runtime.families import family_class
+from runtime.decision import THRESHOLD_KEY
+from runtime.families.family import Family
 
 DEFAULT_FOLDS = 5
 
@@ -49,20 +49,17 @@ class ThresholdChoice:
         }
 
 
-def score_method_of(model: Any) -> str:
-    """The scikit-learn method whose output the runtime family scores with."""
+def family_class_of(model: Any) -> type[Family]:
+    """The runtime family that scores the model's classifier (its declarations)."""
     _, classifier = split_pipeline(model)
-    entry = EXTRACTORS.get(type(classifier))
-    if entry is None:
-        raise ValueError(f"no runtime family for {type(classifier).__name__}")
-    return family_class(entry[0]).score_method  # type: ignore[attr-defined]
+    return family_of(classifier).family
 
 
 def decision_scores(fitted: Any, texts: Sequence[str]) -> np.ndarray:
     """The binary decision score (runtime/decision.py) of a fitted model, per text."""
-    method = score_method_of(fitted)
+    family = family_class_of(fitted)
     _, outputs, _ = sklearn_outputs(fitted, texts)
-    return np.asarray(binary_score(method, outputs[method]), dtype=np.float64)
+    return np.asarray(family.binary_score_batch(outputs[family.score_method]), dtype=np.float64)
 
 
 def out_of_fold_scores(
@@ -118,7 +115,7 @@ def choose_threshold(
     is_positive = np.array([label == positive for label in labels])
     cut = lowest_threshold(scores[~is_positive], max_ham_flagged)
     return ThresholdChoice(
-        score=score_name(score_method_of(unfitted)),
+        score=family_class_of(unfitted).score_name,
         value=cut,
         positive=positive,
         max_ham_flagged=max_ham_flagged,

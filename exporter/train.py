@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer,
 from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import BernoulliNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
 from exporter.dataset import Dataset
@@ -210,7 +210,3 @@ def train(dataset: Dataset, config: TrainingConfig, model: Any = None) -> Traine
         train_texts=list(train_texts),
         train_labels=list(train_labels),
     )
-
-
-def is_pipeline(model: Any) -> bool:
-    return isinstance(model, Pipeline)

@@ -35,7 +35,8 @@ from typing import Any
 from localserver import events
 from runtime.adapter import create_adapter
 from runtime.config import LAMBDA_MAX_BODY_BYTES, ConfigError, Settings
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.errors import ModelUnavailable
+from runtime.model_source import ModelHolder
 from runtime.reports import DirectoryReportStore
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

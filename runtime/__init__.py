@@ -5,4 +5,5 @@ library alone; NumPy is imported only for batches worth vectorising (and never b
 NumPy-free build), after the handler has set BLAS's thread limit.
 """
 
+# The one place the version is written: pyproject.toml reads it, /health reports it.
 __version__ = "2.0.0"

@@ -12,8 +12,9 @@ import time
 from runtime import events, logs
 from runtime.api import Api
 from runtime.config import ConfigError, Settings
+from runtime.errors import ModelUnavailable
 from runtime.http_types import BadEvent, HttpError, Request
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.model_source import ModelHolder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -13,13 +13,16 @@ from collections.abc import Callable
 
 from runtime import __version__, logs, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
+from runtime.errors import ModelUnavailable, json_problem, short
 from runtime.http_types import HttpError, Request, Response
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.memo import Memo
+from runtime.model_source import ModelHolder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from runtime.model import Model
     from runtime.reports import ReportStore
 
 PREDICT = "/predict"
@@ -141,7 +144,7 @@ class Api:
 
     # Routes
 
-    def _model(self) -> Any:
+    def _model(self) -> Model:
         if self.holder is None:
             raise ModelUnavailable(self.startup_error, code="misconfigured")
         return self.holder.get()
@@ -424,8 +427,6 @@ def _explain_top(document: dict[str, Any]) -> int | None:
     """``top`` when the body asks for explanations (``"explain": true``), else None."""
     if "explain" not in document and "top" not in document:
         return None
-    from runtime.explain import explain_options  # only explaining requests import it
-
     try:
         explain, top = explain_options(document)
     except ValueError as exc:
@@ -433,9 +434,29 @@ def _explain_top(document: dict[str, Any]) -> int | None:
     return top if explain else None
 
 
+def explain_options(document: dict[str, Any]) -> tuple[bool, int]:
+    """``(explain, top)`` from a /predict JSON body; ValueError names the bad field (a 400).
+
+    ``"explain"`` is optional and must be a JSON boolean; ``"top"`` is optional, needs
+    ``"explain": true`` and must be an integer from 1 to MAX_TOP.
+    """
+    from runtime.explain import DEFAULT_TOP, MAX_TOP  # only explaining requests import it
+
+    explain = document.get("explain", False)
+    if not isinstance(explain, bool):
+        raise ValueError(f'"explain" must be true or false, got {short(explain)}')
+    if "top" not in document:
+        return explain, DEFAULT_TOP
+    if not explain:
+        raise ValueError('"top" applies only with "explain": true')
+    top = document["top"]
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+        raise ValueError(f'"top" must be an integer from 1 to {MAX_TOP}, got {short(top)}')
+    return explain, top
+
+
 # Clients send the same few Content-Type values: parse each once (bounded: they are input).
-_CONTENT_TYPES: dict[str, tuple[str | None, str | None]] = {}
-_CONTENT_TYPES_KEPT = 64
+_CONTENT_TYPES: Memo[str, tuple[str | None, str | None]] = Memo(64)
 
 
 def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
@@ -444,9 +465,7 @@ def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
         return None, None
     parsed = _CONTENT_TYPES.get(value)
     if parsed is None:
-        parsed = _parse_content_type(value)
-        if len(_CONTENT_TYPES) < _CONTENT_TYPES_KEPT:
-            _CONTENT_TYPES[value] = parsed
+        parsed = _CONTENT_TYPES.keep(value, _parse_content_type(value))
     return parsed
 
 
@@ -474,17 +493,10 @@ def _parse_json(text: str) -> object:
     try:
         return json.loads(text)
     except ValueError as exc:
-        problem = _json_problem(exc)
+        problem = json_problem(exc)
         raise HttpError(400, "invalid_json", f"body is not valid JSON: {problem}") from None
     except RecursionError:
         raise HttpError(400, "invalid_json", "body is not valid JSON: nested too deeply") from None
-
-
-def _json_problem(exc: ValueError) -> str:
-    # JSONDecodeError's message quotes no input, only a position: safe to return.
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    return "cannot decode"
 
 
 def _json_type(value: object) -> str:

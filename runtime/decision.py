@@ -1,7 +1,8 @@
 """The one number a binary model decides with, and the operator's threshold on it.
 
 Every family scores a binary message with a value that is positive-is-``classes[1]``
-once compared with a default cut:
+once compared with a default cut. Each family declares which (``score_name``,
+``binary_columns``, ``default_cut``, ``cut_range``: runtime/families/family.py):
 
 | family (score_method)                    | score                                   | default |
 |------------------------------------------|-----------------------------------------|---------|
@@ -25,23 +26,20 @@ from __future__ import annotations
 
 import math
 
+from runtime.errors import short as _short
 from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from runtime.families.family import Family
+
 THRESHOLD_KEY = "decision_threshold"
-SCORE_NAMES = {
-    "predict_joint_log_proba": "joint_log_likelihood_difference",
-    "decision_function": "decision_function",
-    "predict_proba": "probability",
-}
-DEFAULTS = {"predict_joint_log_proba": 0.0, "decision_function": 0.0, "predict_proba": 0.5}
 
 
 class Threshold(NamedTuple):
-    score: str  # one of SCORE_NAMES' values: which number the threshold cuts
+    score: str  # the family's ``score_name``: which number the threshold cuts
     value: float
     positive: str | int  # the label given above the threshold: classes[1]
     max_ham_flagged: float | None  # the rate it was chosen for, when the exporter chose it
@@ -50,25 +48,8 @@ class Threshold(NamedTuple):
         return dict(self._asdict())
 
 
-def score_name(score_method: str) -> str:
-    return SCORE_NAMES[score_method]
-
-
-def binary_score(score_method: str, scores: Any) -> Any:
-    """The decision score from a family's scores: one row (list) or many (NumPy, 2-D)."""
-    if isinstance(scores, list):
-        if score_method == "predict_joint_log_proba":
-            return scores[1] - scores[0]
-        return scores[0] if score_method == "decision_function" else scores[1]
-    if score_method == "predict_joint_log_proba":
-        return scores[:, 1] - scores[:, 0]
-    if score_method == "decision_function":
-        return scores if scores.ndim == 1 else scores[:, 0]
-    return scores[:, 1]
-
-
 def parse_threshold(
-    value: object, classes: tuple[str | int, ...], score_method: str
+    value: object, classes: tuple[str | int, ...], family: Family
 ) -> Threshold | None:
     """The stored threshold, checked against the model it sits in; ValueError says why."""
     if value is None:
@@ -77,7 +58,7 @@ def parse_threshold(
         raise ValueError(f"metadata {THRESHOLD_KEY!r} must be an object")
     if len(classes) != 2:
         raise ValueError(f"{THRESHOLD_KEY} applies to two-class models only")
-    expected = score_name(score_method)
+    expected = family.score_name
     if value.get("score") != expected:
         raise ValueError(
             f"{THRESHOLD_KEY}.score must be {expected!r} for this model, "
@@ -86,8 +67,10 @@ def parse_threshold(
     cut = _finite_number(value.get("value"))
     if cut is None:
         raise ValueError(f"{THRESHOLD_KEY}.value must be a finite number")
-    if score_method == "predict_proba" and not 0.0 <= cut <= 1.0:
-        raise ValueError(f"{THRESHOLD_KEY}.value must be a probability from 0 to 1")
+    try:
+        family.check_cut(cut)
+    except ValueError as exc:
+        raise ValueError(f"{THRESHOLD_KEY}.value {exc}") from None
     if value.get("positive") != classes[1]:
         raise ValueError(
             f"{THRESHOLD_KEY}.positive must be the second class {classes[1]!r}, "
@@ -112,8 +95,3 @@ def _finite_number(value: object) -> float | None:
     except OverflowError:  # an integer past the float range
         return None
     return number if math.isfinite(number) else None
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

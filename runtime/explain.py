@@ -22,38 +22,20 @@ contain the message's words: like the text, they must never be logged.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
+from runtime.errors import short as _short
 from runtime.families.common import argmax
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
-    from runtime.features import BlockRuntime
-    from runtime.model import Model
+    from runtime.families.family import Family
+    from runtime.features import BlockRuntime, Featurizer
 
 DEFAULT_TOP = 10
 MAX_TOP = 50
-
-
-def explain_options(document: Mapping[str, Any]) -> tuple[bool, int]:
-    """``(explain, top)`` from a /predict JSON body; ValueError names the bad field (a 400).
-
-    ``"explain"`` is optional and must be a JSON boolean; ``"top"`` is optional, needs
-    ``"explain": true`` and must be an integer from 1 to MAX_TOP.
-    """
-    explain = document.get("explain", False)
-    if not isinstance(explain, bool):
-        raise ValueError(f'"explain" must be true or false, got {_short(explain)}')
-    if "top" not in document:
-        return explain, DEFAULT_TOP
-    if not explain:
-        raise ValueError('"top" applies only with "explain": true')
-    top = document["top"]
-    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
-        raise ValueError(f'"top" must be an integer from 1 to {MAX_TOP}, got {_short(top)}')
-    return explain, top
 
 
 def check_top(top: object) -> int:
@@ -64,18 +46,28 @@ def check_top(top: object) -> int:
 
 
 class Explainer:
-    """Per-term explanations for one model; the vocabulary's inverse is built once."""
+    """Per-term explanations for one model; the vocabulary's inverse is built once.
 
-    def __init__(self, model: Model) -> None:
-        self._model = model
+    It needs what scores a message (``featurizer``, ``family``), the model's ``classes``
+    and ``decide``, which gives the label ``classify`` answers (threshold applied).
+    """
+
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        family: Family,
+        classes: tuple[str | int, ...],
+        decide: Callable[[list[float]], int],
+    ) -> None:
+        self._featurizer, self._family, self._classes = featurizer, family, classes
+        self._decide = decide
         self._terms: dict[int, list[str]] = {}  # block index -> column -> term
 
     def explain(self, text: str, top: int = DEFAULT_TOP) -> dict[str, Any]:
-        model = self._model
-        family, classes = model.family, model.classes
-        columns, values = model.transform_one(text)
+        family, classes = self._family, self._classes
+        columns, values = self._featurizer.row(text)
         scores = family.scores(columns, values)
-        label = model.decide(scores)  # the label classify answers, threshold applied
+        label = self._decide(scores)
         parts = family.contributions(columns, values)
         decision = family.decision_outputs(columns, values)
         if len(decision) == 1:  # one decision column: that of classes[1]
@@ -107,7 +99,9 @@ class Explainer:
         hashed = self._hashed_terms(text)
         return {
             "label": classes[label],
-            "explained": _explained(family.score_method, len(decision) == 1),
+            "explained": family.explained
+            if len(decision) == 1
+            else family.explained + "_difference",
             "positive": classes[positive],
             "negative": classes[negative],
             "decision": _finite(value),
@@ -121,7 +115,7 @@ class Explainer:
         }
 
     def _describe(self, column: int, hashed: dict[int, list[str]]) -> dict[str, Any]:
-        blocks = self._model.featurizer.blocks
+        blocks = self._featurizer.blocks
         for index, block in enumerate(blocks):
             if block.offset <= column < block.offset + block.block.n_features:
                 local = column - block.offset
@@ -145,7 +139,7 @@ class Explainer:
     def _hashed_terms(self, text: str) -> dict[int, list[str]]:
         """Column -> the message's distinct terms hashing there, for hashing blocks only."""
         found: dict[int, set[str]] = {}
-        for block in self._model.featurizer.blocks:
+        for block in self._featurizer.blocks:
             if block.columns is None:
                 for term in block.analyze(text):
                     column, _ = block.hashed(term)
@@ -153,19 +147,5 @@ class Explainer:
         return {column: sorted(terms) for column, terms in found.items()}
 
 
-def _explained(score_method: str, one_column: bool) -> str:
-    name = {
-        "predict_joint_log_proba": "joint_log_likelihood",
-        "decision_function": "decision_function",
-        "predict_proba": "mean_decision_function",
-    }[score_method]
-    return name if one_column else name + "_difference"
-
-
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

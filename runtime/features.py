@@ -24,12 +24,15 @@ from runtime.analyzer import (
     build_stream_analyzer,
     check_settings,
 )
+from runtime.memo import Memo
 from runtime.murmur import hashed_column
 from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    import numpy as np
 
 TERM_SOURCES = ("vocabulary", "hashing")
 STEPS = ("l1", "l2", "sublinear_tf", "idf")  # applied to a block's values in this order
@@ -46,6 +49,21 @@ LOG_TABLE = "features.log_table"
 _HASHES_KEPT = 100_000
 _HASH_KEPT_CHARS = 64
 _ANALYZER_KEYS = ("analyzer", "lowercase", "strip_accents", "token_pattern", "ngram_range")
+
+
+class Rows(NamedTuple):
+    """A CSR matrix without SciPy: row ``i`` is ``data[indptr[i]:indptr[i+1]]``."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_features: int
+
+    def row_of(self) -> np.ndarray:
+        """Each stored value's row number."""
+        import numpy as np
+
+        return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
 
 
 class FeatureBlock(NamedTuple):
@@ -199,7 +217,7 @@ class BlockRuntime:
             self.columns = _Vocabulary(zip(vocabulary, range(len(vocabulary)), strict=True))
             if len(self.columns) != len(vocabulary):
                 raise ValueError("vocabulary has duplicate terms")
-        self._hashes: dict[str, tuple[int, int]] = {}
+        self._hashes: Memo[str, tuple[int, int]] = Memo(_HASHES_KEPT, clear_when_full=True)
 
     def analyze(self, text: str) -> Iterable[str]:
         """The text's terms; a long text's piece by piece, so memory stays bounded.
@@ -220,9 +238,7 @@ class BlockRuntime:
         if found is None:
             found = hashed_column(term, self.block.n_features)
             if len(term) <= _HASH_KEPT_CHARS:
-                if len(self._hashes) >= _HASHES_KEPT:
-                    self._hashes.clear()
-                self._hashes[term] = found
+                self._hashes.keep(term, found)
         return found
 
     def counts(self, terms: Iterable[str], tally: list[int] | None = None) -> dict[int, int]:

@@ -12,8 +12,7 @@ from itertools import chain
 
 import numpy as np
 
-from runtime.families.common import Rows
-from runtime.features import LOG_TABLE_SIZE, BlockRuntime, Featurizer
+from runtime.features import LOG_TABLE_SIZE, BlockRuntime, Featurizer, Rows
 
 
 def transform(featurizer: Featurizer, texts: Sequence[str], tally: list[int] | None = None) -> Rows:

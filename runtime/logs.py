@@ -12,6 +12,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from runtime.memo import Memo
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -72,14 +74,12 @@ def request(
 
 # Event kinds, routes, error codes and the model id come from small fixed sets: each is
 # quoted once. Bounded all the same, as a route holds the client's method and path.
-_QUOTED: dict[str | None, str] = {None: "null"}
-_QUOTED_KEPT = 256
+_QUOTED: Memo[str | None, str] = Memo(256)
+_QUOTED[None] = "null"
 
 
 def _known(value: str | None) -> str:
     quoted = _QUOTED.get(value)
     if quoted is None:
-        quoted = _string(value)
-        if len(_QUOTED) < _QUOTED_KEPT:
-            _QUOTED[value] = quoted
+        quoted = _QUOTED.keep(value, _string(value))
     return quoted

@@ -27,6 +27,8 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 
+from runtime.memo import Memo
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -108,7 +110,8 @@ class _Layout:
             for coverage in (False, True)
         }
         self.share_fits = "OutOfVocabularyShare" in self.metric_names(True)
-        self._single: dict[tuple[object, str | None, bool], str] = {}
+        # Labels x buckets x coverage: a small set, bounded all the same.
+        self._single: Memo[tuple[object, str | None, bool], str] = Memo(_SINGLE_KEPT)
 
     def metric_names(self, coverage: bool) -> list[str]:
         names = [*self.counted, *(["OutOfVocabularyShare"] if coverage else [])]
@@ -122,9 +125,7 @@ class _Layout:
         key = (prediction["label"], score_bucket(prediction, self.classes), coverage)
         found = self._single.get(key)
         if found is None:
-            found = self._counts_json(predictions, coverage)
-            if len(self._single) < _SINGLE_KEPT:  # labels x buckets; bounded all the same
-                self._single[key] = found
+            found = self._single.keep(key, self._counts_json(predictions, coverage))
         return found
 
     def _counts_json(self, predictions: Sequence[Mapping[str, Any]], coverage: bool) -> str:

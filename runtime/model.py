@@ -14,11 +14,19 @@ from collections.abc import Sequence
 
 from runtime import logs
 from runtime.analyzer import STREAM_PIECE_CHARS
-from runtime.decision import THRESHOLD_KEY, Threshold, binary_score, parse_threshold
+from runtime.decision import THRESHOLD_KEY, Threshold, parse_threshold
 from runtime.families import load_family
-from runtime.families.common import Rows, finite_or_none
-from runtime.features import Featurizer
-from runtime.modelfile import ModelError, ModelFile, check_classes, read_model_file, sha256_hex
+from runtime.families.common import finite_or_none
+from runtime.features import Featurizer, Rows
+from runtime.modelfile import (
+    FileTooLarge,
+    ModelError,
+    ModelFile,
+    check_classes,
+    read_bounded,
+    read_model_file,
+    sha256_hex,
+)
 from runtime.npz import MAX_FILE_BYTES
 
 TYPE_CHECKING = False
@@ -72,7 +80,7 @@ class Model:
                 meta.get("classifier"), file.take, self.featurizer.n_features, len(self.classes)
             )
             self._threshold: Threshold | None = parse_threshold(
-                meta.get(THRESHOLD_KEY), self.classes, self.family.score_method
+                meta.get(THRESHOLD_KEY), self.classes, self.family
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise ModelError(str(exc)) from None
@@ -114,18 +122,17 @@ class Model:
         """Read a model file, refusing one larger than ``max_bytes`` before reading it."""
         max_bytes = min(max_bytes, MAX_FILE_BYTES)
         try:
-            with open(path, "rb") as file:
-                size = os.fstat(file.fileno()).st_size
-                if size > max_bytes:
-                    raise ModelError(
-                        f"model file {os.fspath(path)!r} has {size} bytes; the limit is {max_bytes}"
-                    )
-                data = file.read(max_bytes + 1)
+            data = read_bounded(path, max_bytes)
         except OSError as exc:
             reason = exc.strerror or exc
             raise ModelError(f"cannot read model file {os.fspath(path)!r}: {reason}") from None
-        if len(data) > max_bytes:
-            raise ModelError(f"model file {os.fspath(path)!r} grew past {max_bytes} bytes")
+        except FileTooLarge as exc:
+            if exc.size is None:
+                where = os.fspath(path)
+                raise ModelError(f"model file {where!r} grew past {max_bytes} bytes") from None
+            raise ModelError(
+                f"model file {os.fspath(path)!r} has {exc.size} bytes; the limit is {max_bytes}"
+            ) from None
         return cls.from_bytes(data, expected_sha256=expected_sha256)
 
     # The API's view: JSON-ready predictions.
@@ -176,7 +183,7 @@ class Model:
 
         count = check_top(DEFAULT_TOP if top is _DEFAULT_TOP else top)
         if self._explainer is None:
-            self._explainer = Explainer(self)
+            self._explainer = Explainer(self.featurizer, self.family, self.classes, self.decide)
         explainer = self._explainer
         return [explainer.explain(text, count) for text in _checked(texts)]
 
@@ -185,7 +192,7 @@ class Model:
         threshold = self._threshold
         if threshold is None:
             return self.family.label_index(scores)
-        return int(binary_score(self.family.score_method, scores) > threshold.value)
+        return int(self.family.binary_score(scores) > threshold.value)
 
     def vocabulary_coverage(self, texts: Sequence[str]) -> tuple[int, int]:
         """(terms found in a vocabulary, all terms) over vocabulary blocks: drift shows here.
@@ -231,24 +238,27 @@ class Model:
     def _predict_proba(self, texts: Sequence[str], *, vectorise: bool | None = None) -> np.ndarray:
         import numpy as np
 
+        family, shape = self.family, (len(texts), len(self.classes))
         if self._use_numpy(texts, vectorise):
-            return np.concatenate(
-                [
-                    self.family.proba_batch(self.family.scores_batch(self.transform(chunk)))
-                    for chunk in _chunks(texts)
-                ]
-            ).reshape(len(texts), len(self.classes))
-        rows = [self.family.proba(self.scores_one(text)) for text in _checked(texts)]
-        return np.array(rows, dtype=np.float64).reshape(len(texts), len(self.classes))
+            parts = []
+            for chunk in _chunks(texts):
+                proba = family.proba_batch(family.scores_batch(self.transform(chunk)))
+                assert proba is not None  # the property offers this method only then
+                parts.append(proba)
+            return np.concatenate(parts).reshape(shape) if parts else np.empty(shape)
+        rows = [family.proba(self.scores_one(text)) for text in _checked(texts)]
+        return np.array(rows, dtype=np.float64).reshape(shape)
 
     def _score_array(self, texts: Sequence[str], vectorise: bool | None) -> np.ndarray:
+        """(n_texts, score columns), also for no texts: scikit-learn's shape for n rows."""
         import numpy as np
 
+        shape = (len(texts), self.family.n_score_columns)
         if self._use_numpy(texts, vectorise):
             parts = [self.family.scores_batch(self.transform(chunk)) for chunk in _chunks(texts)]
-            return np.concatenate(parts) if parts else np.empty((0, 1))
+            return np.concatenate(parts).reshape(shape) if parts else np.empty(shape)
         rows = [self.scores_one(text) for text in _checked(texts)]
-        return np.array(rows, dtype=np.float64).reshape(len(texts), -1)
+        return np.array(rows, dtype=np.float64).reshape(shape)
 
     # Features.
 
@@ -334,32 +344,45 @@ def _checked_one(text: object) -> str:
     return text
 
 
-def _warn_if_trained_elsewhere(created_by: object) -> None:
-    """Tokens depend on the interpreter's Unicode tables: say so when they may differ.
+def training_differences(
+    created_by: object, python: str, unicode: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(trained with, serving with): the versions that differ between a model's training
+    (its ``created_by`` record) and an interpreter of ``python`` with ``unicode`` tables.
 
-    CPython's tables are fixed per minor version, so a model trained on this one is not
-    compared further, and the cold start does not import unicodedata (~0.5 ms) for it.
+    Tokens depend on the interpreter's Unicode tables. CPython's are fixed per minor
+    version, so a model trained on the same minor version is not compared further (and
+    ``unicode``, None, is then not needed: the cold start does not import unicodedata).
+    Both are empty when nothing differs or nothing was recorded.
     """
     if not isinstance(created_by, dict):
-        return
-    python = str(created_by.get("python", ""))
-    here_python = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    there_python = ".".join(python.split(".")[:2])
+        return {}, {}
+    there_python = ".".join(str(created_by.get("python", "")).split(".")[:2])
+    here_python = ".".join(python.split(".")[:2])
     if there_python == here_python:
-        return
-    import unicodedata
+        return {}, {}
+    if unicode is None:
+        import unicodedata
 
-    here = {"python": here_python, "unicode": unicodedata.unidata_version}
+        unicode = unicodedata.unidata_version
+    here = {"python": here_python, "unicode": unicode}
     there = {"python": there_python, "unicode": created_by.get("unicode")}
     differ = [k for k in here if there[k] is not None and there[k] != here[k]]
-    if differ:
+    return {k: there[k] for k in differ}, {k: here[k] for k in differ}
+
+
+def _warn_if_trained_elsewhere(created_by: object) -> None:
+    """Log when this interpreter may tokenise differently from the one that trained."""
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    trained_with, serving_with = training_differences(created_by, here)
+    if trained_with:
         logs.emit(
             {
                 "level": "WARNING",
                 "msg": "model_trained_elsewhere",
                 "detail": "text is tokenised with this interpreter's Unicode tables; "
                 "characters new in one version may split differently",
-                "trained_with": {k: there[k] for k in differ},
-                "serving_with": {k: here[k] for k in differ},
+                "trained_with": trained_with,
+                "serving_with": serving_with,
             }
         )

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 from _thread import get_ident
 
 from runtime import logs
-from runtime.modelfile import sha256_hex  # the model id's own hash, without importing hashlib
+
+# The model id's own hash (without importing hashlib) and the bounded read.
+from runtime.modelfile import FileTooLarge, read_bounded, sha256_hex
 from runtime.records import NamedTuple
 
 
@@ -34,14 +35,8 @@ class ModelCache:
 
     def read(self) -> CachedCopy | None:
         try:
-            with open(self.path, "rb") as file:
-                info = os.fstat(file.fileno())
-                if not stat.S_ISREG(info.st_mode) or info.st_size > self._max_bytes:
-                    return None
-                data = file.read(self._max_bytes + 1)  # the file may grow after fstat
-        except OSError:
-            return None
-        if len(data) > self._max_bytes:
+            data = read_bounded(self.path, self._max_bytes, regular=True)
+        except (OSError, FileTooLarge):
             return None
         return CachedCopy(data, sha256_hex(data))
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from runtime import logs, metrics
 from runtime.config import ModelSource, Settings
+from runtime.errors import ModelUnavailable
 from runtime.model import Model, ModelError
 
 TYPE_CHECKING = False
@@ -29,18 +30,6 @@ if TYPE_CHECKING:
 
 FIRST_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 60.0
-
-
-class ModelUnavailable(Exception):
-    """No model to serve; ``retry_after`` is seconds until the next load attempt."""
-
-    def __init__(
-        self, message: str, retry_after: float | None = None, code: str = "model_unavailable"
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-        self.code = code
 
 
 def make_loader(settings: Settings) -> Callable[[], Model]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from collections.abc import Mapping
 from itertools import pairwise
 
@@ -33,7 +35,8 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
-from runtime.npz import DTYPES, NpzError, RawArray, load_arrays
+from runtime.errors import json_problem, short
+from runtime.npz import NpzError, RawArray, load_arrays, npy_bytes, write_npz
 from runtime.records import NamedTuple
 
 TYPE_CHECKING = False
@@ -63,6 +66,31 @@ def sha256_hex(data: bytes) -> str:
     return str(sha256(data).hexdigest())
 
 
+class FileTooLarge(Exception):
+    """The file is over the limit; ``size`` is its size, or None if it grew while read."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def read_bounded(path: str | os.PathLike[str], max_bytes: int, *, regular: bool = False) -> bytes:
+    """The file's bytes, never more than ``max_bytes`` read: the size is checked before
+    reading, and again after (the file may grow). ``regular`` refuses anything but a
+    regular file (a FIFO or device would block or never end). Raises OSError if it
+    cannot be read, FileTooLarge if it is over the limit."""
+    with open(path, "rb") as file:
+        info = os.fstat(file.fileno())
+        if regular and not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{os.fspath(path)!r} is not a regular file")
+        if info.st_size > max_bytes:
+            raise FileTooLarge(info.st_size)
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileTooLarge(None)
+    return data
+
+
 class ModelFile:
     """A parsed, checksummed file whose arrays are handed out one checked name at a time."""
 
@@ -70,9 +98,6 @@ class ModelFile:
         self.metadata = metadata
         self._arrays = arrays
         self._taken: set[str] = set()
-
-    def has(self, name: str) -> bool:
-        return name in self._arrays
 
     def take(self, name: str, dtype: str, shape: tuple[int, ...]) -> memoryview[Any]:
         """The flat typed view of array ``name``; -1 in ``shape`` accepts any length there."""
@@ -180,15 +205,17 @@ def parse_metadata(blob: bytes) -> dict[str, Any]:
             f"metadata holds an integer of {exc.digits} digits; at most {MAX_INTEGER_DIGITS}"
         ) from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity
-        raise ModelError(f"metadata is not valid JSON: {_json_problem(exc)}") from None
+        raise ModelError(
+            f"metadata is not valid JSON: {json_problem(exc, own_data=True)}"
+        ) from None
     if not isinstance(metadata, dict):
         raise ModelError("metadata must be a JSON object")
     _check_plain(metadata)
     if metadata.get("format") != FORMAT_NAME:
-        raise ModelError(f"not a {FORMAT_NAME} file (format={_short(metadata.get('format'))})")
+        raise ModelError(f"not a {FORMAT_NAME} file (format={short(metadata.get('format'), 60)})")
     if metadata.get("format_version") != FORMAT_VERSION:
         raise ModelError(
-            f"unsupported format_version {_short(metadata.get('format_version'))}; "
+            f"unsupported format_version {short(metadata.get('format_version'), 60)}; "
             f"this runtime reads version {FORMAT_VERSION}"
         )
     return metadata
@@ -232,19 +259,6 @@ def encode_metadata(metadata: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes) -> bytes:
-    """A ``.npy`` (format 1.0) exactly as ``numpy.save`` writes it."""
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
-    shape_text = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-    header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape_text}, }}"
-    padding = 64 - (10 + len(header) + 1) % 64
-    header += " " * padding + "\n"
-    return (
-        b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin-1") + data
-    )
-
-
 def render_model_file(
     metadata: Mapping[str, Any], arrays: Mapping[str, tuple[str, tuple[int, ...], bytes]]
 ) -> bytes:
@@ -253,22 +267,12 @@ def render_model_file(
     Fixed timestamps and member order make the file (and so its SHA-256, the model id)
     a pure function of the model: ``np.savez`` would stamp the current time.
     """
-    import io
-    import zipfile  # the writer runs at export only; the reader never imports zipfile
-
     members = {name: npy_bytes(*array) for name, array in arrays.items()}
     sealed = {**metadata, "format": FORMAT_NAME, "format_version": FORMAT_VERSION}
     sealed[CHECKSUM_KEY] = content_digest(sealed, members)
     blob = encode_metadata(sealed)
     members[METADATA] = npy_bytes("|u1", (len(blob),), blob)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in sorted(members):
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, members[name], compresslevel=9)
-    return buffer.getvalue()
+    return write_npz(members)
 
 
 # The learnable section: what scikit-learn's ``partial_fit`` needs besides the feature
@@ -318,7 +322,7 @@ def read_learning(
     if not isinstance(section, dict):
         raise ModelError("not a learnable model file: it has no 'learning' section")
     if section.get("schema") != LEARNING_SCHEMA:
-        raise ModelError(f"unsupported learning schema {_brief(section.get('schema'))}")
+        raise ModelError(f"unsupported learning schema {short(section.get('schema'), 60)}")
     n_classes = len(classes)
     settings = _learning_settings(section, n_classes)
     classifier = file.metadata.get("classifier")
@@ -408,7 +412,7 @@ def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any
     family = section.get("family")
     if family not in LEARNABLE_FAMILIES:
         raise ModelError(
-            f"learning family must be one of {LEARNABLE_FAMILIES}, got {_brief(family)}"
+            f"learning family must be one of {LEARNABLE_FAMILIES}, got {short(family, 60)}"
         )
     alpha = section.get("alpha")
     if not (isinstance(alpha, int | float) and _is_number(alpha) and 0 <= alpha < math.inf):
@@ -435,11 +439,6 @@ def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any
         raise ModelError("learning binarize is null or, for bernoulli_nb, a non-negative number")
     keys = ("family", "alpha", "force_alpha", "fit_prior", "class_prior", "norm", "binarize")
     return {key: section.get(key) for key in keys}
-
-
-def _brief(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_number(value: object) -> bool:
@@ -476,14 +475,3 @@ def _check_plain(value: Any) -> None:
             stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, float) and not math.isfinite(item):
             raise ModelError("metadata holds a number outside the float range")
-
-
-def _json_problem(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    return str(exc)[:120]
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -68,10 +68,6 @@ class RawArray(NamedTuple):
     values: memoryview[Any]  # read-only, cast to "B" or "d", flat, C order
     member: Member  # the whole .npy member (header and data), e.g. to hash it
 
-    @property
-    def size(self) -> int:
-        return len(self.values)
-
 
 def load_arrays(data: bytes, limits: Mapping[str, int] | None = None) -> dict[str, RawArray]:
     """Every ``name.npy`` member as a read-only typed view over its bytes; nothing unpickled.
@@ -272,3 +268,35 @@ def _inflate_into(content: bytearray, raw: memoryview[Any], name: str) -> bytear
     if filled != size:
         raise NpzError(f"member {name!r} fails its size or CRC-32 check")
     return content
+
+
+# The writer, for the exporter and tests: the inverse of the reader above.
+
+
+def npy_bytes(dtype: str, shape: tuple[int, ...], data: bytes) -> bytes:
+    """A ``.npy`` (format 1.0) exactly as ``numpy.save`` writes it."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
+    shape_text = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape_text}, }}"
+    padding = 64 - (10 + len(header) + 1) % 64
+    header += " " * padding + "\n"
+    return (
+        b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin-1") + data
+    )
+
+
+def write_npz(members: Mapping[str, bytes]) -> bytes:
+    """``name.npy`` members, deflated, in name order with a fixed timestamp: the same
+    bytes for the same arrays (``np.savez`` would stamp the current time)."""
+    import io
+    import zipfile  # the writer runs at export only; the reader never imports zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name], compresslevel=9)
+    return buffer.getvalue()

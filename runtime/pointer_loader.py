@@ -11,8 +11,8 @@ the pointer changed: unchanged costs one small request answered 304 without a bo
 from __future__ import annotations
 
 from runtime.config import ModelSource, Settings, parse_s3_uri
+from runtime.errors import ModelUnavailable
 from runtime.model import Model, ModelError
-from runtime.model_source import ModelUnavailable
 from runtime.pointer import MAX_POINTER_BYTES, Pointer, PointerError, parse
 from runtime.s3_loader import S3Loader, make_client
 

@@ -22,9 +22,9 @@ from _thread import allocate_lock, start_new_thread
 from collections.abc import Callable
 
 from runtime.config import Settings
+from runtime.errors import ModelUnavailable
 from runtime.model import Model, ModelError
 from runtime.model_cache import CachedCopy, ModelCache
-from runtime.model_source import ModelUnavailable
 from runtime.modelfile import sha256_hex
 from runtime.records import NamedTuple
 

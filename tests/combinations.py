@@ -26,7 +26,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
 from exporter import export_pipeline
-from exporter.features import UnsupportedModelError
+from exporter.errors import UnsupportedModelError
 from exporter.train import fit
 from runtime.model import Model
 from tests.corpus import make_corpus

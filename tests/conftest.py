@@ -14,37 +14,9 @@ DATASET_ENV = "SPAM_DATA"
 DEFAULT_DATASET = PROJECT_ROOT.parent / "shared" / "data" / "spam.csv"
 
 
-# Whole modules whose tests take seconds each (subprocesses, zip builds, S3 servers, the
-# full dataset); single slow tests elsewhere carry @pytest.mark.slow themselves. The fast
-# loop the README names is `pytest -m "not slow"`.
-SLOW_MODULES = frozenset(
-    {
-        "test_benchmarks_smoke",
-        "test_build_zip",
-        "test_compare_cli",
-        "test_export_cli",
-        "test_loader_bounds",
-        "test_localserver",
-        "test_model_cache",
-        "test_model_source",
-        "test_parity_dataset",
-        "test_parity_hypothesis",
-        "test_reports_s3",
-        "test_pointer_refresh",
-        "test_feedback_benchmark",
-        "test_s3_memory",
-        "test_s3_network",
-        "test_template",
-        "test_threshold",
-        "test_upload",
-    }
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.module is not None and item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
-            item.add_marker(pytest.mark.slow)
+# The fast loop the README names is `pytest -m "not slow"`. A module whose every test takes
+# seconds (subprocesses, zip builds, S3 servers, the full dataset) says so itself with
+# `pytestmark = pytest.mark.slow`; single slow tests elsewhere carry the mark.
 
 
 def dataset_path() -> Path | None:

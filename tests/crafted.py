@@ -14,8 +14,8 @@ import zlib
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from runtime.modelfile import CHECKSUM_KEY, npy_bytes, read_model_file, render_model_file
-from runtime.npz import read_members
+from runtime.modelfile import CHECKSUM_KEY, read_model_file, render_model_file
+from runtime.npz import npy_bytes, read_members
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")

@@ -7,7 +7,8 @@ from typing import Any
 
 from runtime.adapter import LambdaAdapter, create_adapter
 from runtime.config import ModelSource, Settings
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.errors import ModelUnavailable
+from runtime.model_source import ModelHolder
 
 FAKE_SOURCE = ModelSource("path", "/fake/model.npz")
 

@@ -10,6 +10,9 @@ from runtime.model import Model
 from tests.datafiles import kaggle_csv
 from tests.test_export_cli import run_export
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 SMOKE_RECIPES = "tutorial,multinomial_nb,sgd_hashing"
 
 

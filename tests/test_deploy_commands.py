@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import build_zip
+import interpreters
 from tests.corpus import tutorial_model_bytes
 from tests.s3server import MotoS3, closed_port_endpoint, moto_server
 
@@ -252,8 +253,8 @@ def test_publish_model_refuses_a_file_the_runtime_would_refuse(
 def interpreter() -> Path:
     """deploy.sh builds the package, which needs a Python of the target version."""
     try:
-        return build_zip.find_interpreter(build_zip.DEFAULT_PYTHON)
-    except build_zip.BuildError as exc:
+        return interpreters.find_interpreter(build_zip.DEFAULT_PYTHON)
+    except interpreters.InterpreterNotFound as exc:
         if os.environ.get("CI"):
             pytest.fail(str(exc))
         pytest.skip(str(exc))

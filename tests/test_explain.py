@@ -19,7 +19,8 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
 from exporter.pipeline import split_pipeline
-from runtime.explain import DEFAULT_TOP, MAX_TOP, explain_options
+from runtime.api import explain_options
+from runtime.explain import DEFAULT_TOP, MAX_TOP
 from tests.corpus import HAM_WORDS, SPAM_EXAMPLE, SPAM_WORDS, UNICODE_WORDS
 from tests.families import BUILDERS, LABELINGS, fitted
 

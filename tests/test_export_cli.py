@@ -23,6 +23,9 @@ from tests.conftest import PROJECT_ROOT
 from tests.corpus import make_corpus
 from tests.datafiles import kaggle_csv, uci_zip
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 EXPORT = PROJECT_ROOT / "exporter" / "export.py"
 
 

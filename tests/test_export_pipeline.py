@@ -19,7 +19,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 from exporter import export_pipeline
-from exporter.features import UnsupportedModelError
+from exporter.errors import UnsupportedModelError
 from exporter.probe import PROBE_TEXTS
 from runtime.model import Model
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE, make_corpus

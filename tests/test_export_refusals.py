@@ -28,7 +28,8 @@ from sklearn.preprocessing import Normalizer
 from sklearn.svm import SVC, LinearSVC
 
 from exporter import export_pipeline
-from exporter.features import UnsupportedModelError, check_vectorizer
+from exporter.errors import UnsupportedModelError
+from exporter.features import check_vectorizer
 from runtime.analyzer import MAX_NGRAM
 from tests.corpus import make_corpus
 

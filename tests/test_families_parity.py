@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from exporter.families import supported
 from exporter.pipeline import sklearn_outputs, split_pipeline
+from runtime.families import FAMILIES
 from tests.combinations import CLASSIFIERS, COMBINATIONS, FEATURES, Fitted, Refused, fitted
 from tests.reference import PROBA_ATOL, assert_same_as_sklearn
 from tests.texts import TRICKY, texts_lists
@@ -66,6 +68,13 @@ def fitted_or_skip(features: str, classifier: str, labels: str) -> Fitted:
 )
 def test_invalid_combinations_are_refused(features: str, classifier: str, labels: str) -> None:
     assert isinstance(fitted(features, classifier, labels), Refused)
+
+
+def test_every_registered_family_has_an_extractor_and_a_line_in_the_matrix() -> None:
+    """The registry (runtime.families.FAMILIES) is the one list: nothing else to keep in step."""
+    table = supported()  # raises if a registered runtime class has no @extracts extractor
+    assert sorted(entry.name for entry in table.values()) == sorted(FAMILIES)
+    assert {type(make()) for make in CLASSIFIERS.values()} == set(table)
 
 
 def test_the_matrix_covers_every_feature_classifier_and_label_kind() -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import pytest
+
 from tests.test_benchmarks_smoke import run_smoke
+
+pytestmark = pytest.mark.slow
 
 
 def test_feedback_benchmark_smoke_prints_both_tables(tmp_path: Path) -> None:

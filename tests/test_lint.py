@@ -1,5 +1,6 @@
 """ruff and mypy are part of the test command, so style drift and type errors fail CI like
-any other regression (mypy's settings, strict for runtime/, are in pyproject.toml)."""
+any other regression (mypy's settings, strict for every package and script, are in
+pyproject.toml)."""
 
 from __future__ import annotations
 

@@ -37,6 +37,9 @@ from tests.crafted import (
     with_members,
 )
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 MiB = 1 << 20
 PEAK_BOUND = 100 * MiB  # above the interpreter's baseline, per refused file
 TIME_BOUND = 3.0  # seconds per refused file; the old loader took up to 16 s

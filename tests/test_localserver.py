@@ -27,6 +27,9 @@ from runtime import events as event_formats
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 from tests.fakes import FakeModel, fake_app
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JSON = {"Content-Type": "application/json"}
 

@@ -7,11 +7,10 @@ from tests.families import fitted
 
 def test_the_gaussian_nb_memo_stays_bounded_whatever_the_message(monkeypatch) -> None:
     """One message with more columns than the memo holds must not grow it past its bound."""
-    from runtime.families import naive_bayes
-
-    monkeypatch.setattr(naive_bayes, "_MAX_TERMS_KEPT", 6)
     _, model = fitted("gaussian_nb")
     family = model.family
+    for memo in family._terms:  # 6 entries in all, as _MAX_TERMS_KEPT bounds the real ones
+        monkeypatch.setattr(memo, "limit", 6 // len(family._terms))
     n = model.featurizer.n_features
     assert n * model.family.n_classes > 6  # the whole vocabulary would not fit
     memo_size = lambda: sum(map(len, family._terms))  # noqa: E731
@@ -28,9 +27,9 @@ def test_the_hashing_memo_keeps_no_long_terms(monkeypatch) -> None:
     """A 1 MB "word" is hashed as scikit-learn hashes it but not kept, however often sent."""
     from runtime import features
 
-    monkeypatch.setattr(features, "_HASHES_KEPT", 5)
     _, model = fitted("sgd_hashing")
     block = model.featurizer.blocks[0]
+    monkeypatch.setattr(block._hashes, "limit", 5)
     long_word = "x" * 100_000
     expected = model.transform_one(long_word)
     for i in range(20):

@@ -19,6 +19,9 @@ from runtime.model_source import ModelHolder
 from tests.s3proxy import s3_proxy
 from tests.s3server import moto_server
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KEY = "cache/model.npz"
 

@@ -13,13 +13,17 @@ import pytest
 
 from runtime.adapter import create_adapter
 from runtime.config import ModelSource, Settings
+from runtime.errors import ModelUnavailable
 from runtime.model import Model
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.model_source import ModelHolder
 from tests import events
 from tests.corpus import SPAM_EXAMPLE, tutorial_model_bytes
 from tests.events import check_response
 from tests.fakes import FakeClock, FakeModel
 from tests.s3server import closed_port_endpoint, moto_server
+
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
 
 KEY = "models/spam/model.npz"
 

@@ -14,6 +14,9 @@ from tests.corpus import fit_tutorial, tutorial_model_bytes
 from tests.reference import assert_same_as_sklearn
 from tests.texts import TRICKY, any_texts, word_texts
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 # Each supported TfidfVectorizer option appears at least once, combined sensibly.
 SETTINGS_MATRIX: list[dict] = [
     {"sublinear_tf": True, "max_df": 0.5},  # the tutorial

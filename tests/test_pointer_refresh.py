@@ -21,6 +21,8 @@ from tests.fakes import FakeClock
 from tests.s3proxy import s3_proxy
 from tests.s3server import moto_server
 
+pytestmark = pytest.mark.slow
+
 POINTER_KEY = "serving/pointer.json"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import build_zip
+import interpreters
 
 # Left out of the fast loop (`-m "not slow"`): interpreters started in subprocesses.
 pytestmark = pytest.mark.slow
@@ -54,12 +55,12 @@ def pick_interpreter(env: dict[str, str]) -> str:
 
 def test_the_venv_is_made_with_the_target_python_when_there_is_one() -> None:
     try:
-        target = build_zip.find_interpreter(build_zip.DEFAULT_PYTHON)
-    except build_zip.BuildError as exc:
+        target = interpreters.find_interpreter(build_zip.DEFAULT_PYTHON)
+    except interpreters.InterpreterNotFound as exc:
         pytest.skip(str(exc))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin"}
     picked = Path(pick_interpreter(env))
-    assert build_zip._version_of(picked) == build_zip.DEFAULT_PYTHON
+    assert interpreters._version_of(picked) == build_zip.DEFAULT_PYTHON
     assert picked == target or picked.resolve() == target.resolve()
 
 
@@ -74,7 +75,7 @@ def other_python() -> Path | None:
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     candidates += sorted(pyenv.glob("3.1[12].*/bin/python3"))
     for candidate in candidates:
-        version = build_zip._version_of(candidate) if candidate.exists() else None
+        version = interpreters._version_of(candidate) if candidate.exists() else None
         if version and version != build_zip.DEFAULT_PYTHON and _at_least_311(version):
             return candidate
     return None

@@ -11,6 +11,8 @@ from runtime.reports import Report, ReportError, S3ReportStore, StorageError, ma
 from tests.s3proxy import s3_proxy
 from tests.s3server import closed_port_endpoint, moto_server
 
+pytestmark = pytest.mark.slow
+
 SHA = "ab" * 32
 
 

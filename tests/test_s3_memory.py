@@ -28,6 +28,9 @@ if __name__ == "__main__":
 from tests.s3proxy import s3_proxy  # noqa: E402
 from tests.s3server import moto_server  # noqa: E402
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 MIB = 1024 * 1024
 JUNK_MIB = 24
 KEY = "memory/model.npz"

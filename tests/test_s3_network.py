@@ -14,10 +14,14 @@ from pathlib import Path
 import pytest
 
 from runtime.config import Settings
-from runtime.model_source import ModelHolder, ModelUnavailable
+from runtime.errors import ModelUnavailable
+from runtime.model_source import ModelHolder
 from runtime.s3_loader import S3_MAX_ATTEMPTS, S3Loader
 from tests.s3proxy import HUGE_LENGTH, s3_proxy
 from tests.s3server import moto_server
+
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
 
 KEY = "models/model.npz"
 SLACK = 3.0  # seconds past a deadline that still count as "stopped at the deadline"

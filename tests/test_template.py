@@ -16,6 +16,9 @@ import yaml
 
 import build_zip
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 FUNCTION = "SpamFunction"

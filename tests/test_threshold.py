@@ -24,15 +24,19 @@ from exporter import export_pipeline
 from exporter.threshold import (
     choose_threshold,
     decision_scores,
+    family_class_of,
     labels_at,
     lowest_threshold,
-    score_method_of,
 )
-from runtime.decision import THRESHOLD_KEY, binary_score
+from runtime.decision import THRESHOLD_KEY
 from runtime.model import Model, ModelError
-from runtime.modelfile import METADATA, npy_bytes
+from runtime.modelfile import METADATA
+from runtime.npz import npy_bytes
 from tests.corpus import make_corpus
 from tests.families import BUILDERS, fitted
+
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
 
 
 def noisy_corpus(n: int = 400, flip: float = 0.08) -> tuple[list[str], list[str]]:
@@ -43,7 +47,7 @@ def noisy_corpus(n: int = 400, flip: float = 0.08) -> tuple[list[str], list[str]
     return texts, [flipped[y] if rng.random() < flip else y for y in labels]
 
 
-def held_out_scores(pipeline, texts: list[str], labels: list[str], method: str) -> np.ndarray:
+def held_out_scores(pipeline, texts: list[str], labels: list[str], family) -> np.ndarray:
     """Each text's score from a Pipeline fitted on the other folds, with scikit-learn alone.
 
     ``cross_val_predict`` would do, but it cannot ask for ``predict_joint_log_proba``.
@@ -53,7 +57,9 @@ def held_out_scores(pipeline, texts: list[str], labels: list[str], method: str) 
     for train, held_out in cv.split(texts, labels):
         fold = clone(pipeline).fit([texts[i] for i in train], [labels[i] for i in train])
         features = fold[:-1].transform([texts[i] for i in held_out])
-        scores[held_out] = binary_score(method, getattr(fold[-1], method)(features))
+        scores[held_out] = family.binary_score_batch(
+            getattr(fold[-1], family.score_method)(features)
+        )
     return scores
 
 
@@ -76,7 +82,7 @@ def test_threshold_meets_its_rate_on_held_out_folds(name: str, rate: float) -> N
     choice = choose_threshold(unfitted, texts, labels, rate, folds=5, random_state=42)
 
     pipeline = dense_gaussian() if name == "gaussian_nb" else unfitted
-    scores = held_out_scores(pipeline, texts, labels, score_method_of(unfitted))
+    scores = held_out_scores(pipeline, texts, labels, family_class_of(unfitted))
     ham = scores[np.array(labels) == "ham"]
     flagged = int(np.sum(ham > choice.value))
     assert flagged / len(ham) <= rate

@@ -20,6 +20,9 @@ from tests.corpus import SPAM_EXAMPLE
 from tests.events import check_response
 from tests.s3server import moto_server
 
+# Its tests take seconds each: outside the fast loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KEY = "releases/model.npz"
 

@@ -15,9 +15,16 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable
 
-from runtime.families.common import ArgmaxLabels, Rows, expit
-from runtime.families.family import Contributions
-from runtime.families.linear import LinearScores, n_outputs_for
+from runtime.families.common import expit
+from runtime.families.family import (
+    ArraySpec,
+    Contributions,
+    Family,
+    LinearScores,
+    Link,
+    n_outputs_for,
+    take_declared,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,8 +33,18 @@ if TYPE_CHECKING:
     import numpy as np
 
     from runtime.families.family import Take
+    from runtime.features import Rows
 
 METHODS = ("sigmoid", "isotonic")
+# Per member (``{member}`` is ``0.``, ``1.``, ...): its linear layer, then its calibrators'
+# parameters, Platt's (a, b) per target, or each target's isotonic thresholds.
+SIGMOID = ArraySpec("{member}sigmoid", ("n_targets", 2))
+ISOTONIC_X = ArraySpec("{member}{target}.x", (-1,))
+ISOTONIC_Y = ArraySpec("{member}{target}.y", ("n_thresholds",))
+ISOTONIC_BOUNDS = ArraySpec("{member}{target}.bounds", (2,))
+ISOTONIC = (ISOTONIC_X, ISOTONIC_Y, ISOTONIC_BOUNDS)
+
+
 MAX_ESTIMATORS = 20
 MAX_THRESHOLDS = 100_000
 
@@ -81,20 +98,22 @@ class _Member:
             and all(isinstance(t, int) and 0 <= t < n_classes for t in targets)
         ):
             raise ValueError("calibrated estimator targets must be class indices")
-        prefix = f"classifier.{index}."
-        self.linear = LinearScores(take, prefix, n_features, n_outputs)
+        member = f"{index}."
+        self.linear = LinearScores(take, n_features, n_outputs, member)
         self.targets: list[int] = targets
         self.calibrators: list[Callable[[float], float]] = []
+        sizes = {"n_targets": len(targets)}
         if method == "sigmoid":
-            ab = take(f"{prefix}sigmoid", "<f8", (len(targets), 2)).tolist()
+            ab = take_declared(take, SIGMOID.named(member), sizes).tolist()
             self.calibrators = [
                 sigmoid_calibrator(ab[2 * i], ab[2 * i + 1]) for i in range(len(targets))
             ]
         else:
             for c in range(len(targets)):
-                xs: list[float] = list(take(f"{prefix}{c}.x", "<f8", (-1,)))
-                ys: list[float] = list(take(f"{prefix}{c}.y", "<f8", (len(xs),)))
-                low, high = take(f"{prefix}{c}.bounds", "<f8", (2,)).tolist()
+                x, y, bounds = (spec.named(member, c) for spec in ISOTONIC)
+                xs: list[float] = list(take_declared(take, x, sizes))
+                ys: list[float] = list(take_declared(take, y, {"n_thresholds": len(xs)}))
+                low, high = take_declared(take, bounds, sizes).tolist()
                 if not (1 <= len(xs) <= MAX_THRESHOLDS) or xs != sorted(xs):
                     raise ValueError("isotonic thresholds must be 1 to 100,000 ascending values")
                 self.calibrators.append(isotonic_calibrator(xs, ys, low, high))
@@ -114,11 +133,17 @@ class _Member:
         return [1.0 if 1.0 < p <= 1.0 + 1e-5 else p for p in proba]
 
 
-class Calibrated(ArgmaxLabels):
+class Calibrated(Family):
     """The mean of the members' calibrated probabilities; scores are those probabilities."""
 
     score_method = "predict_proba"
-    has_proba = True
+    score_name = "probability"
+    default_cut = 0.5
+    cut_range = (0.0, 1.0)
+    binary_columns = (1, None)
+    explained = "mean_decision_function"
+    link = Link()  # the scores are the members' mean calibrated probabilities
+    arrays = (*LinearScores.declared("{member}"), SIGMOID, *ISOTONIC)
 
     def __init__(self, spec: dict[str, Any], take: Take, n_features: int, n_classes: int) -> None:
         method, members = spec.get("method"), spec.get("estimators")
@@ -126,7 +151,7 @@ class Calibrated(ArgmaxLabels):
             raise ValueError(f"classifier.method must be one of {METHODS}")
         if not (isinstance(members, list) and 1 <= len(members) <= MAX_ESTIMATORS):
             raise ValueError(f"classifier.estimators must list 1 to {MAX_ESTIMATORS} models")
-        self.n_classes = n_classes
+        self.n_classes = self.n_score_columns = n_classes
         self._members = [
             _Member(member, i, method, take, n_features, n_classes)
             for i, member in enumerate(members)
@@ -186,9 +211,3 @@ class Calibrated(ArgmaxLabels):
                 for shares, own in zip(per_term, parts.per_term, strict=True):
                     shares[output] += own[column] / count
         return Contributions(base, list(columns), per_term)
-
-    def proba(self, scores: list[float]) -> list[float]:
-        return scores
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
-        return scores

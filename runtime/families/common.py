@@ -10,27 +10,13 @@ from __future__ import annotations
 
 import math
 
-from runtime.records import NamedTuple
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     import numpy as np
 
-
-class Rows(NamedTuple):
-    """A CSR matrix without SciPy: row ``i`` is ``data[indptr[i]:indptr[i+1]]``."""
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    data: np.ndarray
-    n_features: int
-
-    def row_of(self) -> np.ndarray:
-        import numpy as np
-
-        return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+    from runtime.features import Rows
 
 
 def as_matrix(view: memoryview[Any], rows: int, columns: int) -> np.ndarray:
@@ -70,22 +56,14 @@ def dot_batch(rows: Rows, weights: np.ndarray) -> np.ndarray:
     return out
 
 
+# Probabilities go through exp and log, whose last bit NumPy's SIMD code and libm may
+# disagree on: parity allows them this much (families declare more if they need it).
+PROBA_ATOL = 1e-12
+
+
 def argmax(values: list[float]) -> int:
     """The first maximum, as ``np.argmax`` picks it."""
     return values.index(max(values))
-
-
-class ArgmaxLabels:
-    """The label is the class with the highest score (naive Bayes, calibrated models)."""
-
-    def label_index(self, scores: list[float]) -> int:
-        return argmax(scores)
-
-    def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        labels: np.ndarray = np.argmax(scores, axis=1)
-        return labels
 
 
 def logsumexp_proba(jll: list[float]) -> list[float]:
@@ -152,6 +130,27 @@ def softmax_batch(scores: np.ndarray) -> np.ndarray:
     np.exp(shifted, out=shifted)
     proba: np.ndarray = shifted / np.sum(shifted, axis=1).reshape((-1, 1))
     return proba
+
+
+def normalise(prob: list[float]) -> list[float]:
+    """OvR normalisation as ``_predict_proba_lr``: all-zero rows become uniform."""
+    total = 0.0
+    for p in prob:
+        total += p
+    if total == 0.0:
+        return [1 / len(prob)] * len(prob)
+    return [p / total for p in prob]
+
+
+def normalise_batch(prob: np.ndarray) -> np.ndarray:
+    prob = prob.copy()
+    total = prob.sum(axis=1)
+    all_zero = total == 0
+    if all_zero.any():
+        prob[all_zero, :] = 1
+        total[all_zero] = prob.shape[1]
+    normalised: np.ndarray = prob / total.reshape((prob.shape[0], -1))
+    return normalised
 
 
 def finite_or_none(values: list[float]) -> list[Any]:

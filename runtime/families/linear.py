@@ -3,26 +3,26 @@
 LogisticRegression, LinearSVC, SGDClassifier and RidgeClassifier share
 ``LinearClassifierMixin``: the same decision values (replayed in SciPy's order, so
 bit-identical), the same labels (``score > 0`` for two classes, the first maximum
-otherwise). They differ only in ``predict_proba``, named by ``proba`` in the file:
-``"logistic"`` (LogisticRegression: expit for two classes, softmax otherwise),
-``"ovr_logistic"`` (SGD ``log_loss``: expit per class, normalised), ``"modified_huber"``
-(SGD), or null (LinearSVC, RidgeClassifier, SGD ``hinge``: no probabilities).
+otherwise: the ``Sign`` link). They differ only in ``predict_proba``, named by ``proba``
+in the file: ``"logistic"`` (LogisticRegression: expit for two classes, softmax
+otherwise), ``"ovr_logistic"`` (SGD ``log_loss``: expit per class, normalised),
+``"modified_huber"`` (SGD), or null (LinearSVC, RidgeClassifier, SGD ``hinge``: none).
+
+Its scoring layer is the contract's ``LinearScores``, which other families build on too.
 """
 
 from __future__ import annotations
 
 from runtime.families.common import (
-    Rows,
     argmax,
-    as_matrix,
-    dot_batch,
-    dot_one,
     expit,
     expit_batch,
+    normalise,
+    normalise_batch,
     softmax,
     softmax_batch,
 )
-from runtime.families.family import Contributions
+from runtime.families.family import Contributions, Family, LinearScores, Link, n_outputs_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,72 +31,114 @@ if TYPE_CHECKING:
     import numpy as np
 
     from runtime.families.family import Take
+    from runtime.features import Rows
 
-PROBA_KINDS = ("logistic", "ovr_logistic", "modified_huber", None)
 
+class Sign(Link):
+    """``LinearClassifierMixin.predict``: one decision column is cut at 0, more argmaxed.
 
-class LinearScores:
-    """``X @ W + b`` with W of shape (n_features, n_outputs) from ``<prefix>weights``."""
+    No probabilities (LinearSVC, RidgeClassifier, SGD ``hinge``); subclasses add them.
+    """
 
-    def __init__(self, take: Take, prefix: str, n_features: int, n_outputs: int) -> None:
-        self.n_outputs = n_outputs
-        self._n_features = n_features
-        self._weights = take(f"{prefix}weights", "<f8", (n_features, n_outputs))
-        self._offsets = list(take(f"{prefix}offsets", "<f8", (n_outputs,)))
-        self._matrix: np.ndarray | None = None
+    has_proba = False
 
-    def one(self, columns: list[int], values: list[float]) -> list[float]:
-        totals = dot_one(columns, values, self._weights, self.n_outputs)
-        return [t + o for t, o in zip(totals, self._offsets, strict=True)]
+    def label_index(self, scores: list[float]) -> int:
+        return (1 if scores[0] > 0 else 0) if len(scores) == 1 else argmax(scores)
 
-    def contributions(self, columns: list[int], values: list[float]) -> Contributions:
-        """weight x feature value per term and output; the intercepts are the base."""
-        weights, n = self._weights, self.n_outputs
-        per_term = [
-            [v * weights[c * n + k] for k in range(n)] for c, v in zip(columns, values, strict=True)
-        ]
-        return Contributions(list(self._offsets), list(columns), per_term)
-
-    def batch(self, rows: Rows) -> np.ndarray:
+    def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        if self._matrix is None:
-            self._matrix = as_matrix(self._weights, self._n_features, self.n_outputs)
-        scores: np.ndarray = dot_batch(rows, self._matrix) + np.array(self._offsets)
-        return scores
+        if scores.shape[1] == 1:
+            return (scores[:, 0] > 0).astype(np.int64)
+        return super().label_index_batch(scores)
+
+    def proba(self, scores: list[float]) -> list[float] | None:
+        return None
+
+    def proba_batch(self, scores: np.ndarray) -> np.ndarray | None:
+        return None
 
 
-def n_outputs_for(n_classes: int) -> int:
-    """Two classes have one decision column (for ``classes_[1]``); more have one each."""
-    return 1 if n_classes == 2 else n_classes
+class Expit(Sign):
+    """LogisticRegression: expit for one column, softmax for more."""
+
+    has_proba = True
+
+    def proba(self, scores: list[float]) -> list[float]:
+        if len(scores) == 1:
+            p = expit(scores[0])
+            return [1 - p, p]
+        return softmax(scores)
+
+    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        if scores.shape[1] == 1:
+            p = expit_batch(scores[:, 0])
+            return np.stack([1 - p, p], axis=1)
+        return softmax_batch(scores)
 
 
-def label_from_decision(scores: list[float]) -> int:
-    return (1 if scores[0] > 0 else 0) if len(scores) == 1 else argmax(scores)
+class OvrExpit(Expit):
+    """SGD ``log_loss``: expit per class, normalised (``_predict_proba_lr``)."""
+
+    def proba(self, scores: list[float]) -> list[float]:
+        if len(scores) == 1:
+            return super().proba(scores)
+        return normalise([expit(s) for s in scores])
+
+    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
+        if scores.shape[1] == 1:
+            return super().proba_batch(scores)
+        return normalise_batch(expit_batch(scores))
 
 
-def labels_from_decision(scores: np.ndarray) -> np.ndarray:
-    import numpy as np
+class ModifiedHuber(Sign):
+    """SGD ``modified_huber``: ``(clip(decision, -1, 1) + 1) / 2``, normalised."""
 
-    if scores.shape[1] == 1:
-        return (scores[:, 0] > 0).astype(np.int64)
-    labels: np.ndarray = np.argmax(scores, axis=1)
-    return labels
+    has_proba = True
+
+    def proba(self, scores: list[float]) -> list[float]:
+        clipped = [(min(max(s, -1.0), 1.0) + 1.0) / 2.0 for s in scores]
+        if len(clipped) == 1:
+            return [1.0 - clipped[0], clipped[0]]
+        return normalise(clipped)
+
+    def proba_batch(self, scores: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        prob = (np.clip(scores, -1, 1) + 1.0) / 2.0
+        if scores.shape[1] == 1:
+            return np.stack([1.0 - prob[:, 0], prob[:, 0]], axis=1)
+        return normalise_batch(prob)
 
 
-class Linear:
+# The file's ``proba`` -> the link giving that ``predict_proba``.
+LINKS: dict[str | None, Link] = {
+    "logistic": Expit(),
+    "ovr_logistic": OvrExpit(),
+    "modified_huber": ModifiedHuber(),
+    None: Sign(),
+}
+
+
+class Linear(Family):
     """One linear classifier; ``proba`` says which ``predict_proba`` it has, if any."""
 
     score_method = "decision_function"
+    score_name = "decision_function"
+    binary_columns = (0, None)
+    explained = "decision_function"
+    arrays = LinearScores.declared()
 
     def __init__(self, spec: dict[str, Any], take: Take, n_features: int, n_classes: int) -> None:
         proba = spec.get("proba")
-        if proba not in PROBA_KINDS:
-            raise ValueError(f"classifier.proba must be one of {PROBA_KINDS}")
+        if proba not in LINKS:
+            raise ValueError(f"classifier.proba must be one of {tuple(LINKS)}")
+        self.link = LINKS[proba]
         self.n_classes = n_classes
-        self._proba_kind: str | None = proba
-        self.has_proba = proba is not None
-        self._linear = LinearScores(take, "classifier.", n_features, n_outputs_for(n_classes))
+        self.n_score_columns = n_outputs_for(n_classes)
+        self._linear = LinearScores(take, n_features, self.n_score_columns)
 
     def scores(self, columns: list[int], values: list[float]) -> list[float]:
         return self._linear.one(columns, values)
@@ -104,69 +146,5 @@ class Linear:
     def scores_batch(self, rows: Rows) -> np.ndarray:
         return self._linear.batch(rows)
 
-    def decision_outputs(self, columns: list[int], values: list[float]) -> list[float]:
-        return self._linear.one(columns, values)
-
     def contributions(self, columns: list[int], values: list[float]) -> Contributions:
         return self._linear.contributions(columns, values)
-
-    def label_index(self, scores: list[float]) -> int:
-        return label_from_decision(scores)
-
-    def label_index_batch(self, scores: np.ndarray) -> np.ndarray:
-        return labels_from_decision(scores)
-
-    def proba(self, scores: list[float]) -> list[float] | None:
-        kind = self._proba_kind
-        if kind is None:
-            return None
-        if kind == "modified_huber":
-            clipped = [(min(max(s, -1.0), 1.0) + 1.0) / 2.0 for s in scores]
-            if len(clipped) == 1:
-                return [1.0 - clipped[0], clipped[0]]
-            return _normalise(clipped)
-        if len(scores) == 1:
-            p = expit(scores[0])
-            return [1 - p, p]
-        if kind == "logistic":
-            return softmax(scores)
-        return _normalise([expit(s) for s in scores])
-
-    def proba_batch(self, scores: np.ndarray) -> np.ndarray | None:
-        import numpy as np
-
-        kind = self._proba_kind
-        if kind is None:
-            return None
-        if kind == "modified_huber":
-            prob = (np.clip(scores, -1, 1) + 1.0) / 2.0
-            if scores.shape[1] == 1:
-                return np.stack([1.0 - prob[:, 0], prob[:, 0]], axis=1)
-            return _normalise_batch(prob)
-        if scores.shape[1] == 1:
-            p = expit_batch(scores[:, 0])
-            return np.stack([1 - p, p], axis=1)
-        if kind == "logistic":
-            return softmax_batch(scores)
-        return _normalise_batch(expit_batch(scores))
-
-
-def _normalise(prob: list[float]) -> list[float]:
-    """OvR normalisation as ``_predict_proba_lr``: all-zero rows become uniform."""
-    total = 0.0
-    for p in prob:
-        total += p
-    if total == 0.0:
-        return [1 / len(prob)] * len(prob)
-    return [p / total for p in prob]
-
-
-def _normalise_batch(prob: np.ndarray) -> np.ndarray:
-    prob = prob.copy()
-    total = prob.sum(axis=1)
-    all_zero = total == 0
-    if all_zero.any():
-        prob[all_zero, :] = 1
-        total[all_zero] = prob.shape[1]
-    normalised: np.ndarray = prob / total.reshape((prob.shape[0], -1))
-    return normalised

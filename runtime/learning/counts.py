@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.families.common import Rows
+from runtime.features import Rows
 
 ALPHA_LOWER_BOUND = 1e-10  # _BaseDiscreteNB._check_alpha
 
