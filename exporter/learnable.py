@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 
 from exporter.errors import ExportParityError, UnsupportedModelError
+from exporter.families import family_of
+from runtime.families import FAMILIES
+from runtime.families.counts import COUNT_RULES, OWN_SETTINGS
 from runtime.modelfile import (
     LEARNING,
     LEARNING_CLASS_COUNT,
@@ -27,21 +29,17 @@ from runtime.modelfile import (
     encode_golden,
 )
 
-FAMILY_OF = {
-    MultinomialNB: "multinomial_nb",
-    ComplementNB: "complement_nb",
-    BernoulliNB: "bernoulli_nb",
-}
-
 
 def learning_section(
     classifier: Any, golden: tuple[Sequence[str], Sequence[Any]] | None
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """(metadata ``learning`` section, arrays) of a fitted discrete naive Bayes classifier."""
-    family = FAMILY_OF.get(type(classifier))
-    if family is None:
+    family = family_of(classifier).name
+    rule = COUNT_RULES.get(family)
+    if rule is None:
+        names = [FAMILIES[name][2].rpartition(".")[2] for name in COUNT_RULES]
         raise UnsupportedModelError(
-            f"learnable models need MultinomialNB, ComplementNB or BernoulliNB, "
+            f"learnable models need {', '.join(names[:-1])} or {names[-1]}, "
             f"got {type(classifier).__name__}"
         )
     alpha = np.asarray(classifier.alpha)
@@ -55,13 +53,9 @@ def learning_section(
         "force_alpha": bool(classifier.force_alpha),
         "fit_prior": bool(classifier.fit_prior),
         "class_prior": None if prior is None else np.asarray(prior, dtype=float).tolist(),
-        "norm": bool(classifier.norm) if family == "complement_nb" else None,
-        "binarize": (
-            None
-            if family != "bernoulli_nb" or classifier.binarize is None
-            else float(classifier.binarize)
-        ),
     }
+    for key in OWN_SETTINGS:  # the family's own settings, as scikit-learn holds them
+        section[key] = _setting(getattr(classifier, key)) if key in rule.own_settings else None
     flat = np.ascontiguousarray(classifier.feature_count_, dtype=np.float64).ravel()
     nonzero = np.flatnonzero(flat)
     arrays = {
@@ -78,6 +72,12 @@ def learning_section(
         blob = encode_golden(pairs)
         arrays[LEARNING_GOLDEN] = np.frombuffer(blob, dtype=np.uint8)
     return {LEARNING: section}, arrays
+
+
+def _setting(value: Any) -> bool | float | None:
+    if value is None or isinstance(value, bool | np.bool_):
+        return None if value is None else bool(value)
+    return float(value)
 
 
 def _plain(label: Any) -> str | int:

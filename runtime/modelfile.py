@@ -281,7 +281,6 @@ def render_model_file(
 # hold the export's counts, the learned report ids and the golden set.
 LEARNING = "learning"
 LEARNING_SCHEMA = 1
-LEARNABLE_FAMILIES = ("multinomial_nb", "complement_nb", "bernoulli_nb")
 LEARNING_CLASS_COUNT = "learning.class_count"  # (n_classes,) the export's class_count_
 # feature_count_ (n_classes, n_features), sparse: hashing makes it mostly zeros, and a dense
 # copy doubled the learnable recipe's load time (62 ms against 32 ms without the section).
@@ -409,11 +408,14 @@ def _golden(blob: bytes, classes: tuple[str | int, ...]) -> tuple[tuple[str | in
 
 
 def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any]:
-    family = section.get("family")
-    if family not in LEARNABLE_FAMILIES:
-        raise ModelError(
-            f"learning family must be one of {LEARNABLE_FAMILIES}, got {short(family, 60)}"
-        )
+    """The shared settings are checked here; the family checks its own (``norm``,
+    ``binarize``): runtime/families/counts.py, imported only when learning."""
+    from runtime.families.counts import OWN_SETTINGS, check_settings
+
+    try:
+        check_settings(section)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
     alpha = section.get("alpha")
     if not (isinstance(alpha, int | float) and _is_number(alpha) and 0 <= alpha < math.inf):
         raise ModelError("learning alpha must be a non-negative number")
@@ -427,17 +429,7 @@ def _learning_settings(section: dict[str, Any], n_classes: int) -> dict[str, Any
         and all(_is_number(p) and p > 0 for p in prior)
     ):
         raise ModelError(f"learning class_prior must be null or {n_classes} positive numbers")
-    norm = section.get("norm")
-    if (family == "complement_nb") != isinstance(norm, bool) or (
-        family != "complement_nb" and norm is not None
-    ):
-        raise ModelError("learning norm is a boolean for complement_nb, null otherwise")
-    binarize = section.get("binarize")
-    if binarize is not None and not (
-        family == "bernoulli_nb" and _is_number(binarize) and binarize >= 0
-    ):
-        raise ModelError("learning binarize is null or, for bernoulli_nb, a non-negative number")
-    keys = ("family", "alpha", "force_alpha", "fit_prior", "class_prior", "norm", "binarize")
+    keys = ("family", "alpha", "force_alpha", "fit_prior", "class_prior", *OWN_SETTINGS)
     return {key: section.get(key) for key in keys}
 
 

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from runtime.learning.counts import batch_counts, binarized, classifier_arrays
+from runtime.families.counts import classifier_arrays
+from runtime.learning.counts import batch_counts, binarized
 from runtime.model import Model
 from runtime.modelfile import (
     CHECKSUM_KEY,
