@@ -27,9 +27,9 @@ except ModuleNotFoundError:
 
 from exporter.dataset import UCI_URL, Dataset, DatasetError, default_cache_dir, fetch_dataset
 from exporter.dataset import load_dataset as load_dataset_file
-from exporter.errors import UnsupportedModelError
+from exporter.errors import ExportParityError, UnsupportedModelError
 from exporter.features import check_vectorizer
-from exporter.pipeline import ExportParityError, export_pipeline, save, sklearn_outputs
+from exporter.pipeline import export_pipeline, save, sklearn_outputs
 from exporter.protocol import group_key
 from exporter.report import Metrics, evaluate, format_report
 from exporter.threshold import ThresholdChoice, choose_threshold, decision_scores, labels_at
@@ -40,6 +40,7 @@ from exporter.train import (
     TrainedModel,
     TrainingConfig,
     build,
+    resolve_recipe,
     train,
 )
 from runtime.model import NOTE_KEY
@@ -114,6 +115,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--recipes", metavar="A,B", help="--compare only these recipes (comma-separated)"
+    )
+    parser.add_argument(
+        "--learnable",
+        action="store_true",
+        help="store what learning from reports needs (naive Bayes counts, settings and a "
+        "golden set from the test split; see docs/learning.md); the learnable recipe always does",
     )
     parser.add_argument(
         "--upload",
@@ -267,7 +274,14 @@ def run(args: argparse.Namespace) -> int:
     print("checking the runtime against scikit-learn on the test split ...", file=sys.stderr)
     parity_error = None
     try:
-        exported = export_pipeline(trained.model, texts=trained.test_texts, metadata=metadata)
+        learnable = args.learnable or resolve_recipe(config.recipe).learnable
+        exported = export_pipeline(
+            trained.model,
+            texts=trained.test_texts,
+            metadata=metadata,
+            learnable=learnable,
+            golden=(trained.test_texts, trained.test_labels) if learnable else None,
+        )
     except ExportParityError as exc:
         parity_error = str(exc)
     print(

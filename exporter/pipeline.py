@@ -25,7 +25,7 @@ import numpy as np
 import sklearn
 from sklearn.pipeline import Pipeline
 
-from exporter.errors import UnsupportedModelError
+from exporter.errors import ExportParityError, UnsupportedModelError
 from exporter.families import ClassifierParts, extract_classifier, family_of
 from exporter.features import BlockParts, check_exact_type, feature_blocks, log_table
 from exporter.normalize import fold_table
@@ -34,10 +34,6 @@ from runtime.features import FOLD_TABLE, LOG_TABLE
 from runtime.model import Model
 from runtime.modelfile import MAX_JSON_INTEGER, render_model_file
 from runtime.normalize import encode_fold_table
-
-
-class ExportParityError(ValueError):
-    """The runtime would not predict exactly as the fitted model; nothing was written."""
 
 
 class Exported(NamedTuple):
@@ -91,9 +87,13 @@ def export_pipeline(
     *,
     texts: Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    learnable: bool = False,
+    golden: tuple[Sequence[str], Sequence[Any]] | None = None,
 ) -> Exported:
     """Check, render and (if ``path``) atomically write the model file.
 
+    ``learnable`` adds what the runtime's learner needs (exporter/learnable.py), with
+    ``golden`` (texts, labels), held-out messages its gate scores models on.
     Raises UnsupportedModelError naming the step and option the runtime cannot
     reproduce, or ExportParityError if the loaded file disagrees with ``model``.
     """
@@ -107,7 +107,18 @@ def export_pipeline(
             f"{type(classifier).__name__} was fitted on {fitted_on} features, "
             f"the feature steps make {n_features}"
         )
-    data = render(blocks, parts, _classes(classifier), metadata or {})
+    extra: dict[str, Any] = dict(metadata or {})
+    extra_arrays: dict[str, np.ndarray] = {}
+    if learnable:
+        from exporter.learnable import learning_section
+
+        section, extra_arrays = learning_section(classifier, golden)
+        extra.update(section)
+    data = render(blocks, parts, _classes(classifier), extra, extra_arrays)
+    if learnable:
+        from exporter.learnable import check_relearnable
+
+        check_relearnable(data)
     sha256 = hashlib.sha256(data).hexdigest()
     loaded = Model.from_bytes(data)
     check_parity(model, loaded, list(PROBE_TEXTS if texts is None else texts))
@@ -121,8 +132,9 @@ def render(
     parts: ClassifierParts,
     classes: list[str | int],
     extra: dict[str, Any],
+    extra_arrays: dict[str, np.ndarray] | None = None,
 ) -> bytes:
-    arrays: dict[str, np.ndarray] = dict(parts.arrays)
+    arrays: dict[str, np.ndarray] = {**parts.arrays, **(extra_arrays or {})}
     for index, (block, vocabulary, idf) in enumerate(blocks):
         if vocabulary is not None:
             assert block.separator is not None

@@ -71,6 +71,7 @@ class Recipe:
     summary: str
     build: Callable[[dict[str, Any]], Any]  # vectorizer overrides -> unfitted model
     takes_vectorizer_params: bool = False
+    learnable: bool = False  # exported with what the runtime's learner needs (--learnable)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -141,6 +142,17 @@ RECIPES: dict[str, Recipe] = {
                 TfidfTransformer(sublinear_tf=True),
                 SGDClassifier(loss="modified_huber", alpha=1e-5, random_state=42),
             ),
+        ),
+        Recipe(
+            "learnable",
+            "HashingVectorizer(2**18) + TfidfTransformer(sublinear_tf) + MultinomialNB(alpha=0.01):"
+            " learns reports, even words it never saw (benchmarks/learnable_settings.md)",
+            lambda p: make_pipeline(
+                HashingVectorizer(n_features=2**18, alternate_sign=False, norm=None),
+                TfidfTransformer(sublinear_tf=True),
+                MultinomialNB(alpha=0.01),
+            ),
+            learnable=True,
         ),
         Recipe(
             "ridge",

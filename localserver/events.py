@@ -30,11 +30,13 @@ def rest_v1(
     request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
     source_ip: str = "203.0.113.7",
     now: float | None = None,
+    api_key_id: str | None = None,
 ) -> Event:
     """A REST API proxy event (payload 1.0); ``version="1.0"`` makes it an HTTP API 1.0 one.
 
     REST APIs leave the stage out of ``path``; HTTP APIs (version "1.0") put a named
     stage in front of it. ``headers["X"]`` holds the last value of a repeated header.
+    ``api_key_id`` is what API Gateway adds for a method that requires an API key.
     """
     url = urlsplit(target)
     path = url.path or "/"
@@ -62,7 +64,11 @@ def rest_v1(
             "domainName": "1234567890.execute-api.us-east-1.amazonaws.com",
             "domainPrefix": "1234567890",
             "httpMethod": method,
-            "identity": {"sourceIp": source_ip, "userAgent": _last(multi, "User-Agent")},
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": _last(multi, "User-Agent"),
+                **({"apiKeyId": api_key_id} if api_key_id is not None else {}),
+            },
             "path": f"/{stage}{path}",
             "protocol": "HTTP/1.1",
             "requestId": request_id,
@@ -90,8 +96,12 @@ def http_v2(
     request_id: str = "JKJaXmPLvHcESHA=",
     source_ip: str = "203.0.113.7",
     now: float | None = None,
+    iam_user_arn: str | None = None,
 ) -> Event:
-    """An HTTP API event (payload 2.0); a named ``stage`` prefixes rawPath, as the service does."""
+    """An HTTP API event (payload 2.0); a named ``stage`` prefixes rawPath, as the service does.
+
+    ``iam_user_arn`` is the caller IAM authorization identified (``authorizer.iam``).
+    """
     url = urlsplit(target)
     path = url.path or "/"
     raw_path = path if stage == "$default" else f"/{stage}{path}"
@@ -131,6 +141,8 @@ def http_v2(
         },
         "isBase64Encoded": encoded,
     }
+    if iam_user_arn is not None:
+        event["requestContext"]["authorizer"] = {"iam": {"userArn": iam_user_arn}}
     if cookies:
         event["cookies"] = cookies
     query = parse_qs(url.query, keep_blank_values=True)

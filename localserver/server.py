@@ -1,11 +1,17 @@
 """Serve the Lambda handler over HTTP on your own machine, without AWS or Docker.
 
     python -m localserver [--port 8080] [--model artifacts/model.npz] [--payload-version 1.0]
+                          [--reports-dir DIR]
 
 Each HTTP request becomes the API Gateway proxy event the deployed function would get,
 and the handler's proxy response becomes the HTTP response. A fixed number of worker
 threads serve one request per connection, each within one deadline, so stalled clients
 can neither exhaust threads nor hold up a shutdown for longer than the grace period.
+
+With ``--reports-dir``, POST /feedback stores reports in that directory. The server
+plays API Gateway's part for loopback clients only: it attaches the reporter (the
+X-Reporter header, or "local") where API Gateway would put an authenticated caller, so
+reports from localhost need no key, and reports from anywhere else are refused (401).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import base64
 import contextlib
 import http.client
+import ipaddress
 import math
 import os
 import queue
@@ -32,10 +39,13 @@ from runtime.adapter import create_adapter
 from runtime.config import LAMBDA_MAX_BODY_BYTES, ConfigError, Settings
 from runtime.errors import ModelUnavailable
 from runtime.model_source import ModelHolder
+from runtime.reports import DirectoryReportStore
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 PAYLOAD_VERSIONS = ("1.0", "2.0")
+REPORTER_HEADER = "X-Reporter"
+LOCAL_REPORTER = "local"
 DEFAULT_WORKERS = 8
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_SHUTDOWN_GRACE = 3.0
@@ -173,16 +183,21 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
             self._reply(408, b'{"message": "Request Timeout"}')
             return
         request_id = str(uuid.uuid4())
-        build = events.http_v2 if self.server.payload_version == "2.0" else events.rest_v1
-        event = build(
-            self.command,
-            self.path,
-            headers=list(self.headers.items()),
-            body=body or None,
-            stage="$default" if self.server.payload_version == "2.0" else "local",
-            request_id=request_id,
-            source_ip=self.client_address[0],
-        )
+        common: dict[str, Any] = {
+            "headers": list(self.headers.items()),
+            "body": body or None,
+            "request_id": request_id,
+            "source_ip": self.client_address[0],
+        }
+        caller = self._local_caller()
+        if self.server.payload_version == "2.0":
+            event = events.http_v2(
+                self.command, self.path, stage="$default", iam_user_arn=caller, **common
+            )
+        else:
+            event = events.rest_v1(
+                self.command, self.path, stage="local", api_key_id=caller, **common
+            )
         try:
             result = self.server.handler(event, LocalContext(request_id))
         except Exception:  # as API Gateway does when the function fails
@@ -197,6 +212,12 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         self._end_headers(len(data))
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _local_caller(self) -> str | None:
+        """The reporter of a loopback client (X-Reporter, else "local"); None for others."""
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            return None
+        return (self.headers.get(REPORTER_HEADER) or "").strip() or LOCAL_REPORTER
 
     def _reply(self, status: int, body: bytes) -> None:
         self.close_connection = True
@@ -463,6 +484,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="on Ctrl-C or SIGTERM, how long requests in flight may still take "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--reports-dir",
+        metavar="DIR",
+        help="store POST /feedback reports in DIR, one file each (created if missing); "
+        "default: REPORTS_S3_URI, or no report store",
+    )
     return parser.parse_args(argv)
 
 
@@ -480,6 +507,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return 2
+    reports = None
+    if args.reports_dir:
+        try:
+            os.makedirs(args.reports_dir, exist_ok=True)
+        except OSError as exc:
+            print(f"error: cannot use --reports-dir {args.reports_dir}: {exc}", file=sys.stderr)
+            return 2
+        reports = DirectoryReportStore(args.reports_dir)
     # Without a model the server exits: nothing is retried, and the log line says none is.
     holder = ModelHolder.from_settings(settings, first_delay=math.inf)
     try:
@@ -490,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server = LocalServer(
             (args.host, args.port),
-            create_adapter(settings, holder),
+            create_adapter(settings, holder, reports),
             args.payload_version,
             workers=args.workers,
             request_timeout=args.request_timeout,

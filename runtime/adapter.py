@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from runtime.reports import ReportStore
+
 _INTERNAL_ERROR = HttpError(500, "internal_error", "internal error")
 
 
@@ -72,14 +74,25 @@ class LambdaAdapter:
         return result
 
 
-def create_adapter(settings: Settings, holder: ModelHolder | None = None) -> LambdaAdapter:
-    """An adapter for these settings; the model load is attempted now, as at a cold start."""
+def create_adapter(
+    settings: Settings, holder: ModelHolder | None = None, reports: ReportStore | None = None
+) -> LambdaAdapter:
+    """An adapter for these settings; the model load is attempted now, as at a cold start.
+
+    ``reports`` defaults to the S3 store REPORTS_S3_URI names (None if it is unset).
+    """
     holder = holder or ModelHolder.from_settings(settings)
+    if reports is None and settings.reports_s3_uri is not None:
+        from runtime.reports import S3ReportStore  # boto3 itself waits for the first report
+
+        reports = S3ReportStore.from_uri(
+            settings.reports_s3_uri, endpoint_url=settings.s3_endpoint_url
+        )
     try:  # noqa: SIM105 - not contextlib.suppress: contextlib is ~0.5 ms of a cold start
         holder.get()
     except ModelUnavailable:  # logged; requests get 503 until a retry works
         pass
-    return LambdaAdapter(Api(settings, holder))
+    return LambdaAdapter(Api(settings, holder, reports=reports))
 
 
 def adapter_from_environment() -> LambdaAdapter:

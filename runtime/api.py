@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Callable
 
-from runtime import __version__, metrics
+from runtime import __version__, logs, metrics
 from runtime.config import RESPONSE_MAX_BYTES, Settings
 from runtime.cost import answer_floor, wire_bytes
 from runtime.errors import ModelUnavailable, json_problem, short
@@ -24,10 +24,14 @@ if TYPE_CHECKING:
     from typing import Any
 
     from runtime.model import Model
+    from runtime.reports import ReportStore
 
 PREDICT = "/predict"
 HEALTH = "/health"
-ALLOWED_METHODS = {PREDICT: "OPTIONS, POST", HEALTH: "GET, OPTIONS"}
+FEEDBACK = "/feedback"
+ALLOWED_METHODS = {PREDICT: "OPTIONS, POST", HEALTH: "GET, OPTIONS", FEEDBACK: "OPTIONS, POST"}
+# Seconds a client should wait before retrying a report the store could not take.
+STORAGE_RETRY_AFTER = 5
 FORM = "application/x-www-form-urlencoded"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii"})
@@ -38,6 +42,7 @@ _HEALTH_METADATA = ("format", "format_version", "n_features", "created_by", "met
 # The keys a /predict JSON body may have; any other is a 400 that names it (a misspelt or
 # unsupported option must not be ignored in silence).
 PREDICT_FIELDS = ("text", "texts", "explain", "top")
+FEEDBACK_FIELDS = ("text", "label")
 
 
 def _json_encoder() -> Callable[[Any], str]:
@@ -64,12 +69,18 @@ class Api:
     """
 
     def __init__(
-        self, settings: Settings, holder: ModelHolder | None, *, startup_error: str = ""
+        self,
+        settings: Settings,
+        holder: ModelHolder | None,
+        *,
+        startup_error: str = "",
+        reports: ReportStore | None = None,
     ) -> None:
         if holder is None and not startup_error:
             raise ValueError("an Api without a model holder needs the start-up error")
         self.settings = settings
         self.holder = holder
+        self.reports = reports  # where POST /feedback stores reports; None: not configured
         self.startup_error = startup_error
         self._any_origin = settings.cors_origins == ("*",)
         self._check_origin = bool(settings.cors_origins) and not self._any_origin
@@ -97,6 +108,8 @@ class Api:
         try:
             if method == "POST" and path == PREDICT:
                 response = self._predict(request)
+            elif method == "POST" and path == FEEDBACK:
+                response = self._feedback(request)
             elif method == "GET" and path == HEALTH:
                 response = self._health(request)
             elif method == "OPTIONS":
@@ -231,6 +244,85 @@ class Api:
             return predictions, pieces[0]
         return predictions, _batch_body(pieces, model.model_id)
 
+    def _feedback(self, request: Request) -> Response:
+        """Store one user report; 202 only once the store says it is durable."""
+        from runtime.reports import MAX_TEXT_CHARS, ReportError, StorageError, new_report
+
+        reporter = request.principal
+        if reporter is None:  # API Gateway checks first; this holds if it was misconfigured
+            raise HttpError(
+                401,
+                "unauthenticated",
+                f"POST {FEEDBACK} needs an API key (x-api-key) or IAM credentials",
+            )
+        text, label = self._report_fields(request)
+        if len(text) > MAX_TEXT_CHARS:
+            raise HttpError(
+                413, "text_too_long", f'"text" has {len(text)} characters; at most {MAX_TEXT_CHARS}'
+            )
+        if self.reports is None:
+            raise HttpError(
+                503,
+                "misconfigured",
+                f"POST {FEEDBACK} needs a report store: set REPORTS_S3_URI",
+            )
+        model = self._model()
+        labels = [str(value) for value in model.classes]
+        if label not in labels:
+            raise HttpError(
+                400,
+                "invalid_label",
+                f'"label" must be one of the model\'s classes: {", ".join(labels)}',
+            )
+        try:
+            report = new_report(
+                text=text, label=label, reporter=reporter, model_sha256=model.model_id
+            )
+        except ReportError as exc:  # the reporter, as API Gateway sent it (text was checked)
+            raise HttpError(400, "invalid_request", str(exc)) from None
+        try:
+            self.reports.put(report)
+        except StorageError as exc:
+            logs.emit({"level": "ERROR", "msg": "report_not_stored", "error": str(exc)[:500]})
+            raise HttpError(
+                503,
+                "storage_unavailable",
+                "the report could not be stored; nothing was kept, send it again",
+                {"Retry-After": str(STORAGE_RETRY_AFTER)},
+            ) from None
+        body = _encode({"report_id": report.report_id})
+        return Response(202, body, self._headers(request), texts=1)
+
+    def _report_fields(self, request: Request) -> tuple[str, str]:
+        media_type, charset = parse_content_type(request.header("content-type"))
+        if charset is not None and charset not in _UTF8_CHARSETS:
+            raise HttpError(415, "unsupported_media_type", "only UTF-8 bodies are supported")
+        if media_type is not None and not _is_json(media_type):
+            raise HttpError(
+                415, "unsupported_media_type", "send JSON (Content-Type: application/json)"
+            )
+        document = _parse_json(self._body_text(request))
+        if not isinstance(document, dict):
+            raise HttpError(
+                400,
+                "invalid_request",
+                f'JSON body must be an object with "text" and "label", got {_json_type(document)}',
+            )
+        unknown = sorted(set(document) - set(FEEDBACK_FIELDS))
+        if unknown:
+            message = _unknown_fields_message(unknown, FEEDBACK, FEEDBACK_FIELDS)
+            raise HttpError(400, "invalid_request", message)
+        fields = []
+        for name in ("text", "label"):
+            value = document.get(name)
+            if not isinstance(value, str) or not value.strip():
+                got = "empty" if isinstance(value, str) else _json_type(value)
+                raise HttpError(
+                    400, "invalid_request", f'"{name}" must be a non-empty string, got {got}'
+                )
+            fields.append(value)
+        return fields[0], fields[1]
+
     def _health(self, request: Request) -> Response:
         source = None
         if self.holder is not None:
@@ -265,7 +357,11 @@ class Api:
         headers["Allow"] = allowed
         if "Access-Control-Allow-Origin" in headers:
             headers["Access-Control-Allow-Methods"] = allowed
-            headers["Access-Control-Allow-Headers"] = "Content-Type"
+            # A browser sends the usage plan's key with its reports (template.yaml).
+            is_feedback = request.path.rstrip("/") == FEEDBACK
+            headers["Access-Control-Allow-Headers"] = (
+                "Content-Type, X-Api-Key" if is_feedback else "Content-Type"
+            )
             headers["Access-Control-Max-Age"] = "600"
         return Response(204, "", headers)
 
@@ -398,14 +494,16 @@ class Api:
         return texts
 
 
-def _unknown_fields_message(unknown: list[str]) -> str:
+def _unknown_fields_message(
+    unknown: list[str], route: str = PREDICT, accepted: tuple[str, ...] = PREDICT_FIELDS
+) -> str:
     """Names the first few unknown keys, each cut short: they are the client's input."""
     names = ", ".join(
         json.dumps(key if len(key) <= 40 else key[:37] + "...") for key in unknown[:5]
     )
     more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-    accepted = ", ".join(f'"{key}"' for key in PREDICT_FIELDS)
-    return f"unknown field(s) {names}{more}: a /predict body accepts only {accepted}"
+    fields = ", ".join(f'"{key}"' for key in accepted)
+    return f"unknown field(s) {names}{more}: a {route} body accepts only {fields}"
 
 
 def _explain_top(document: dict[str, Any]) -> int | None:
@@ -517,4 +615,4 @@ def _error_body(code: str, message: str) -> str:
 
 
 def _not_found_message() -> str:
-    return f"no such route; the API has POST {PREDICT} and GET {HEALTH}"
+    return f"no such route; the API has POST {PREDICT}, POST {FEEDBACK} and GET {HEALTH}"

@@ -34,6 +34,10 @@ RESPONSE_MAX_BYTES = 6_000_000 - 16 * 1024
 # leaves room for far larger vocabularies while a download (held once: a 30 MiB object
 # measured 33 MiB over boto3's own ~62 MiB cold start) stays a small share of the memory.
 DEFAULT_MODEL_MAX_BYTES = 32 * 1024 * 1024
+# How often a function following a model pointer asks whether it moved: one conditional
+# GET per minute per container costs next to nothing and bounds a rollout to a minute.
+DEFAULT_MODEL_REFRESH_S = 60
+MAX_MODEL_REFRESH_S = 24 * 3600
 # The model file reader refuses anything larger whatever the setting (runtime/npz.py).
 LAMBDA_MAX_MODEL_BYTES = MAX_FILE_BYTES
 # S3's own limits (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
@@ -50,7 +54,10 @@ class ConfigError(ValueError):
 
 
 class ModelSource(NamedTuple):
-    """Where the model comes from: ``kind`` is "s3", "path" or "bundled"."""
+    """Where the model comes from: ``kind`` is "s3", "pointer", "path" or "bundled".
+
+    For "pointer", ``bucket``/``key`` name the pointer object (runtime/pointer.py), which
+    names the model file and its SHA-256."""
 
     kind: str
     location: str
@@ -82,6 +89,10 @@ class Settings(NamedTuple):
     service_name: str = "local"
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     emit_metrics: bool = True  # the EMF lines; the local server leaves them out by default
+    # Where POST /feedback stores reports: s3://bucket/prefix/ (None: not configured).
+    reports_s3_uri: str | None = None
+    # With a pointer source: seconds between conditional GETs of the pointer.
+    model_refresh_s: int = DEFAULT_MODEL_REFRESH_S
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,10 +103,13 @@ class Settings(NamedTuple):
             return value or None
 
         source = _model_source(get("MODEL_S3_URI"), get("MODEL_S3_VERSION"), get("MODEL_PATH"))
+        pointer_uri = get("MODEL_POINTER_S3_URI")
+        if pointer_uri is not None:
+            source = _pointer_source(pointer_uri, source, get("MODEL_SHA256"))
         endpoint_url = get("MODEL_S3_ENDPOINT_URL")
         if endpoint_url is not None:
             _check_endpoint_url(endpoint_url, "MODEL_S3_ENDPOINT_URL")
-        elif source.kind == "s3":
+        elif source.kind in ("s3", "pointer") or get("REPORTS_S3_URI"):
             # boto3 would read these itself; a bad one must not pass for a network failure.
             for name in _ENDPOINT_VARIABLES:
                 if (value := get(name)) is not None:
@@ -129,6 +143,13 @@ class Settings(NamedTuple):
             or get("AWS_LAMBDA_FUNCTION_NAME")
             or "local",
             metrics_namespace=get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
+            reports_s3_uri=_reports_uri(get("REPORTS_S3_URI")),
+            model_refresh_s=_int(
+                get("MODEL_REFRESH_S"),
+                "MODEL_REFRESH_S",
+                DEFAULT_MODEL_REFRESH_S,
+                upper=MAX_MODEL_REFRESH_S,
+            ),
         )
 
 
@@ -145,6 +166,24 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     if len(key.encode("utf-8", "surrogatepass")) > S3_MAX_KEY_BYTES:
         raise ConfigError(f"the object key is longer than S3's {S3_MAX_KEY_BYTES} bytes")
     return bucket, key
+
+
+def parse_s3_prefix(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` -> (bucket, "some/prefix/"); the prefix may be empty."""
+    if not uri.startswith("s3://"):
+        raise ConfigError(f"expected s3://bucket/prefix/, got {uri!r}")
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
+    problem = _bucket_name_problem(bucket)
+    if problem:
+        raise ConfigError(f"{bucket!r} is not a valid S3 bucket name: {problem}")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if "//" in prefix or prefix.startswith("/"):
+        raise ConfigError(f"the prefix of {uri!r} has an empty path segment")
+    # Room for "<64 hex digits>.json" after the prefix.
+    if len(prefix.encode("utf-8", "surrogatepass")) > S3_MAX_KEY_BYTES - 80:
+        raise ConfigError(f"the prefix is longer than {S3_MAX_KEY_BYTES - 80} bytes")
+    return bucket, prefix
 
 
 def _bucket_name_problem(bucket: str) -> str | None:
@@ -208,6 +247,31 @@ def _model_source(s3_uri: str | None, version: str | None, path: str | None) -> 
     if path:
         return ModelSource("path", path)
     return ModelSource("bundled", BUNDLED_MODEL_PATH)
+
+
+def _pointer_source(uri: str, other: ModelSource, pin: str | None) -> ModelSource:
+    if other.kind != "bundled":
+        raise ConfigError("set MODEL_POINTER_S3_URI or MODEL_S3_URI / MODEL_PATH, not both")
+    if pin is not None:
+        raise ConfigError(
+            "MODEL_SHA256 pins one file, MODEL_POINTER_S3_URI follows the pointer's SHA-256: "
+            "set one of them"
+        )
+    try:
+        bucket, key = parse_s3_uri(uri)
+    except ConfigError as exc:
+        raise ConfigError(f"MODEL_POINTER_S3_URI: {exc}") from None
+    return ModelSource("pointer", f"s3://{bucket}/{key}", bucket, key)
+
+
+def _reports_uri(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        bucket, prefix = parse_s3_prefix(value)
+    except ConfigError as exc:
+        raise ConfigError(f"REPORTS_S3_URI: {exc}") from None
+    return f"s3://{bucket}/{prefix}"
 
 
 def _sha256(value: str | None) -> str | None:

@@ -31,7 +31,15 @@ class HttpError(Exception):
 class Request:
     """One HTTP request; ``body`` is already decoded text (base64 and UTF-8 are undone)."""
 
-    __slots__ = ("body", "headers", "headers_lower_cased", "method", "path", "request_id")
+    __slots__ = (
+        "body",
+        "headers",
+        "headers_lower_cased",
+        "method",
+        "path",
+        "principal",
+        "request_id",
+    )
 
     def __init__(
         self,
@@ -43,6 +51,7 @@ class Request:
         headers: Mapping[str, Any],
         headers_lower_cased: bool = False,
         request_id: str | None = None,
+        principal: str | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -50,6 +59,9 @@ class Request:
         self.headers = headers
         self.headers_lower_cased = headers_lower_cased
         self.request_id = request_id
+        # Who sent it, as API Gateway authenticated them (API key id or IAM principal);
+        # None when nothing did. Never taken from a header the client controls.
+        self.principal = principal
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (given in lower case), matched case-insensitively."""

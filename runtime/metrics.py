@@ -231,5 +231,28 @@ def cold_start_line(
     )
 
 
+def with_count(
+    record: dict[str, Any],
+    metric: str,
+    *,
+    service: str,
+    namespace: str = NAMESPACE,
+    timestamp_ms: int | None = None,
+) -> dict[str, Any]:
+    """``record`` (a log line's fields) that also counts 1 of ``metric``, in EMF.
+
+    For events that are rare but alarm-worthy, such as a model refresh that failed:
+    the one line is both the log entry and the metric.
+    """
+    timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    directive = {
+        "Namespace": namespace,
+        "Dimensions": [[DIMENSION]],
+        "Metrics": [{"Name": metric, "Unit": "Count"}],
+    }
+    aws = {"Timestamp": timestamp, "CloudWatchMetrics": [directive]}
+    return {"_aws": aws, DIMENSION: service, **record, metric: 1}
+
+
 def _quote(value: str | None) -> str:
     return "null" if value is None else json.encoder.encode_basestring_ascii(value)

@@ -117,7 +117,14 @@ def _interrupt(body: Any) -> None:
 class S3Loader:
     """Load the model from S3, through the verified /tmp cache."""
 
-    def __init__(self, settings: Settings, *, budget: float = S3_LOAD_BUDGET) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        budget: float = S3_LOAD_BUDGET,
+        client: Any = None,
+        cache_identity: str | None = None,
+    ) -> None:
         source = settings.source
         assert source.bucket is not None
         assert source.key is not None
@@ -127,10 +134,15 @@ class S3Loader:
         self._endpoint_url = settings.s3_endpoint_url
         self._max_bytes = settings.model_max_bytes
         self._budget = budget
-        identity = f"{settings.s3_endpoint_url}|{source.bucket}|{source.key}|{source.version_id}"
+        # One /tmp copy per identity: a pointer source passes its own, so each model it
+        # moves to replaces the last one's copy instead of filling /tmp.
+        identity = (
+            cache_identity
+            or f"{settings.s3_endpoint_url}|{source.bucket}|{source.key}|{source.version_id}"
+        )
         name = sha256_hex(identity.encode())[:32] + ".npz"
         self._cache = ModelCache(f"{settings.cache_dir}/{name}", settings.model_max_bytes)
-        self._client: Any = None
+        self._client: Any = client  # None: made at the first load (boto3 imported then)
         self._previous: _Transfer | None = None
 
     def __call__(self) -> Model:
@@ -260,20 +272,25 @@ class S3Loader:
 
     def _s3(self) -> Any:
         if self._client is None:
-            import boto3  # only S3-configured functions pay for importing boto3
-            from botocore.config import Config
-
-            config = Config(
-                connect_timeout=S3_CONNECT_TIMEOUT,
-                read_timeout=S3_READ_TIMEOUT,
-                retries={"mode": "standard", "total_max_attempts": 1},  # ours count instead
-            )
-            try:
-                self._client = boto3.client("s3", endpoint_url=self._endpoint_url, config=config)
-            except ValueError as exc:  # botocore refuses the endpoint: retrying cannot help
-                message = f"invalid S3 endpoint: {exc}"
-                raise ModelUnavailable(message, code="misconfigured") from None
+            self._client = make_client(self._endpoint_url)
         return self._client
+
+
+def make_client(endpoint_url: str | None) -> Any:
+    """A boto3 S3 client for loads: short timeouts, and no retries of botocore's own."""
+    import boto3  # only S3-configured functions pay for importing boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=S3_CONNECT_TIMEOUT,
+        read_timeout=S3_READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": 1},  # ours count instead
+    )
+    try:
+        return boto3.client("s3", endpoint_url=endpoint_url, config=config)
+    except ValueError as exc:  # botocore refuses the endpoint: retrying cannot help
+        message = f"invalid S3 endpoint: {exc}"
+        raise ModelUnavailable(message, code="misconfigured") from None
 
 
 def _run(transfer: _Transfer, work: Callable[[_Transfer], Any]) -> None:

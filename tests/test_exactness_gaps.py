@@ -13,7 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import GaussianNB
 
 from exporter import export_pipeline
-from exporter.pipeline import ExportParityError, sklearn_outputs
+from exporter.errors import ExportParityError
+from exporter.pipeline import sklearn_outputs
 from runtime.features import Featurizer
 from tests.families import BUILDERS, fitted
 from tests.reference import assert_same_as_sklearn

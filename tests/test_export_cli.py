@@ -348,3 +348,35 @@ def test_export_then_upload_prints_the_function_settings(tmp_path) -> None:
         assert missing.returncode == 1
         assert "upload failed" in missing.stderr
         assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "family"),
+    [
+        (["--recipe", "learnable"], "multinomial_nb"),
+        (["--recipe", "bernoulli_nb", "--learnable"], "bernoulli_nb"),
+    ],
+)
+def test_a_learnable_export_carries_counts_and_the_test_split_as_golden_set(
+    args: list[str], family: str, tmp_path
+) -> None:
+    from runtime.learning.relearn import LearnableModel
+
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    out = tmp_path / "m.npz"
+    result = run_export("--data", str(data), "-o", str(out), *args)
+    assert result.returncode == 0, result.stderr
+    learnable = LearnableModel(out.read_bytes())
+    assert learnable.section.settings["family"] == family
+    assert len(learnable.section.golden) == 30  # the test split: 10% of 300
+    assert learnable.relearn([]).data == out.read_bytes()
+
+
+def test_learnable_refuses_a_family_that_cannot_learn(tmp_path) -> None:
+    data = tmp_path / "spam.csv"
+    data.write_bytes(kaggle_csv(300))
+    result = run_export("--data", str(data), "-o", str(tmp_path / "m.npz"), "--learnable")
+    assert result.returncode == 2
+    assert "learnable models need MultinomialNB, ComplementNB or BernoulliNB" in result.stderr
+    assert not (tmp_path / "m.npz").exists()

@@ -260,3 +260,42 @@ def test_largest_batch_response_fits_lambdas_6_mb_limit(small_model_path):
     response = create_adapter(settings)(events.rest_v1(body=body), None)
     assert response["statusCode"] == 200
     assert len(json.dumps(response).encode()) < LAMBDA_MAX_BODY_BYTES
+
+
+POINTER = {"MODEL_POINTER_S3_URI": "s3://models-bucket/serving/pointer.json"}
+
+
+def test_a_pointer_is_the_model_source_with_a_refresh_interval():
+    settings = Settings.from_env({**POINTER, "MODEL_REFRESH_S": "15"})
+    assert settings.source == ModelSource(
+        "pointer",
+        "s3://models-bucket/serving/pointer.json",
+        "models-bucket",
+        "serving/pointer.json",
+    )
+    assert settings.model_refresh_s == 15
+    assert Settings.from_env(POINTER).model_refresh_s == 60
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({**POINTER, **S3}, "MODEL_POINTER_S3_URI or MODEL_S3_URI / MODEL_PATH, not both"),
+        ({**POINTER, "MODEL_PATH": "m.npz"}, "not both"),
+        ({**POINTER, "MODEL_SHA256": SHA}, "MODEL_SHA256 pins one file"),
+        ({"MODEL_POINTER_S3_URI": "s3://models-bucket/"}, "MODEL_POINTER_S3_URI: expected"),
+        ({**POINTER, "MODEL_REFRESH_S": "0"}, "MODEL_REFRESH_S must be at least 1"),
+        ({**POINTER, "MODEL_REFRESH_S": "soon"}, "MODEL_REFRESH_S must be an integer"),
+        ({"REPORTS_S3_URI": "s3://Reports/x"}, "REPORTS_S3_URI: 'Reports' is not a valid"),
+        ({"REPORTS_S3_URI": "/var/reports"}, "REPORTS_S3_URI: expected s3://bucket/prefix/"),
+    ],
+)
+def test_learning_settings_are_checked_at_cold_start(env, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        Settings.from_env(env)
+
+
+def test_reports_s3_uri_is_normalised_to_a_prefix():
+    assert Settings.from_env({}).reports_s3_uri is None
+    settings = Settings.from_env({"REPORTS_S3_URI": "s3://reports-bucket/incoming"})
+    assert settings.reports_s3_uri == "s3://reports-bucket/incoming/"

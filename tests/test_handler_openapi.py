@@ -161,3 +161,46 @@ def test_the_documented_request_bodies_allow_no_other_keys(body, valid):
     request = resolve(SPEC["paths"]["/predict"]["post"]["requestBody"])
     schema = {**request["content"]["application/json"]["schema"], "components": SPEC["components"]}
     assert OAS30Validator(schema).is_valid(body) is valid
+
+
+@pytest.fixture
+def feedback_app(small_model_path, tmp_path):
+    from runtime.reports import DirectoryReportStore
+
+    settings = Settings(source=ModelSource("path", str(small_model_path)))
+    return create_adapter(settings, reports=DirectoryReportStore(str(tmp_path)))
+
+
+FEEDBACK_CASES = [
+    ("accepted", {"text": SPAM_EXAMPLE, "label": "spam"}, "k1", 202),
+    ("invalid_label", {"text": SPAM_EXAMPLE, "label": "phish"}, "k1", 400),
+    ("unauthenticated", {"text": SPAM_EXAMPLE, "label": "spam"}, None, 401),
+    ("text_too_long", {"text": "x" * 40_000, "label": "spam"}, "k1", 413),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "key_id", "status"), FEEDBACK_CASES, ids=[c[0] for c in FEEDBACK_CASES]
+)
+def test_feedback_responses_match_the_schemas(feedback_app, name, payload, key_id, status):
+    event = events.rest_v1("POST", "/feedback", body=json.dumps(payload), headers=JSON)
+    if key_id is not None:
+        event["requestContext"]["identity"]["apiKeyId"] = key_id
+    result = feedback_app(event, None)
+    assert result["statusCode"] == status
+    check(result, "/feedback", "POST")
+
+
+def test_a_report_not_stored_matches_the_schema(small_model_path, tmp_path):
+    from runtime.reports import DirectoryReportStore
+
+    settings = Settings(source=ModelSource("path", str(small_model_path)))
+    app = create_adapter(settings, reports=DirectoryReportStore(str(tmp_path / "absent")))
+    event = events.rest_v1(
+        "POST", "/feedback", body=json.dumps({"text": "x", "label": "ham"}), headers=JSON
+    )
+    event["requestContext"]["identity"]["apiKeyId"] = "k1"
+    result = app(event, None)
+    assert result["statusCode"] == 503
+    assert result["headers"]["Retry-After"] == "5"
+    check(result, "/feedback", "POST")

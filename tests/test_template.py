@@ -151,7 +151,8 @@ def test_environment_variables_are_ones_the_code_reads(template: dict[str, Any])
 
 def test_model_access_is_one_object_read_only(template: dict[str, Any]) -> None:
     policies = function_properties(template)["Policies"]
-    assert len(policies) == 1, "only the model-read policy; SAM adds basic logging itself"
+    # The model-read policy and the learning one; SAM adds basic logging itself.
+    assert [p["Fn::If"][0] for p in policies] == ["ModelFromS3", "LearningOn"]
     condition, document, otherwise = policies[0]["Fn::If"]
     assert condition == "ModelFromS3"
     assert otherwise == {"Ref": "AWS::NoValue"}
@@ -170,8 +171,8 @@ def test_api_routes_throttling_and_logging(template: dict[str, Any]) -> None:
         for event in properties["Events"].values()
         if event["Type"] == "Api" and event["Properties"]["RestApiId"] == {"Ref": API}
     }
-    assert {("POST", "/predict"), ("GET", "/health")} <= routes
-    assert {("OPTIONS", "/predict"), ("OPTIONS", "/health")} <= routes  # CORS preflight
+    assert {("POST", "/predict"), ("GET", "/health"), ("POST", "/feedback")} <= routes
+    assert {("OPTIONS", "/predict"), ("OPTIONS", "/health"), ("OPTIONS", "/feedback")} <= routes
     api = template["Resources"][API]
     assert api["Type"] == "AWS::Serverless::Api"
     (settings,) = api["Properties"]["MethodSettings"]
@@ -230,7 +231,7 @@ def test_without_open_api_version_sam_adds_an_unthrottled_stage(template: dict[s
 def test_numpy_layer_is_attached_only_when_given(template: dict[str, Any]) -> None:
     layer = "arn:aws:lambda:eu-west-1:123456789012:layer:numpy:3"
     expanded = expand(template, {"NumpyLayerArn": layer})
-    function = expanded["Resources"][FUNCTION]  # the archive block adds functions too
+    function = expanded["Resources"][FUNCTION]  # the archive and the learner add functions
     condition, (attached,), otherwise = function["Properties"]["Layers"]["Fn::If"]
     assert expanded["Conditions"][condition] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "NumpyLayerArn"}, ""]}]
@@ -287,3 +288,178 @@ def test_the_example_alarm_watches_the_metrics_the_function_logs() -> None:
         metrics.metric_name("Predicted", "spam"),
     }
     assert {d["Name"] for s in stats for d in s["Dimensions"]} == {metrics.DIMENSION}
+
+
+# Learning (docs/learning.md): the bucket's three places, and who may do what in each.
+LEARNING = "LearningBucket"
+LEARNER = "LearnerFunction"
+REPORTS, MODELS, POINTER = "/reports/*", "/models/*", "/serving/pointer.json"
+
+
+def _statements(policies: list[Any]) -> list[dict[str, Any]]:
+    """Every statement of a function's policies, conditional ones included."""
+    found = []
+    for policy in policies:
+        if "Fn::If" in policy:
+            policy = policy["Fn::If"][1]
+        found.extend(policy["Statement"])
+    return found
+
+
+def _learning_resource(resource: Any) -> str | None:
+    """ "/reports/*" for arn:...:s3:::${LearningBucket}/reports/*, "" for the bucket itself."""
+    pattern = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+    prefix = "arn:${AWS::Partition}:s3:::${LearningBucket}"
+    if isinstance(pattern, str) and pattern.startswith(prefix):
+        return pattern[len(prefix) :]
+    return None
+
+
+def _grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, place in the learning bucket) pairs; other resources are returned as is."""
+    grants = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        resources = statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in resources if isinstance(resources, list) else [resources]:
+                place = _learning_resource(resource)
+                grants.add((action, place if place is not None else str(resource)))
+    return grants
+
+
+def test_iam_statements_name_only_the_learning_prefixes(template: dict[str, Any]) -> None:
+    """Least privilege: each function gets the actions it needs on the places it uses."""
+    serving = _statements(function_properties(template)["Policies"])
+    learning = [s for s in serving if s.get("Sid") != "ReadTheModelObject"]
+    assert _grants(learning) == {
+        ("s3:PutObject", REPORTS),  # reports in: write only, no read, no delete
+        ("s3:GetObject", POINTER),
+        ("s3:GetObject", MODELS),
+    }
+    learner = template["Resources"][LEARNER]["Properties"]["Policies"]
+    statements = _statements(learner)
+    assert _grants(statements) == {
+        ("s3:ListBucket", ""),
+        ("s3:GetObject", REPORTS),
+        ("s3:GetObject", MODELS),
+        ("s3:PutObject", MODELS),
+        ("s3:GetObject", POINTER),
+        ("s3:PutObject", POINTER),
+    }
+    (listing,) = [s for s in statements if s["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": ["reports/*", "models/*", "serving/*"]}
+    }
+    # The check can fail: a wildcard action or a whole-bucket object grant is caught.
+    assert ("s3:*", "/*") not in _grants(statements)
+    broader = _grants(
+        [
+            {
+                **statements[1],
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${LearningBucket}/*"},
+            }
+        ]
+    )
+    assert broader == {("s3:GetObject", "/*")}
+
+
+def test_the_learner_is_the_same_package_run_on_a_schedule(template: dict[str, Any]) -> None:
+    learner = template["Resources"][LEARNER]
+    assert learner["Condition"] == "LearningOn"
+    properties = learner["Properties"]
+    serving = function_properties(template)
+    assert properties["Handler"] == "runtime.learner_handler.handler"
+    for same in ("CodeUri", "Runtime", "Architectures", "Layers"):
+        assert properties[same] == serving[same], same
+    (event,) = properties["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Ref": "LearnerSchedule"}
+    assert properties["ReservedConcurrentExecutions"] == 1
+    variables = properties["Environment"]["Variables"]
+    places = {
+        "REPORTS_S3_URI": "s3://${LearningBucket}/reports/",
+        "MODELS_S3_URI": "s3://${LearningBucket}/models/",
+        "MODEL_POINTER_S3_URI": "s3://${LearningBucket}/serving/pointer.json",
+    }
+    assert {name: variables[name]["Fn::Sub"] for name in places} == places
+    serving_variables = serving["Environment"]["Variables"]
+    assert (
+        serving_variables["MODEL_POINTER_S3_URI"]["Fn::If"][1]["Fn::Sub"]
+        == places["MODEL_POINTER_S3_URI"]
+    )
+    assert serving_variables["REPORTS_S3_URI"]["Fn::If"][1]["Fn::Sub"] == places["REPORTS_S3_URI"]
+
+
+def test_the_learner_handler_reads_the_variables_the_template_sets(
+    template: dict[str, Any],
+) -> None:
+    module = pytest.importorskip("runtime.learner_handler")
+    variables = template["Resources"][LEARNER]["Properties"]["Environment"]["Variables"]
+    assert set(module.REQUIRED) <= set(variables)
+    assert callable(module.handler)
+
+
+def test_feedback_requires_an_api_key_of_a_throttled_usage_plan(template: dict[str, Any]) -> None:
+    events = function_properties(template)["Events"]
+    auth = {
+        (e["Properties"]["Method"].upper(), e["Properties"]["Path"]): e["Properties"].get("Auth")
+        for e in events.values()
+    }
+    assert auth[("POST", "/feedback")] == {"ApiKeyRequired": True}
+    assert auth[("POST", "/predict")] is None  # /predict stays as it was
+    plan = template["Resources"]["FeedbackUsagePlan"]["Properties"]
+    assert plan["ApiStages"] == [{"ApiId": {"Ref": API}, "Stage": {"Ref": f"{API}.Stage"}}]
+    assert set(plan["Throttle"]) == {"RateLimit", "BurstLimit"}
+    assert plan["Quota"]["Period"] == "DAY"
+    key = template["Resources"]["FeedbackUsagePlanKey"]["Properties"]
+    assert key["UsagePlanId"] == {"Ref": "FeedbackUsagePlan"}
+    assert key["KeyId"] == {"Ref": "FeedbackApiKey"}
+    expanded = expand(template, {"Learning": "on"})
+    (api,) = resources_of_type(expanded, "AWS::ApiGateway::RestApi")
+    paths = api["Properties"]["Body"]["paths"]
+    assert paths["/feedback"]["post"]["security"] == [{"api_key": []}]
+    assert "security" not in paths["/predict"]["post"]
+    assert "security" not in paths["/feedback"]["options"]  # preflights carry no key
+
+
+def test_the_learning_bucket_is_private_encrypted_and_kept(template: dict[str, Any]) -> None:
+    bucket = template["Resources"][LEARNING]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    block = bucket["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    assert len(block) == 4
+    assert "BucketEncryption" in bucket["Properties"]
+    (deny,) = template["Resources"]["LearningBucketPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_learning_refuses_a_fixed_model_beside_the_pointer(template: dict[str, Any]) -> None:
+    rule = template["Rules"]["LearningFollowsThePointer"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Learning"}, "on"]}
+    (assertion,) = rule["Assertions"]
+    assert {"Fn::Equals": [{"Ref": "ModelS3Uri"}, ""]} in assertion["Assert"]["Fn::And"]
+    assert {"Fn::Equals": [{"Ref": "ModelSha256"}, ""]} in assertion["Assert"]["Fn::And"]
+
+
+def test_with_learning_on_sam_expands_to_a_lint_clean_stack(
+    template: dict[str, Any], tmp_path: Path
+) -> None:
+    import json
+
+    expanded = expand(template, {"Learning": "on"})
+    functions = resources_of_type(expanded, "AWS::Lambda::Function")
+    assert sorted(f["Properties"]["Handler"] for f in functions) == [
+        "runtime.handler.lambda_handler",
+        "runtime.learner_handler.handler",
+    ]
+    (rule,) = resources_of_type(expanded, "AWS::Events::Rule")
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "LearnerSchedule"}
+    path = tmp_path / "expanded.json"
+    path.write_text(json.dumps(expanded))
+    result = run_cfn_lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr

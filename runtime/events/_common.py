@@ -81,6 +81,31 @@ def request_id(event: dict[str, Any]) -> str | None:
     return None
 
 
+def principal(event: dict[str, Any]) -> str | None:
+    """Who API Gateway authenticated: the IAM principal, else the API key's id, else None.
+
+    REST (1.0) events carry ``identity.userArn`` (IAM auth) and ``identity.apiKeyId``
+    (a method that requires an API key); HTTP API and Function URL (2.0) events carry
+    ``authorizer.iam.userArn``. ``identity.apiKey`` is the key itself: never read.
+    """
+    context = event.get("requestContext")
+    if not isinstance(context, dict):
+        return None
+    identity = context.get("identity")
+    if isinstance(identity, dict):
+        for name in ("userArn", "apiKeyId"):
+            value = identity.get(name)
+            if isinstance(value, str) and value.strip():
+                return value
+    authorizer = context.get("authorizer")
+    iam = authorizer.get("iam") if isinstance(authorizer, dict) else None
+    if isinstance(iam, dict):
+        value = iam.get("userArn")
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
 def strip_stage(path: str, context: object) -> str:
     """HTTP APIs put a named stage in the path (``/prod/predict``); routes do not have it."""
     stage = context.get("stage") if isinstance(context, dict) else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from runtime.events._common import (
     decoded_body,
     header_map,
+    principal,
     proxy_response,
     request_id,
     strip_stage,
@@ -43,4 +44,5 @@ def parse(event: dict[str, Any]) -> Request:
             raise BadEvent("payload 2.0 event needs rawPath")
     headers = header_map(event.get("headers"))
     path = strip_stage(path, context)
-    return Request(method.upper(), path, decoded_body(event), headers, True, request_id(event))
+    body = decoded_body(event)
+    return Request(method.upper(), path, body, headers, True, request_id(event), principal(event))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from runtime.events._common import (
     decoded_body,
     header_map,
+    principal,
     proxy_response,
     request_id,
     strip_stage,
@@ -45,4 +46,5 @@ def parse(event: dict[str, Any]) -> Request:
     if event.get("version") == "1.0":
         path = strip_stage(path, event.get("requestContext"))
     method = text_field(event, "httpMethod").upper()
-    return Request(method, path, decoded_body(event), headers, False, request_id(event))
+    body = decoded_body(event)
+    return Request(method, path, body, headers, False, request_id(event), principal(event))

@@ -1,0 +1,23 @@
+"""Learn user reports into a new model file (see runtime/learning/command.py and docs/learning.md).
+
+    python exporter/learn.py --model IN.npz --reports DIR --output OUT.npz
+    python exporter/learn.py --pointer s3://b/pointer.json --reports s3://b/reports/ \
+        --models s3://b/models/
+    python exporter/learn.py ... --forget REPORT_ID ...
+    python exporter/learn.py --pointer s3://b/pointer.json --rollback
+
+The work is done by the runtime's learner, the same code the learner Lambda runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from runtime.learning.command import main
+
+if __name__ == "__main__":
+    sys.exit(main())

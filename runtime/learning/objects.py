@@ -1,0 +1,166 @@
+"""Model files and the pointer for the learner: local paths or S3, bounded, durable writes.
+
+A model is written under its content hash (``<models prefix><sha256>.npz``) and the
+pointer only after the model's PutObject was answered, so a pointer never names a model
+that is not stored. The pointer is replaced with a conditional write (If-Match on the
+ETag read, If-None-Match for a first pointer): two learners, or a learner and a
+rollback, cannot silently overwrite each other's promotion.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from runtime import pointer as pointers
+from runtime.config import parse_s3_prefix, parse_s3_uri
+from runtime.modelfile import ModelError, sha256_hex
+from runtime.npz import MAX_FILE_BYTES
+
+
+class ObjectError(Exception):
+    """A model or pointer could not be read or written; the message says which and why."""
+
+
+def is_s3(location: str) -> bool:
+    return location.startswith("s3://")
+
+
+class Objects:
+    """Reads and writes S3 objects with one client (made on first use)."""
+
+    def __init__(self, endpoint_url: str | None = None, client: Any = None) -> None:
+        self._endpoint_url = endpoint_url
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from runtime.reports import make_s3_client
+
+            self._client = make_s3_client(self._endpoint_url)
+        return self._client
+
+    def read_model(self, location: str, expected_sha256: str | None = None) -> bytes:
+        """A model file's bytes, at most MAX_FILE_BYTES, checked against ``expected_sha256``."""
+        if is_s3(location):
+            bucket, key = parse_s3_uri(location)
+            data, _ = self._get(bucket, key, MAX_FILE_BYTES, location)
+            if data is None:
+                raise ObjectError(f"no model at {location}")
+        else:
+            try:
+                with open(location, "rb") as file:
+                    data = file.read(MAX_FILE_BYTES + 1)
+            except OSError as exc:
+                raise ObjectError(f"cannot read {location}: {exc.strerror or exc}") from None
+        if len(data) > MAX_FILE_BYTES:
+            raise ModelError(f"{location} is larger than {MAX_FILE_BYTES} bytes")
+        if expected_sha256 is not None and sha256_hex(data) != expected_sha256:
+            raise ModelError(f"{location} does not have the SHA-256 the pointer names")
+        return data
+
+    def write_model(self, data: bytes, sha256: str, destination: str) -> str:
+        """Store the model; an S3 destination is a prefix the file is named in by its hash."""
+        if is_s3(destination):
+            bucket, prefix = parse_s3_prefix(destination)
+            key = f"{prefix}{sha256}.npz"
+            self._put(bucket, key, data, "application/octet-stream", {})
+            return f"s3://{bucket}/{key}"
+        path = Path(destination)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            temporary.replace(path)
+        except OSError as exc:
+            raise ObjectError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return str(path)
+
+    def read_pointer(self, uri: str) -> tuple[pointers.Pointer | None, str | None]:
+        """(pointer, its ETag), or (None, None) when there is no pointer yet."""
+        bucket, key = parse_s3_uri(uri)
+        data, etag = self._get(bucket, key, pointers.MAX_POINTER_BYTES, uri)
+        if data is None:
+            return None, None
+        return pointers.parse(data), etag
+
+    def write_pointer(self, uri: str, pointer: pointers.Pointer, etag: str | None) -> None:
+        bucket, key = parse_s3_uri(uri)
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        self._put(bucket, key, pointers.render(pointer), "application/json", condition)
+
+    def delete_report(self, store: Any, report_id: str) -> bool:
+        """Remove a stored report (``--forget``); True if it was there."""
+        from runtime.reports import SUFFIX, DirectoryReportStore, S3ReportStore
+
+        if isinstance(store, DirectoryReportStore):
+            try:
+                os.unlink(os.path.join(store.directory, report_id + SUFFIX))
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise ObjectError(f"cannot delete report {report_id}: {exc.strerror}") from None
+            return True
+        if isinstance(store, S3ReportStore):
+            self._call(
+                "delete_object", Bucket=store.bucket, Key=f"{store.prefix}{report_id}{SUFFIX}"
+            )
+            return True
+        raise ObjectError(f"cannot delete reports from {type(store).__name__}")
+
+    def _get(
+        self, bucket: str, key: str, limit: int, where: str
+    ) -> tuple[bytes | None, str | None]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = self.client.get_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None, None
+            raise ObjectError(f"cannot read {where}: {_reason(exc)}") from None
+        except (BotoCoreError, OSError) as exc:
+            raise ObjectError(f"cannot read {where}: {type(exc).__name__}") from None
+        length = answer.get("ContentLength")
+        if isinstance(length, int) and length > limit:
+            answer["Body"].close()
+            raise ObjectError(f"{where} has {length} bytes; at most {limit} are read")
+        try:
+            data = answer["Body"].read(limit + 1)
+        finally:
+            answer["Body"].close()
+        if len(data) > limit:
+            raise ObjectError(f"{where} has more than {limit} bytes")
+        return data, answer.get("ETag")
+
+    def _put(
+        self, bucket: str, key: str, body: bytes, content_type: str, condition: dict[str, str]
+    ) -> None:
+        self._call(
+            "put_object", Bucket=bucket, Key=key, Body=body, ContentType=content_type, **condition
+        )
+
+    def _call(self, operation: str, **request: Any) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        where = f"s3://{request['Bucket']}/{request['Key']}"
+        try:
+            getattr(self.client, operation)(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                raise ObjectError(
+                    f"{where} changed while this run was learning; run again"
+                ) from None
+            raise ObjectError(f"cannot write {where}: {_reason(exc)}") from None
+        except (BotoCoreError, OSError) as exc:
+            raise ObjectError(f"cannot write {where}: {type(exc).__name__}") from None
+
+
+def _reason(exc: Any) -> str:
+    error = exc.response.get("Error", {})
+    return str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))

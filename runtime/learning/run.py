@@ -1,0 +1,94 @@
+"""A learning run end to end: read the serving model, learn, write the model, then the pointer.
+
+Both front ends call ``run``: ``exporter/learn.py`` with its options and the learner
+Lambda (runtime/learner_handler.py) with its environment. The model object is written
+(and answered) before the pointer names it; ``rollback`` moves the pointer back one step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from runtime import pointer as pointers
+from runtime.learning.gate import GateSettings
+from runtime.learning.guards import GuardSettings
+from runtime.learning.learner import EXIT_WROTE, learn
+from runtime.learning.objects import ObjectError, Objects, is_s3
+from runtime.reports import DirectoryReportStore, ReportStore, S3ReportStore
+
+
+@dataclass
+class RunOptions:
+    reports: str  # a directory or an s3:// prefix
+    model: str | None = None  # the serving model: a path or s3:// URI (else the pointer's)
+    pointer: str | None = None  # s3:// URI of the pointer object
+    output: str | None = None  # a path for the new model file
+    models: str | None = None  # s3:// prefix the new model is stored in by its SHA-256
+    forget: list[str] = field(default_factory=list)
+    endpoint_url: str | None = None
+    guards: GuardSettings = field(default_factory=GuardSettings)
+    gate: GateSettings = field(default_factory=GateSettings)
+
+
+def open_store(location: str, objects: Objects) -> ReportStore:
+    if is_s3(location):
+        from runtime.config import parse_s3_prefix
+
+        bucket, prefix = parse_s3_prefix(location)
+        return S3ReportStore(bucket, prefix, objects.client)
+    return DirectoryReportStore(location)
+
+
+def run(options: RunOptions, objects: Objects | None = None) -> tuple[int, dict[str, Any]]:
+    """(exit code, summary). Raises ObjectError, ModelError, PointerError, StorageError."""
+    objects = objects or Objects(options.endpoint_url)
+    if options.pointer and not is_s3(options.pointer):
+        raise ObjectError("the pointer is an s3:// URI")
+    current, etag = (None, None)
+    if options.pointer:
+        current, etag = objects.read_pointer(options.pointer)
+    if options.model:
+        serving = objects.read_model(options.model)
+    elif current is not None:
+        serving = objects.read_model(current.model_uri, current.sha256)
+    else:
+        raise ObjectError("no serving model: give --model, or a pointer that names one")
+    store = open_store(options.reports, objects)
+    for report_id in options.forget:  # deleted first: a learner never relearns them
+        objects.delete_report(store, report_id)
+    outcome = learn(serving, store, forget=options.forget, guards=options.guards, gate=options.gate)
+    summary = outcome.summary
+    if outcome.data is None or outcome.sha256 is None:
+        summary["promoted"] = False
+        return outcome.exit_code, summary
+    written = []
+    if options.output:
+        written.append(objects.write_model(outcome.data, outcome.sha256, options.output))
+    if options.models:
+        uri = objects.write_model(outcome.data, outcome.sha256, options.models)
+        written.append(uri)
+        if options.pointer:
+            promoted = pointers.promoted(current, pointers.ModelRef(uri, outcome.sha256))
+            objects.write_pointer(options.pointer, promoted, etag)
+            summary["pointer"] = options.pointer
+    if not written:
+        raise ObjectError("nowhere to write the model: give --output or --models")
+    summary["written"] = written
+    return EXIT_WROTE, summary
+
+
+def rollback(pointer_uri: str, objects: Objects) -> dict[str, Any]:
+    """Point back at the previous model (checked to exist with its SHA-256 first)."""
+    current, etag = objects.read_pointer(pointer_uri)
+    if current is None:
+        raise ObjectError(f"no pointer at {pointer_uri}")
+    back = pointers.rolled_back(current)
+    objects.read_model(back.model_uri, back.sha256)
+    objects.write_pointer(pointer_uri, back, etag)
+    return {
+        "rolled_back": True,
+        "from_sha256": current.sha256,
+        "model_sha256": back.sha256,
+        "model_uri": back.model_uri,
+    }
