@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from localserver import events
 from runtime.adapter import create_adapter
@@ -214,8 +215,17 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _local_caller(self) -> str | None:
-        """The reporter of a loopback client (X-Reporter, else "local"); None for others."""
+        """The reporter of a loopback client (X-Reporter, else "local"); None for others.
+
+        A loopback peer is not enough: a web page the user has open can reach this port
+        too. Its requests name another Origin, or (DNS rebinding) another Host.
+        """
         if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            return None
+        origin = self.headers.get("Origin")
+        if not _is_loopback_host(self.headers.get("Host")) or (
+            origin is not None and not _is_loopback_host(urlsplit(origin).netloc)
+        ):
             return None
         return (self.headers.get(REPORTER_HEADER) or "").strip() or LOCAL_REPORTER
 
@@ -234,6 +244,22 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the handler already writes one JSON line per request
+
+
+def _is_loopback_host(host: str | None) -> bool:
+    """Whether an HTTP Host (or an Origin's netloc) names this machine's loopback."""
+    if not host:
+        return False
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:
+        return False
+    if name == "localhost":
+        return True
+    try:
+        return name is not None and ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 QUEUED, READING, HANDLING, WRITING, ANSWERED = range(5)  # a connection's phases

@@ -297,7 +297,9 @@ class Api:
         media_type, charset = parse_content_type(request.header("content-type"))
         if charset is not None and charset not in _UTF8_CHARSETS:
             raise HttpError(415, "unsupported_media_type", "only UTF-8 bodies are supported")
-        if media_type is not None and not _is_json(media_type):
+        # Required, not assumed: a browser sends a JSON Content-Type cross-origin only after
+        # a CORS preflight, so another site's page cannot post reports with a plain form.
+        if media_type is None or not _is_json(media_type):
             raise HttpError(
                 415, "unsupported_media_type", "send JSON (Content-Type: application/json)"
             )

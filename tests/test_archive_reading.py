@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -160,7 +161,8 @@ def test_format_comes_from_the_job_or_the_key_suffix() -> None:
         ({"model_sha256": "nope"}, "model_sha256"),
         ({"format": "xml"}, "format must be one of"),
         ({"colour": "red"}, "unknown job fields: colour"),
-        ({"input_bucket": "b", "output_bucket": "b", "output_prefix": "in/out/"}, "inside"),
+        ({"input_bucket": "b", "output_bucket": "b", "output_prefix": "in/out/"}, "overlap"),
+        ({"input_bucket": "b", "output_bucket": "b", "input_prefix": "out/in/"}, "overlap"),
         ({"text_field": ""}, "text_field"),
     ],
 )
@@ -189,3 +191,23 @@ def test_gzip_is_recognised_when_reads_hand_back_one_byte_at_a_time() -> None:
     data = gzip.compress(b"one\ntwo\n")
     got = [line for b in lines.line_blocks(lines.blocks(OneByte(data), "x")) for line in b]
     assert got == [b"one", b"two"]
+
+
+@pytest.mark.parametrize("layout", ["output-through-a-link", "input-inside-output"])
+def test_local_folders_that_overlap_are_refused(
+    small_model_path: Path, tmp_path: Path, layout: str
+) -> None:
+    from runtime.archive.local import run_local
+
+    if layout == "output-through-a-link":
+        in_dir = tmp_path / "in"
+        in_dir.mkdir()
+        (tmp_path / "link").symlink_to(in_dir)
+        out_dir = tmp_path / "link" / "results"
+    else:
+        out_dir = tmp_path / "out"
+        in_dir = out_dir / "in"
+        in_dir.mkdir(parents=True)
+    (in_dir / "a.txt").write_text("hello\n")
+    with pytest.raises(ShardRefused, match="overlap"):
+        run_local(str(in_dir), str(out_dir), str(small_model_path))

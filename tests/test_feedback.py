@@ -168,6 +168,13 @@ def test_no_anonymous_reports_on_lambda(tmp_path: Path, event: dict[str, Any]) -
             "unsupported_media_type",
             "send JSON",
         ),
+        (  # what a cross-site form or a fetch of a Blob sends: no preflight, so refused
+            {"text": "x", "label": "spam"},
+            {"X-Other": "1"},
+            415,
+            "unsupported_media_type",
+            "send JSON",
+        ),
         (
             {"text": "x" * (reports.MAX_TEXT_CHARS + 1), "label": "spam"},
             JSON,

@@ -103,3 +103,27 @@ def test_the_reports_dir_option_stores_reports(small_model_path: Path, tmp_path:
     report_id = json.loads(raw)["report_id"]
     assert os.listdir(reports_dir) == [f"{report_id}.json"]
     assert DirectoryReportStore(str(reports_dir)).read(report_id).label == "ham"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},  # a page the user has open, posting cross-site
+        {"Host": "evil.example:8080"},  # DNS rebinding: the page's own name, resolved here
+        {"Origin": "null"},  # a sandboxed frame or a file:// page
+    ],
+    ids=["foreign-origin", "rebound-host", "null-origin"],
+)
+def test_a_web_page_cannot_report_through_localhost(
+    tmp_path: Path, payload_version: str, headers: dict[str, str]
+) -> None:
+    local = serve(tmp_path, payload_version)
+    try:
+        status, body = post(local, headers)
+        allowed, _ = post(local, {"Origin": "http://localhost:8080"})
+    finally:
+        local.shutdown()
+        local.server_close()
+    assert (status, body["error"]["code"]) == (401, "unauthenticated")
+    assert allowed == 202  # the same server still takes a local page's report
+    assert len(os.listdir(tmp_path)) == 1

@@ -67,13 +67,14 @@ class Job(NamedTuple):
                 raise ShardRefused(f"{name} must be a string of at most 1024 bytes")
             values[name] = value
         same_bucket = values["input_bucket"] == values["output_bucket"]
+        inputs, outputs = values["input_prefix"], values["output_prefix"]
         if (
             values["input_bucket"]
             and same_bucket
-            and values["output_prefix"].startswith(values["input_prefix"])
+            and (outputs.startswith(inputs) or inputs.startswith(outputs))
         ):
             raise ShardRefused(
-                "output_prefix is inside input_prefix: a rerun would score the results"
+                "output_prefix and input_prefix overlap: a rerun would score the results"
             )
         for name, allowed in (("format", FORMATS), ("encoding", ENCODINGS)):
             value = raw.get(name, cls._field_defaults[name])

@@ -73,9 +73,14 @@ def run_local(
         model = Model.from_path(model_path)
     except ModelError as exc:
         raise ShardRefused(f"cannot load the model: {exc}") from None
-    in_dir, out_dir = os.path.abspath(in_dir), os.path.abspath(out_dir)
-    if out_dir == in_dir or out_dir.startswith(in_dir + os.sep):
-        raise ShardRefused("the output folder is inside the input folder")
+    # realpath: a link must not hide that one folder holds the other.
+    in_dir, out_dir = os.path.realpath(in_dir), os.path.realpath(out_dir)
+    if (
+        out_dir == in_dir
+        or out_dir.startswith(in_dir + os.sep)
+        or in_dir.startswith(out_dir + os.sep)
+    ):
+        raise ShardRefused("the output and input folders overlap: one is inside the other")
     job = Job.parse({"model_sha256": model.model_id, "input_prefix": "", "output_prefix": ""})
     job = job._replace(**(reading or {}))
     Job.parse(job._asdict())  # the reading fields checked as the S3 run checks them
