@@ -52,6 +52,19 @@ SAFE_TOKEN_PATTERNS = (
     r"(?u)\b\w\w+\b|[^\w\s]",
 )
 
+# The same matches, found sooner: a pattern that begins with a class lets the scanner skip
+# ahead, one that begins with \b tries every position. Every maximal run of two or more
+# word characters is matched whole either way (a match starts where a run does, and the
+# greedy \w+ ends where it ends), so findall's tokens are the same (3.8 us -> 3.0 us a
+# message); tests/test_analyzer.py checks it on arbitrary text.
+_SAME_TOKENS = {r"(?u)\b\w\w+\b": r"\w\w+", r"\b\w\w+\b": r"\w\w+"}
+
+
+def token_finder(token_pattern: str) -> Callable[[str], list[Any]]:
+    """``re.compile(token_pattern).findall``, or an equivalent that scans faster."""
+    return re.compile(_SAME_TOKENS.get(token_pattern, token_pattern)).findall
+
+
 # Messages longer than this are analysed a piece at a time, each cut just after a
 # whitespace character: every analyzer but "char" gives the same terms piece by piece.
 STREAM_PIECE_CHARS = 16 * 1024
@@ -203,7 +216,7 @@ def analysis_steps(
     if settings.analyzer == "char_wb":
         steps.append(lambda text: materialise(char_wb_ngrams(text, ngram_range)))
         return steps
-    steps.append(re.compile(settings.token_pattern).findall)
+    steps.append(token_finder(settings.token_pattern))
     stop_words = settings.stop_words
     if stop_words is not None:
         steps.append(lambda tokens: [token for token in tokens if token not in stop_words])
@@ -303,7 +316,7 @@ def build_stream_analyzer(
         return lambda text: (
             term for piece in pieces(text) for term in char_wb_ngrams(piece, ngram_range)
         )
-    tokenize = re.compile(settings.token_pattern).findall
+    tokenize = token_finder(settings.token_pattern)
     stop_words = settings.stop_words
 
     def tokens(text: str) -> Iterator[list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,11 +11,13 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from runtime.analyzer import (
+    _SAME_TOKENS,
     MAX_NGRAM,
     SAFE_TOKEN_PATTERNS,
     AnalyzerSettings,
     build_analyzer,
     build_batch_analyzer,
+    token_finder,
 )
 from tests.texts import TRICKY, any_texts, word_texts
 
@@ -68,6 +71,14 @@ def test_arbitrary_texts(case: dict[str, Any], text: str) -> None:
     expected = sklearn_terms(case, text)
     assert list(build_analyzer(settings_for(case), lazy=True)(text)) == expected
     assert build_batch_analyzer(settings_for(case))([text]) == [expected]
+
+
+@pytest.mark.parametrize("pattern", sorted(_SAME_TOKENS))
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(st.text(), any_texts, word_texts))
+def test_a_faster_token_pattern_finds_the_same_tokens(pattern: str, text: str) -> None:
+    assert token_finder(pattern)(text) == re.findall(pattern, text)
+    assert _SAME_TOKENS[pattern] != pattern
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ the model file's table), on every code point and on arbitrary strings."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from importlib.resources import files
 
@@ -70,6 +71,54 @@ def test_joining_needs_three_single_letters() -> None:
     assert join_singles("a b cd") == "a b cd"
     assert join_singles("u r a star") == "ura star"
     assert join_singles("1.50 u.k. a.b.c.de www.a.b.c") == "1.50 u.k. abc.de www.a.b.c"
+
+
+def _join_singles_unfiltered(text: str) -> str:
+    """The joining rule with no pre-filter: the definition the fast searches must keep."""
+    text = re.sub(r"(?<![a-z0-9.])(?:[a-z0-9]\.){2,}[a-z0-9](?![a-z0-9])", _undotted, text)
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*text.split(" "), ""]:  # "": flushes the last run, then dropped
+        if len(word) == 1 and word.isascii() and word.isalnum() and not word.isupper():
+            run.append(word)
+            continue
+        out.extend(["".join(run)] if len(run) >= 3 else run)
+        out.append(word)
+        run = []
+    return " ".join(out[:-1])
+
+
+def _undotted(match: re.Match[str]) -> str:
+    return match.group().replace(".", "")
+
+
+def _unleet_unfiltered(text: str) -> str:
+    """The leet rule with no pre-filter: every run of three or more letters and digits."""
+
+    def word(match: re.Match[str]) -> str:
+        run = match.group()
+        digits = [c for c in run if c.isdigit()]
+        if digits and len(run) - len(digits) >= 2 and set(digits) <= set("013457"):
+            return run.translate(str.maketrans("013457", "oieast"))
+        return run
+
+    return re.sub(r"[a-z0-9]{3,}", word, text)
+
+
+@given(st.text(alphabet="ab1 .3x0z5 7\t", max_size=40))
+def test_the_cheap_searches_never_skip_a_change(text: str) -> None:
+    """join_singles and unleet skip most texts after a cheap search; they must give what
+    the rules give on every text."""
+    assert join_singles(text) == _join_singles_unfiltered(text)
+    assert unleet(text) == _unleet_unfiltered(text)
+    joined = join_singles(text)
+    assert unleet(joined) == _unleet_unfiltered(joined)
+
+
+def test_the_cheap_searches_on_the_edges() -> None:
+    for text in ["a b c", " a b c ", "x a b c", "a.b.c", ".a.b.c", "a.b.c.", "fr33", "3fr", "a1b"]:
+        assert join_singles(text) == _join_singles_unfiltered(text), text
+        assert unleet(text) == _unleet_unfiltered(text), text
 
 
 def test_every_class_of_obfuscated_spam_keeps_most_of_its_words() -> None:
