@@ -83,4 +83,7 @@ class FilePointerLoader:
                 f"the pointer {self._path} names {pointer.model_uri[:200]}: "
                 "a pointer file names model files (file://)"
             )
-        return Model.from_path(path, expected_sha256=pointer.sha256, max_bytes=self._max_bytes)
+        try:
+            return Model.from_path(path, expected_sha256=pointer.sha256, max_bytes=self._max_bytes)
+        except ModelError as exc:
+            raise ModelError(f"the model the pointer {self._path} names: {exc}") from None
