@@ -204,6 +204,9 @@ def test_a_pointer_and_its_models_are_both_local_or_both_in_s3(
 def test_the_local_server_refuses_a_pointer_beside_another_model_source(
     files: Files, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("MODEL_PATH", "MODEL_S3_URI", "MODEL_POINTER_S3_URI", "MODEL_REFRESH_S"):
+        monkeypatch.setenv(name, "-")  # main() sets and removes these: restored afterwards
+        monkeypatch.delenv(name)
     assert serve_main(["--pointer", str(files.pointer), "--model", "m.npz"]) == 2
     assert "not both" in capsys.readouterr().err
     monkeypatch.setenv("MODEL_SHA256", "a" * 64)
