@@ -1,7 +1,7 @@
 """Serve the Lambda handler over HTTP on your own machine, without AWS or Docker.
 
     python -m localserver [--port 8080] [--model artifacts/model.npz] [--payload-version 1.0]
-                          [--reports-dir DIR]
+                          [--reports-dir DIR] [--pointer PATH --model-refresh-s N]
 
 Each HTTP request becomes the API Gateway proxy event the deployed function would get,
 and the handler's proxy response becomes the HTTP response. A fixed number of worker
@@ -12,6 +12,11 @@ With ``--reports-dir``, POST /feedback stores reports in that directory. The ser
 plays API Gateway's part for loopback clients only: it attaches the reporter (the
 X-Reporter header, or "local") where API Gateway would put an authenticated caller, so
 reports from localhost need no key, and reports from anywhere else are refused (401).
+
+With ``--pointer PATH``, the server follows a pointer file (the learner's pointer format,
+written by ``exporter/learn.py --pointer PATH``) as a deployed function follows
+MODEL_POINTER_S3_URI: a model the learner promotes, or a rollback, is served within
+``--model-refresh-s`` seconds, without a restart (runtime/pointer_file.py).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from urllib.parse import urlsplit
 
 from localserver import events
 from runtime.adapter import create_adapter
-from runtime.config import LAMBDA_MAX_BODY_BYTES, ConfigError, Settings
+from runtime.config import LAMBDA_MAX_BODY_BYTES, ConfigError, Settings, pointer_file_source
 from runtime.errors import ModelUnavailable
 from runtime.model_source import ModelHolder
 from runtime.reports import DirectoryReportStore
@@ -516,6 +521,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="store POST /feedback reports in DIR, one file each (created if missing); "
         "default: REPORTS_S3_URI, or no report store",
     )
+    parser.add_argument(
+        "--pointer",
+        metavar="PATH",
+        help="follow the model pointer file PATH (as written by exporter/learn.py --pointer): "
+        "serve the model it names, and the next one when it moves",
+    )
+    parser.add_argument(
+        "--model-refresh-s",
+        metavar="N",
+        help="with --pointer: look at the pointer at most every N seconds (sets "
+        "MODEL_REFRESH_S; default 60)",
+    )
     return parser.parse_args(argv)
 
 
@@ -524,12 +541,23 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print(f"error: --port must be from 0 to 65535, got {args.port}", file=sys.stderr)
         return 2
+    if args.model and args.pointer:
+        print("error: give --model or --pointer, not both", file=sys.stderr)
+        return 2
     if args.model:
         os.environ["MODEL_PATH"] = args.model
         os.environ.pop("MODEL_S3_URI", None)
         os.environ.pop("MODEL_S3_VERSION", None)
+    if args.pointer:  # the pointer file is the model's only source
+        for name in ("MODEL_S3_URI", "MODEL_S3_VERSION", "MODEL_PATH", "MODEL_POINTER_S3_URI"):
+            os.environ.pop(name, None)
+    if args.model_refresh_s is not None:
+        os.environ["MODEL_REFRESH_S"] = args.model_refresh_s
     try:
         settings = Settings.from_env()._replace(emit_metrics=args.emf)
+        if args.pointer:
+            source = pointer_file_source(args.pointer, settings.model_sha256)
+            settings = settings._replace(source=source)
     except ConfigError as exc:
         print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return 2

@@ -54,10 +54,12 @@ class ConfigError(ValueError):
 
 
 class ModelSource(NamedTuple):
-    """Where the model comes from: ``kind`` is "s3", "pointer", "path" or "bundled".
+    """Where the model comes from: ``kind`` is "s3", "pointer", "pointer-file", "path" or
+    "bundled".
 
     For "pointer", ``bucket``/``key`` name the pointer object (runtime/pointer.py), which
-    names the model file and its SHA-256."""
+    names the model file and its SHA-256; "pointer-file" is the same pointer in a local
+    file (the local server's ``--pointer``), ``location`` its absolute path."""
 
     kind: str
     location: str
@@ -262,6 +264,17 @@ def _pointer_source(uri: str, other: ModelSource, pin: str | None) -> ModelSourc
     except ConfigError as exc:
         raise ConfigError(f"MODEL_POINTER_S3_URI: {exc}") from None
     return ModelSource("pointer", f"s3://{bucket}/{key}", bucket, key)
+
+
+def pointer_file_source(path: str, pin: str | None = None) -> ModelSource:
+    """The local server's ``--pointer PATH``: follow a pointer kept in a file."""
+    if pin is not None:
+        raise ConfigError(
+            "MODEL_SHA256 pins one file, --pointer follows the pointer's SHA-256: set one of them"
+        )
+    if not path or "\0" in path:
+        raise ConfigError(f"--pointer names a file, got {path[:200]!r}")
+    return ModelSource("pointer-file", os.path.abspath(path))
 
 
 def _reports_uri(value: str | None) -> str | None:

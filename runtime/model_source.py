@@ -5,7 +5,8 @@ report only a generic error, and keep paying for re-inits): the holder remembers
 failure, requests get a 503 that says why, and later requests retry with exponential
 backoff until the load succeeds.
 
-A model that follows a pointer (MODEL_POINTER_S3_URI) is also refreshed: at most once
+A model that follows a pointer (MODEL_POINTER_S3_URI, or the local server's pointer
+file) is also refreshed: at most once
 per ``refresh_s`` seconds of the holder's clock, one request asks the loader's ``check``
 whether the pointer moved, while concurrent requests keep being answered by the model
 being served. A refresh that fails leaves that model serving, with an error log line
@@ -37,6 +38,10 @@ def make_loader(settings: Settings) -> Callable[[], Model]:
         from runtime.pointer_loader import PointerLoader  # imports boto3 with S3Loader
 
         return PointerLoader(settings)
+    if settings.source.kind == "pointer-file":
+        from runtime.pointer_file import FilePointerLoader
+
+        return FilePointerLoader(settings)
     if settings.source.kind == "s3":
         from runtime.s3_loader import S3Loader  # only S3-configured functions import it
 
@@ -85,7 +90,7 @@ class ModelHolder:
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> ModelHolder:
         loader = make_loader(settings)
-        if settings.source.kind == "pointer":
+        if settings.source.kind in ("pointer", "pointer-file"):
             kwargs.setdefault("refresh", loader.check)  # type: ignore[attr-defined]
             kwargs.setdefault("refresh_s", float(settings.model_refresh_s))
         kwargs.setdefault("service", settings.service_name)

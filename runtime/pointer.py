@@ -10,11 +10,16 @@ replaces at the head of ``previous``) and a rollback pops the head of ``previous
 into place. Serving functions only read it, conditionally, and load a model only if its
 bytes hash to ``sha256``: the pointer names the exact file, as a ``MODEL_SHA256`` pin does.
 ``previous`` keeps at most MAX_PREVIOUS entries, newest first.
+
+A pointer in S3 names models in S3. The local server follows a pointer *file* the same
+way; it names model files by ``file://`` URIs of absolute paths (``file_uri``, ``local_path``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+from urllib.parse import quote, unquote
 
 from runtime.config import ConfigError, parse_s3_uri
 from runtime.records import NamedTuple
@@ -23,6 +28,8 @@ SCHEMA = 1
 MAX_PREVIOUS = 10
 # Eleven URIs of at most ~1,100 characters (S3's 1,024-byte keys), JSON-escaped.
 MAX_POINTER_BYTES = 64 * 1024
+FILE_SCHEME = "file://"
+MAX_PATH_CHARS = 4096  # Linux's PATH_MAX
 _HEX = frozenset("0123456789abcdef")
 _encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
 
@@ -115,6 +122,23 @@ def rolled_back(pointer: Pointer) -> Pointer:
     return Pointer(pointer.previous[0], pointer.previous[1:])
 
 
+def file_uri(path: str) -> str:
+    """The ``file://`` URI a pointer file uses for the model file at ``path``."""
+    return FILE_SCHEME + quote(os.path.abspath(path))
+
+
+def local_path(uri: str) -> str | None:
+    """The absolute path a ``file://`` URI names; None for an ``s3://`` URI."""
+    if not uri.startswith(FILE_SCHEME):
+        return None
+    path = unquote(uri[len(FILE_SCHEME) :])
+    if not path.startswith("/"):
+        raise PointerError(f"a file:// URI names an absolute path, got {uri[:200]!r}")
+    if len(path) > MAX_PATH_CHARS or "\0" in path:
+        raise PointerError(f"a file:// URI names a path of at most {MAX_PATH_CHARS} characters")
+    return path
+
+
 def _ref(document: dict[str, object], where: str) -> ModelRef:
     uri, sha256 = document["model_uri"], document["sha256"]
     if not isinstance(uri, str) or not isinstance(sha256, str):
@@ -126,8 +150,9 @@ def _ref(document: dict[str, object], where: str) -> ModelRef:
 
 def _check_ref(ref: ModelRef, where: str) -> None:
     try:
-        parse_s3_uri(ref.model_uri)
-    except ConfigError as exc:
+        if local_path(ref.model_uri) is None:
+            parse_s3_uri(ref.model_uri)
+    except (ConfigError, PointerError) as exc:
         raise PointerError(f"{where}: model_uri: {exc}") from None
     if len(ref.sha256) != 64 or not _HEX.issuperset(ref.sha256):
         raise PointerError(f"{where}: sha256 must be 64 lowercase hexadecimal characters")

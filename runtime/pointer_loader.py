@@ -99,6 +99,11 @@ class PointerLoader:
 
     def _load(self, pointer: Pointer) -> Model:
         """The model file the pointer names, refused unless its SHA-256 is the pointer's."""
+        if not pointer.model_uri.startswith("s3://"):
+            raise ModelError(
+                f"the pointer {self._where} names {pointer.model_uri[:200]}: "
+                "a pointer in S3 names models in S3"
+            )
         bucket, key = parse_s3_uri(pointer.model_uri)  # parse() checked it already
         settings = self._settings._replace(
             source=ModelSource("s3", pointer.model_uri, bucket, key), model_sha256=pointer.sha256

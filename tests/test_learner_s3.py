@@ -161,3 +161,24 @@ def test_a_model_that_could_not_be_stored_is_never_pointed_at(s3, deployment) ->
     assert read_pointer(s3, bucket) == before
     # The reports are still there: the next run learns them.
     assert handler({}, None, environ=env)["learned"] == 6
+
+
+def test_promote_seeds_a_pointer_in_s3_and_refuses_a_file_that_cannot_serve(
+    s3, tmp_path, capsys
+) -> None:
+    bucket = s3.bucket()
+    model = tmp_path / "model.npz"
+    model.write_bytes(fitted("multinomial_hashing").data)
+    sha = sha256_hex(model.read_bytes())
+    places = ["--pointer", f"s3://{bucket}/pointer.json", "--models", f"s3://{bucket}/models/"]
+    endpoint = ["--endpoint-url", s3.endpoint_url]
+    assert main([*places, *endpoint, "--promote", str(model)]) == 0
+    assert read_pointer(s3, bucket) == pointers.Pointer(
+        pointers.ModelRef(f"s3://{bucket}/models/{sha}.npz", sha)
+    )
+    stored = s3.client.get_object(Bucket=bucket, Key=f"models/{sha}.npz")["Body"].read()
+    assert stored == model.read_bytes()
+    model.write_bytes(b"not a model")  # refused before anything is written
+    assert main([*places, *endpoint, "--promote", str(model)]) == 2
+    assert "error" in json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert read_pointer(s3, bucket).sha256 == sha

@@ -16,7 +16,7 @@ from typing import Any
 
 from runtime.learning.guards import GuardSettings
 from runtime.learning.objects import ObjectError, Objects
-from runtime.learning.run import RunOptions, rollback, run
+from runtime.learning.run import RunOptions, promote, rollback, run
 from runtime.modelfile import ModelError
 from runtime.pointer import PointerError
 from runtime.reports import ReportError, StorageError, is_report_id
@@ -32,8 +32,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--reports", help="the report store: a directory or an s3:// prefix")
     parser.add_argument("--output", help="write the learned model to this path")
-    parser.add_argument("--models", help="s3:// prefix to store the model in as <sha256>.npz")
-    parser.add_argument("--pointer", help="s3:// URI of the model pointer to update")
+    parser.add_argument(
+        "--models", help="s3:// prefix or directory to store the model in as <sha256>.npz"
+    )
+    parser.add_argument(
+        "--pointer",
+        help="the model pointer to update: an s3:// URI, or a file the local server follows",
+    )
+    parser.add_argument(
+        "--promote",
+        metavar="MODEL",
+        help="store MODEL (a path or s3:// URI) under --models and point --pointer at it "
+        "(seeds a pointer)",
+    )
     parser.add_argument(
         "--forget",
         nargs="+",
@@ -68,6 +79,10 @@ def _dispatch(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
         if not args.pointer:
             raise ValueError("--rollback needs --pointer")
         return 0, rollback(args.pointer, objects)
+    if args.promote:
+        if not args.pointer or not args.models:
+            raise ValueError("--promote needs --pointer and --models")
+        return promote(args.promote, args.pointer, args.models, objects)
     if not args.reports:
         raise ValueError("--reports is required (a directory or an s3:// prefix)")
     bad = [i for i in args.forget if not is_report_id(i)]

@@ -5,6 +5,13 @@ pointer only after the model's PutObject was answered, so a pointer never names 
 that is not stored. The pointer is replaced with a conditional write (If-Match on the
 ETag read, If-None-Match for a first pointer): two learners, or a learner and a
 rollback, cannot silently overwrite each other's promotion.
+
+Locally (the local server's ``--pointer``), the pointer is a file and models are files
+named by their hash in a directory, referred to by ``file://`` URIs. The pointer file is
+replaced by a rename after an fsync, so its reader sees the old or the new one, never a
+mix, and a moved pointer has a new inode. Its "ETag" is the SHA-256 of the bytes read: a
+pointer changed during the run is not overwritten, checked just before the rename (one
+writer at a time is assumed for that last instant; S3's conditional write has no gap).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ class Objects:
 
     def read_model(self, location: str, expected_sha256: str | None = None) -> bytes:
         """A model file's bytes, at most MAX_FILE_BYTES, checked against ``expected_sha256``."""
+        location = pointers.local_path(location) or location
         if is_s3(location):
             bucket, key = parse_s3_uri(location)
             data, _ = self._get(bucket, key, MAX_FILE_BYTES, location)
@@ -62,34 +70,40 @@ class Objects:
         return data
 
     def write_model(self, data: bytes, sha256: str, destination: str) -> str:
-        """Store the model; an S3 destination is a prefix the file is named in by its hash."""
+        """Store the model at a path; an S3 destination is a prefix it is named in by hash."""
         if is_s3(destination):
-            bucket, prefix = parse_s3_prefix(destination)
+            return self.store_model(data, sha256, destination)
+        return str(_write_file(Path(destination), data))
+
+    def store_model(self, data: bytes, sha256: str, models: str) -> str:
+        """Store the model as ``<sha256>.npz`` under an s3:// prefix or in a directory;
+        the URI a pointer names it by (``s3://`` or ``file://``)."""
+        if is_s3(models):
+            bucket, prefix = parse_s3_prefix(models)
             key = f"{prefix}{sha256}.npz"
             self._put(bucket, key, data, "application/octet-stream", {})
             return f"s3://{bucket}/{key}"
-        path = Path(destination)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(temporary, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            temporary.replace(path)
-        except OSError as exc:
-            raise ObjectError(f"cannot write {path}: {exc.strerror or exc}") from None
-        return str(path)
+        return pointers.file_uri(str(_write_file(Path(models) / f"{sha256}.npz", data)))
 
     def read_pointer(self, uri: str) -> tuple[pointers.Pointer | None, str | None]:
         """(pointer, its ETag), or (None, None) when there is no pointer yet."""
-        bucket, key = parse_s3_uri(uri)
-        data, etag = self._get(bucket, key, pointers.MAX_POINTER_BYTES, uri)
+        if is_s3(uri):
+            bucket, key = parse_s3_uri(uri)
+            data, etag = self._get(bucket, key, pointers.MAX_POINTER_BYTES, uri)
+        else:
+            data = _read_file(uri, pointers.MAX_POINTER_BYTES)
+            etag = None if data is None else sha256_hex(data)
         if data is None:
             return None, None
         return pointers.parse(data), etag
 
     def write_pointer(self, uri: str, pointer: pointers.Pointer, etag: str | None) -> None:
+        if not is_s3(uri):
+            data = _read_file(uri, pointers.MAX_POINTER_BYTES)
+            if (None if data is None else sha256_hex(data)) != etag:
+                raise ObjectError(f"{uri} changed while this run was learning; run again")
+            _write_file(Path(uri), pointers.render(pointer))
+            return
         bucket, key = parse_s3_uri(uri)
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
         self._put(bucket, key, pointers.render(pointer), "application/json", condition)
@@ -159,6 +173,40 @@ class Objects:
             raise ObjectError(f"cannot write {where}: {_reason(exc)}") from None
         except (BotoCoreError, OSError) as exc:
             raise ObjectError(f"cannot write {where}: {type(exc).__name__}") from None
+
+
+def _read_file(path: str, limit: int) -> bytes | None:
+    """A local pointer's bytes (at most ``limit``), or None when there is none."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(limit + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ObjectError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ObjectError(f"{path} has more than {limit} bytes")
+    return data
+
+
+def _write_file(path: Path, data: bytes) -> Path:
+    """Replace ``path`` durably: a temporary file, fsynced, renamed, the directory fsynced."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except OSError as exc:
+        raise ObjectError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
 
 
 def _reason(exc: Any) -> str:

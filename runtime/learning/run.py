@@ -15,6 +15,8 @@ from runtime.learning.gate import GateSettings
 from runtime.learning.guards import GuardSettings
 from runtime.learning.learner import EXIT_WROTE, learn
 from runtime.learning.objects import ObjectError, Objects, is_s3
+from runtime.model import Model
+from runtime.modelfile import sha256_hex
 from runtime.reports import DirectoryReportStore, ReportStore, S3ReportStore
 
 
@@ -22,9 +24,9 @@ from runtime.reports import DirectoryReportStore, ReportStore, S3ReportStore
 class RunOptions:
     reports: str  # a directory or an s3:// prefix
     model: str | None = None  # the serving model: a path or s3:// URI (else the pointer's)
-    pointer: str | None = None  # s3:// URI of the pointer object
+    pointer: str | None = None  # s3:// URI of the pointer object, or a pointer file's path
     output: str | None = None  # a path for the new model file
-    models: str | None = None  # s3:// prefix the new model is stored in by its SHA-256
+    models: str | None = None  # s3:// prefix or directory the new model is stored in by hash
     forget: list[str] = field(default_factory=list)
     endpoint_url: str | None = None
     guards: GuardSettings = field(default_factory=GuardSettings)
@@ -43,8 +45,7 @@ def open_store(location: str, objects: Objects) -> ReportStore:
 def run(options: RunOptions, objects: Objects | None = None) -> tuple[int, dict[str, Any]]:
     """(exit code, summary). Raises ObjectError, ModelError, PointerError, StorageError."""
     objects = objects or Objects(options.endpoint_url)
-    if options.pointer and not is_s3(options.pointer):
-        raise ObjectError("the pointer is an s3:// URI")
+    check_places(options.pointer, options.models)
     current, etag = (None, None)
     if options.pointer:
         current, etag = objects.read_pointer(options.pointer)
@@ -66,7 +67,7 @@ def run(options: RunOptions, objects: Objects | None = None) -> tuple[int, dict[
     if options.output:
         written.append(objects.write_model(outcome.data, outcome.sha256, options.output))
     if options.models:
-        uri = objects.write_model(outcome.data, outcome.sha256, options.models)
+        uri = objects.store_model(outcome.data, outcome.sha256, options.models)
         written.append(uri)
         if options.pointer:
             promoted = pointers.promoted(current, pointers.ModelRef(uri, outcome.sha256))
@@ -76,6 +77,38 @@ def run(options: RunOptions, objects: Objects | None = None) -> tuple[int, dict[
         raise ObjectError("nowhere to write the model: give --output or --models")
     summary["written"] = written
     return EXIT_WROTE, summary
+
+
+def check_places(pointer: str | None, models: str | None) -> None:
+    """A pointer in S3 names models in S3, a pointer file names model files: refuse a mix."""
+    if pointer and models and is_s3(pointer) != is_s3(models):
+        raise ObjectError(
+            "--pointer and --models are both s3:// or both local: a pointer in S3 names "
+            "models in S3, a pointer file names model files"
+        )
+
+
+def promote(
+    model: str, pointer_uri: str, models: str, objects: Objects
+) -> tuple[int, dict[str, Any]]:
+    """Store a model file by its hash and point at it (seeding a pointer, or replacing it)."""
+    check_places(pointer_uri, models)
+    current, etag = objects.read_pointer(pointer_uri)
+    data = objects.read_model(model)
+    sha256 = sha256_hex(data)
+    Model.from_bytes(data, expected_sha256=sha256)  # a file that cannot serve is not promoted
+    uri = objects.store_model(data, sha256, models)
+    objects.write_pointer(
+        pointer_uri, pointers.promoted(current, pointers.ModelRef(uri, sha256)), etag
+    )
+    serving = None if current is None else current.sha256
+    return EXIT_WROTE, {
+        "promoted": True,
+        "model_sha256": sha256,
+        "model_uri": uri,
+        "serving_sha256": serving,
+        "pointer": pointer_uri,
+    }
 
 
 def rollback(pointer_uri: str, objects: Objects) -> dict[str, Any]:
