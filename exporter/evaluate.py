@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-if __package__ in (None, ""):  # run as a script: the project root holds the packages
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+try:  # a file run before the project is installed finds no packages: say so in one line
+    import exporter  # noqa: F401
+except ModuleNotFoundError:
+    sys.exit("error: the project is not installed: run `pip install -e .` in its directory")
 
 import numpy as np
 

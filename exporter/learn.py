@@ -12,10 +12,11 @@ The work is done by the runtime's learner, the same code the learner Lambda runs
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+try:  # a file run before the project is installed finds no packages: say so in one line
+    import exporter  # noqa: F401
+except ModuleNotFoundError:
+    sys.exit("error: the project is not installed: run `pip install -e .` in its directory")
 
 from runtime.learning.command import main
 

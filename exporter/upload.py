@@ -31,6 +31,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from runtime.config import DEFAULT_MODEL_MAX_BYTES, ConfigError, parse_s3_uri
 from runtime.model import Model, ModelError
 
+# Where scripts/deploy.sh leaves the template it deployed (default DIST_DIR and stack).
+DEPLOYED_TEMPLATE = "dist/template-sms-spam-lambda.yaml"
+
 
 class UploadError(RuntimeError):
     """The upload did not happen (or did not verify); the message says why."""
@@ -55,12 +58,16 @@ class UploadResult:
         return "\n".join(f"{name}={value}" for name, value in self.environment().items())
 
     def deploy_command(self) -> str:
-        """``sam deploy`` with the template's parameters for this object, the pin included."""
+        """``sam deploy`` with the template's parameters for this object, the pin included,
+        for the stack scripts/deploy.sh made: its template names the code zip it uploaded
+        (template.yaml's own CodeUri is the source `sam build` builds)."""
         parameters = [f"ModelS3Uri={self.uri}"]
         if self.version_id:
             parameters.append(f"ModelS3Version={self.version_id}")
         parameters.append(f"ModelSha256={self.sha256}")
-        return "sam deploy --parameter-overrides " + " ".join(parameters)
+        return f"sam deploy --template-file {DEPLOYED_TEMPLATE} --parameter-overrides " + " ".join(
+            parameters
+        )
 
 
 def upload_model(

@@ -3,7 +3,8 @@
 #   1. scripts/publish-model.sh: the private model bucket, and the model under its SHA-256
 #   2. build_zip.py --no-model for the target, and the zip uploaded under its SHA-256
 #      (with --layer: NumPy published as a Lambda layer, and the code-only zip)
-#   3. sam deploy (settings in samconfig.toml) with the model pinned by ModelSha256
+#   3. sam deploy (settings in samconfig.toml) of template.yaml with CodeUri set to that zip,
+#      and the model pinned by ModelSha256
 #   4. PREDICT_URL= and HEALTH_URL= printed from the stack's outputs
 #
 #   scripts/deploy.sh [options] [-- Name=Value ...]
@@ -18,7 +19,7 @@
 # Run it again after a new export to roll the new model out: it is uploaded beside the old
 # one, and one stack update switches ModelS3Uri and ModelSha256 together.
 # Environment: PYTHON (default .venv/bin/python), SAM (default sam), MODEL_BUCKET,
-# DIST_DIR (where the zips are built, default dist/).
+# DIST_DIR (where the zips and the deployed template-STACK.yaml are written, default dist/).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
@@ -80,19 +81,27 @@ else
     CODE_KEY="$(upload_zip "$(zip_of package)")"
 fi
 
-# 3. The stack. samconfig.toml holds the settings that never change (capabilities, no
-# changeset prompt); everything that does is passed here.
+# 3. The stack, from a copy of template.yaml whose functions' CodeUri is the uploaded zip
+# (in template.yaml it is `.`, which `sam build` builds with the Makefile). A given
+# --template-file also keeps an earlier `sam build`'s .aws-sam/ out of this deploy.
+# samconfig.toml holds the settings that never change (capabilities, no changeset prompt);
+# everything that does is passed here.
+DEPLOY_TEMPLATE="${DIST_DIR:-$ROOT/dist}/template-$STACK.yaml"
+code_uri="s3://$BUCKET/$CODE_KEY"
+sed -E "s|^( +)CodeUri: \.$|\1CodeUri: $code_uri|" "$ROOT/template.yaml" >"$DEPLOY_TEMPLATE"
+functions="$(grep -c 'Type: AWS::Serverless::Function$' "$ROOT/template.yaml")"
+[[ "$(grep -c "CodeUri: $code_uri\$" "$DEPLOY_TEMPLATE")" == "$functions" ]] ||
+    die "template.yaml: every function's CodeUri must be '.' (the one line deploy.sh replaces)"
 # Every parameter this script owns is passed, empty ones too: one left out would keep its
 # value from the previous deploy (an old layer, an old version id). `sam deploy` refuses a
 # bare "Name=", so each value is given in double quotes, which SAM removes.
 overrides=()
-for pair in "PythonVersion=$TARGET_PYTHON" "Architecture=$ARCH" "CodeBucket=$BUCKET" \
-    "CodeKey=$CODE_KEY" "NumpyLayerArn=$LAYER_ARN" "ModelS3Uri=$MODEL_S3_URI" \
-    "ModelS3Version=$MODEL_S3_VERSION" "ModelSha256=$MODEL_SHA256"; do
+for pair in "PythonVersion=$TARGET_PYTHON" "Architecture=$ARCH" "NumpyLayerArn=$LAYER_ARN" \
+    "ModelS3Uri=$MODEL_S3_URI" "ModelS3Version=$MODEL_S3_VERSION" "ModelSha256=$MODEL_SHA256"; do
     overrides+=("${pair%%=*}=\"${pair#*=}\"")
 done
 cd "$ROOT"
-"$SAM" deploy --stack-name "$STACK" --region "$REGION" \
+"$SAM" deploy --template-file "$DEPLOY_TEMPLATE" --stack-name "$STACK" --region "$REGION" \
     --parameter-overrides "${overrides[@]}" ${EXTRA[@]+"${EXTRA[@]}"} >&2  # bash 3.2 too
 
 # 4. Where it answers.

@@ -26,6 +26,7 @@ import build_zip
 import interpreters
 from tests.corpus import tutorial_model_bytes
 from tests.s3server import MotoS3, closed_port_endpoint, moto_server
+from tests.test_template import load_template
 
 # Left out of the fast loop (`-m "not slow"`): S3 servers, the AWS CLI and builds.
 pytestmark = pytest.mark.slow
@@ -35,6 +36,7 @@ README = ROOT / "README.md"
 SCRIPTS = ROOT / "scripts"
 BIN = Path(sys.executable).parent  # the venv's, where pip put `aws`
 STACK = "sms-spam-lambda"
+TEMPLATE = ROOT / "template.yaml"
 API_BASE = "https://abc123.execute-api.eu-west-1.amazonaws.com/Prod"
 
 
@@ -50,6 +52,7 @@ def readme_deploy_commands() -> str:
 # not have or leaves without a value, and creates (or updates) a stack with its outputs.
 SAM_STANDIN = """
 import json, os, sys
+from pathlib import Path
 import boto3, yaml
 sys.path.insert(0, {root!r})
 from tests.test_template import load_template
@@ -60,7 +63,8 @@ with open(os.environ["SAM_ARGS_LOG"], "a") as log:
     log.write(json.dumps(args) + "\\n")
 stack = args[args.index("--stack-name") + 1]
 given = [a.split("=", 1) for a in args[args.index("--parameter-overrides") + 1 :]]
-declared = load_template()["Parameters"]
+template_file = args[args.index("--template-file") + 1]
+declared = load_template(Path(template_file))["Parameters"]
 empty = [name for name, value in given if value == ""]
 if empty:  # the real `sam deploy` refuses a bare Name=; Name="" is how to give an empty value
     sys.exit(f"Error: Invalid value for '--parameter-overrides': {{empty[0]}}= (empty)")
@@ -151,6 +155,24 @@ def overrides_of(call: list[str]) -> dict[str, str]:
     """--parameter-overrides as SAM reads them: Name=Value, a value's double quotes removed."""
     pairs = (a.split("=", 1) for a in call[call.index("--parameter-overrides") + 1 :])
     return {name: value.removeprefix('"').removesuffix('"') for name, value in pairs}
+
+
+def deployed_code(call: list[str]) -> tuple[str, str]:
+    """(bucket, key) of the zip every function of the deployed template runs: deploy.sh
+    deploys template.yaml with each `CodeUri: .` (what `sam build` builds) set to its upload."""
+    deployed = Path(call[call.index("--template-file") + 1])
+    source, target = TEMPLATE.read_text().splitlines(), deployed.read_text().splitlines()
+    changed = {(a.strip(), b.strip()) for a, b in zip(source, target, strict=True) if a != b}
+    ((before, after),) = changed
+    assert before == "CodeUri: ."
+    uris = {
+        r["Properties"]["CodeUri"]
+        for r in load_template(deployed)["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    assert uris == {after.removeprefix("CodeUri: ")}
+    bucket, key = after.removeprefix("CodeUri: s3://").split("/", 1)
+    return bucket, key
 
 
 def sha256_of(path: Path) -> str:
@@ -295,7 +317,7 @@ def test_readme_deploy_block_deploys_and_rolls_out_a_new_model(
     assert overrides["PythonVersion"] == build_zip.DEFAULT_PYTHON
     assert overrides["Architecture"] == build_zip.DEFAULT_ARCH
     assert overrides["NumpyLayerArn"] == ""  # NumPy in the zip: said, not left to the past
-    bucket = overrides["CodeBucket"]
+    bucket, code_key = deployed_code(call)
     assert_private_bucket_in(workplace.s3, bucket, "eu-west-1")
     built = (
         Path(workplace.env["DIST_DIR"])
@@ -303,9 +325,9 @@ def test_readme_deploy_block_deploys_and_rolls_out_a_new_model(
             build_zip.Target(build_zip.DEFAULT_PYTHON, build_zip.DEFAULT_ARCH)
         ).full_no_model
     )
-    uploaded = workplace.s3.client.get_object(Bucket=bucket, Key=overrides["CodeKey"])
+    uploaded = workplace.s3.client.get_object(Bucket=bucket, Key=code_key)
     assert uploaded["Body"].read() == built.read_bytes()
-    assert sha256_of(built) in overrides["CodeKey"]
+    assert sha256_of(built) in code_key
 
     # A new model: uploaded beside the old one, and the pin moves with the URI.
     newer = other_model(workplace.tmp / "newer.npz")
@@ -335,7 +357,8 @@ def test_deploy_with_layer_publishes_numpy_and_deploys_the_code_only_zip(
         r"arn:aws:lambda:eu-west-1:123456789012:layer:sms-spam-lambda-numpy-py313-x86_64:\d+", layer
     )
     names = build_zip.Outputs.for_target(build_zip.Target("3.13", "x86_64"))
-    assert overrides["CodeKey"].startswith(f"code/{names.code_no_model.removesuffix('.zip')}-")
+    _, code_key = deployed_code(call)
+    assert code_key.startswith(f"code/{names.code_no_model.removesuffix('.zip')}-")
 
 
 def test_readme_deploy_block_stops_when_sam_fails(

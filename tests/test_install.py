@@ -94,7 +94,7 @@ def run(python_or_command: Path, args: list[str], cwd: Path) -> subprocess.Compl
 
 
 IMPORTS = (
-    "import exporter, runtime, localserver, build_zip, interpreters, lambda_zip; "
+    "import exporter, runtime, localserver, build_zip, interpreters, lambda_zip, score_archive; "
     "from exporter import export_pipeline; "
     "print(exporter.__file__, runtime.__file__, build_zip.__file__, sep='\\n')"
 )
@@ -119,7 +119,15 @@ def test_export_pipeline_imports_from_any_directory(installed: Path, tmp_path: P
 
 
 def test_every_command_runs(installed: Path, tmp_path: Path) -> None:
-    assert {"spam-export", "spam-serve", "spam-build-zip"} <= set(COMMANDS)
+    every_entry_point = {
+        "spam-export",
+        "spam-serve",
+        "spam-build-zip",  # issue 21
+        "spam-learn",  # exporter/learn.py (learning from reports)
+        "spam-evaluate",  # exporter/evaluate.py (grouped evaluation)
+        "spam-score-archive",  # score_archive.py (archive scoring)
+    }
+    assert every_entry_point <= set(COMMANDS)
     assert all(name.startswith("spam-") for name in COMMANDS)
     for name in COMMANDS:
         result = run(installed.parent / name, ["--help"], cwd=tmp_path)
@@ -178,11 +186,36 @@ def test_a_runtime_package_installed_first_is_refused_by_name(tmp_path: Path) ->
     assert str(Path(purelib, "runtime")) in result.stderr
 
 
-def test_scripts_run_as_files_need_the_install_and_say_so(tmp_path: Path) -> None:
+# The files the commands run, as the docs show them run with `python FILE`.
+SCRIPT_FILES = {
+    "spam-export": "exporter/export.py",
+    "spam-build-zip": "build_zip.py",
+    "spam-learn": "exporter/learn.py",
+    "spam-evaluate": "exporter/evaluate.py",
+    "spam-score-archive": "score_archive.py",
+}
+
+
+@pytest.mark.parametrize(("command", "script"), sorted(SCRIPT_FILES.items()))
+def test_every_script_still_runs_as_a_file(command: str, script: str, tmp_path: Path) -> None:
+    """`python exporter/learn.py` and the others keep working beside their command, with
+    the same options (the command is the same main())."""
+    target, function = COMMANDS[command].split(":")
+    assert function == "main"
+    assert Path(*target.split(".")).with_suffix(".py") == Path(script)
+    result = run(Path(sys.executable), [str(ROOT / script), "--help"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage:"), script
+
+
+@pytest.mark.parametrize(
+    "script", ["exporter/export.py", "exporter/learn.py", "exporter/evaluate.py"]
+)
+def test_scripts_run_as_files_need_the_install_and_say_so(script: str, tmp_path: Path) -> None:
     """No sys.path patching: without the install, one line says what to do."""
     env_python = tmp_path / "env" / "bin" / "python"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_python.parent.parent)])
-    result = run(env_python, [str(ROOT / "exporter" / "export.py"), "--help"], cwd=tmp_path)
+    result = run(env_python, [str(ROOT / script), "--help"], cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "error: the project is not installed: run `pip install -e .` in its directory"

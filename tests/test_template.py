@@ -134,8 +134,28 @@ def test_python_version_and_architecture_are_the_targets_build_zip_builds_for(
     architecture = template["Parameters"]["Architecture"]
     assert architecture["Default"] == build_zip.DEFAULT_ARCH
     assert sorted(architecture["AllowedValues"]) == sorted(build_zip.ARCHES)
-    # The zip is the one deploy.sh uploads: the key is a parameter, as the target is.
-    assert properties["CodeUri"] == {"Bucket": {"Ref": "CodeBucket"}, "Key": {"Ref": "CodeKey"}}
+
+
+def serverless_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def test_every_function_is_built_by_the_makefile_from_the_repository(
+    template: dict[str, Any],
+) -> None:
+    """`sam build` runs build-<name> for each (deploy.sh replaces `.` by its uploaded zip)."""
+    functions = serverless_functions(template)
+    assert FUNCTION in functions
+    makefile = (ROOT / "Makefile").read_text()
+    (listed,) = re.findall(r"^FUNCTIONS := (.*)$", makefile, re.M)
+    assert sorted(listed.split()) == sorted(functions)
+    for name, resource in functions.items():
+        assert resource["Properties"]["CodeUri"] == ".", name
+        assert resource["Metadata"]["BuildMethod"] == "makefile", name
 
 
 def test_environment_variables_are_ones_the_code_reads(template: dict[str, Any]) -> None:
@@ -190,7 +210,16 @@ class _NoManagedPolicies:
         return {}
 
 
-CODE = {"CodeBucket": "sms-spam-model-123456789012-eu-west-1", "CodeKey": "code/x.zip"}
+CODE_BUCKET, CODE_KEY = "sms-spam-model-123456789012-eu-west-1", "code/x.zip"
+
+
+def with_uploaded_code(template: dict[str, Any]) -> dict[str, Any]:
+    """The template as scripts/deploy.sh deploys it: every CodeUri is the uploaded zip."""
+    deployed = copy.deepcopy(template)
+    for resource in serverless_functions(deployed).values():
+        assert resource["Properties"]["CodeUri"] == "."
+        resource["Properties"]["CodeUri"] = f"s3://{CODE_BUCKET}/{CODE_KEY}"
+    return deployed
 
 
 def expand(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
@@ -199,7 +228,7 @@ def expand(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, An
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # ARNs need a region
-        return transform(copy.deepcopy(template), {**CODE, **parameters}, _NoManagedPolicies())
+        return transform(with_uploaded_code(template), parameters, _NoManagedPolicies())
 
 
 def resources_of_type(expanded: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -238,10 +267,7 @@ def test_numpy_layer_is_attached_only_when_given(template: dict[str, Any]) -> No
     }
     assert attached == {"Ref": "NumpyLayerArn"}
     assert otherwise == {"Ref": "AWS::NoValue"}
-    assert function["Properties"]["Code"] == {
-        "S3Bucket": {"Ref": "CodeBucket"},
-        "S3Key": {"Ref": "CodeKey"},
-    }
+    assert function["Properties"]["Code"] == {"S3Bucket": CODE_BUCKET, "S3Key": CODE_KEY}
 
 
 @pytest.mark.parametrize(
@@ -453,12 +479,11 @@ def test_with_learning_on_sam_expands_to_a_lint_clean_stack(
 
     expanded = expand(template, {"Learning": "on"})
     functions = resources_of_type(expanded, "AWS::Lambda::Function")
-    handlers = sorted(f["Properties"]["Handler"] for f in functions)
-    archive = [h for h in handlers if h.startswith("runtime.archive.")]  # docs/archive.md's
-    assert [h for h in handlers if h not in archive] == [
-        "runtime.handler.lambda_handler",
-        "runtime.learner_handler.handler",
-    ]
+    # The archive block's functions sit beside them under their own condition.
+    assert sorted(
+        f["Properties"]["Handler"] for f in functions if f.get("Condition") != "ArchiveEnabled"
+    ) == ["runtime.handler.lambda_handler", "runtime.learner_handler.handler"]
+    assert {f.get("Condition") for f in functions} == {None, "LearningOn", "ArchiveEnabled"}
     (rule,) = resources_of_type(expanded, "AWS::Events::Rule")
     assert rule["Properties"]["ScheduleExpression"] == {"Ref": "LearnerSchedule"}
     path = tmp_path / "expanded.json"

@@ -98,7 +98,8 @@ def test_bad_destination_is_refused(small_model_path, uri, fragment):
 def test_deploy_command_names_the_version_when_there_is_one():
     result = UploadResult(uri="s3://b-1/m.npz", version_id="v7", sha256="ab" * 32, size=1)
     assert result.deploy_command() == (
-        "sam deploy --parameter-overrides ModelS3Uri=s3://b-1/m.npz ModelS3Version=v7 "
+        "sam deploy --template-file dist/template-sms-spam-lambda.yaml "
+        "--parameter-overrides ModelS3Uri=s3://b-1/m.npz ModelS3Version=v7 "
         f"ModelSha256={'ab' * 32}"
     )
 
@@ -159,7 +160,10 @@ def test_cli_as_a_script_prints_the_function_settings(s3, small_model_path, tmp_
     digest = hashlib.sha256(small_model_path.read_bytes()).hexdigest()
     assert printed == {"MODEL_S3_URI": f"s3://{bucket}/{KEY}", "MODEL_SHA256": digest}
     # The pin leads: the deploy command comes first and sets it.
-    deploy = f"sam deploy --parameter-overrides ModelS3Uri=s3://{bucket}/{KEY} ModelSha256={digest}"
+    deploy = (
+        "sam deploy --template-file dist/template-sms-spam-lambda.yaml --parameter-overrides "
+        f"ModelS3Uri=s3://{bucket}/{KEY} ModelSha256={digest}"
+    )
     assert f"\n    {deploy}\n" in done.stderr
     assert done.stderr.index(deploy) < done.stderr.index("or configure the function with")
 

@@ -1,4 +1,4 @@
-"""``python exporter/learn.py``: learn reports into a new model, forget some, or roll back.
+"""``spam-learn`` (``python exporter/learn.py``): learn reports, forget some, or roll back.
 
 The last line printed is one JSON summary (no report text): reports learned, skipped per
 reason, the gate's figures, whether the model was promoted. Exit status: 0 a model was
@@ -25,7 +25,7 @@ EXIT_UNUSABLE = 2
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="learn.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--model",
         help="the serving model file (path or s3:// URI); default: the one --pointer names",
