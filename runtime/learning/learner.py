@@ -206,7 +206,7 @@ def _fitting(reports: Sequence[Report], budget: int) -> int:
 def _retire(store: ReportStore, by_reason: dict[str, list[str]]) -> dict[str, int]:
     retired: dict[str, int] = {}
     for reason, ids in sorted(by_reason.items()):
-        count = sum(store.retire(report_id, reason) for report_id in ids)
+        count = store.retire_many(ids, reason)
         if count:
             retired[reason] = count
     return retired

@@ -104,7 +104,7 @@ def rollback(pointer_uri: str, objects: Objects, reports: str) -> dict[str, Any]
             f"the previous model learned {len(gone)} report(s) forgotten since "
             f"(first {gone[0]}); rolling back would serve them again"
         )
-    retired = sum(store.retire(i, "rolled_back") for i in sorted(dropped))
+    retired = store.retire_many(sorted(dropped), "rolled_back")
     objects.write_pointer(pointer_uri, back, etag)
     return {
         "rolled_back": True,
