@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from runtime.learning.counts import binarized
-from runtime.learning.relearn import LearnableModel
+from runtime.learning.relearn import LearnableModel, chunks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -123,7 +123,9 @@ def _not_confident(
 ) -> list[Report]:
     if not candidates or not model.model.family.has_proba:
         return candidates
-    proba = model.model.predict_proba([r.text for r in candidates])
+    proba = np.concatenate(
+        [model.model.predict_proba([r.text for r in chunk]) for chunk in chunks(candidates)]
+    )
     kept = []
     for report, row in zip(candidates, proba, strict=True):
         index = model.label_index(report.label)
@@ -154,8 +156,7 @@ def _within_balance_and_share(
         classes = learned_classes
         mass = learned_features.sum(axis=1) - base_mass
     binarize = model.section.settings["binarize"]
-    rows = binarized(model.model.transform([r.text for r in candidates]), binarize)
-    row_mass = np.bincount(rows.row_of(), weights=rows.data, minlength=len(candidates))
+    row_mass = np.concatenate([_row_mass(model, chunk, binarize) for chunk in chunks(candidates)])
     kept = []
     for i, report in enumerate(candidates):
         k = model.label_index(report.label)
@@ -172,3 +173,9 @@ def _within_balance_and_share(
         classes, mass[k] = trial, mass[k] + added
         kept.append(report)
     return kept
+
+
+def _row_mass(model: LearnableModel, reports: list[Report], binarize: float | None) -> np.ndarray:
+    """Each report's total feature count, as learning would add it."""
+    rows = binarized(model.model.transform([r.text for r in reports]), binarize)
+    return np.bincount(rows.row_of(), weights=rows.data, minlength=len(reports))

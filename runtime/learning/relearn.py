@@ -10,7 +10,7 @@ reached: in any order, repeated, or by forgetting reports from a larger set.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from runtime.npz import MAX_FILE_BYTES
 
 # Report text featurized at a time: the learned set is counted chunk by chunk, so the
 # feature rows in memory stay bounded whatever the set's size.
-CHUNK_TEXT_CHARS = 1 << 20
+CHUNK_TEXT_CHARS = 1 << 18
 
 
 class Learnable(Protocol):
@@ -47,6 +47,9 @@ class Learnable(Protocol):
 
     @property
     def label(self) -> str: ...
+
+
+R = TypeVar("R", bound=Learnable)
 
 
 class Learned(NamedTuple):
@@ -102,7 +105,7 @@ class LearnableModel:
         n_classes, n_features = self.base_feature_count.shape
         batch_feature = np.zeros(n_classes * n_features)
         batch_class = np.zeros(n_classes, dtype=np.int64)
-        for chunk in _chunks(ordered):
+        for chunk in chunks(ordered):
             labels = np.array([self._index(r.label) for r in chunk], dtype=np.int64)
             rows = binarized(
                 self.model.transform([r.text for r in chunk]), self.section.settings["binarize"]
@@ -152,9 +155,11 @@ class LearnableModel:
         return index
 
 
-def _chunks(reports: list[Learnable]) -> Iterable[list[Learnable]]:
-    """Consecutive runs of ``reports`` with at most CHUNK_TEXT_CHARS of text (or one report)."""
-    chunk: list[Learnable] = []
+def chunks(reports: Sequence[R]) -> Iterable[list[R]]:
+    """Consecutive runs of ``reports`` with at most CHUNK_TEXT_CHARS of text (or one report):
+    featurizing a run at a time bounds the rows in memory (dense text costs ~100 bytes
+    of rows and token lists per character)."""
+    chunk: list[R] = []
     size = 0
     for report in reports:
         if chunk and size + len(report.text) > CHUNK_TEXT_CHARS:
