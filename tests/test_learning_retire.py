@@ -44,6 +44,7 @@ def retired(store: DirectoryReportStore, reason: str) -> set[str]:
     return {p.name.removesuffix(".json") for p in folder.iterdir()} if folder.exists() else set()
 
 
+@pytest.mark.slow
 def test_a_batch_the_gate_refused_is_retired_and_the_next_run_moves_on(
     base: bytes, store: DirectoryReportStore
 ) -> None:
@@ -68,6 +69,7 @@ def test_a_batch_the_gate_refused_is_retired_and_the_next_run_moves_on(
     assert not learned & retired(store, "gate_refused")
 
 
+@pytest.mark.slow
 def test_a_forget_takes_effect_even_when_the_gate_would_refuse(
     base: bytes, store: DirectoryReportStore, tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ MAX_NEW_PER_RUN = 10_000
 MAX_NEW_TEXT_BYTES = 8 * 1024 * 1024
 # Text of all learned reports together: they are re-read every run (the learned file is
 # recomputed from the set, which keeps forgetting byte-identical), so this bounds that.
-MAX_LEARNED_TEXT_BYTES = 64 * 1024 * 1024
+MAX_LEARNED_TEXT_BYTES = 32 * 1024 * 1024
 READ_CHUNK = 64  # ids read between checks of the byte budget: it overshoots by <= 8 MiB
 READ_THREADS = 16
 
