@@ -4,7 +4,7 @@
     python exporter/learn.py --pointer s3://b/pointer.json --reports s3://b/reports/ \
         --models s3://b/models/
     python exporter/learn.py ... --forget REPORT_ID ...
-    python exporter/learn.py --pointer s3://b/pointer.json --rollback
+    python exporter/learn.py --pointer s3://b/pointer.json --reports s3://b/reports/ --rollback
 
 The work is done by the runtime's learner, the same code the learner Lambda runs.
 """

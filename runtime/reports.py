@@ -16,6 +16,11 @@ Stores write without ever overwriting (a report, once acknowledged, is never cha
 a later write) and acknowledge only once the report is durable: the directory store
 fsyncs the file and its directory, the S3 store waits for PutObject's answer. Both list
 and read reports for the learner, with every read bounded by ``MAX_REPORT_BYTES``.
+
+The learner *retires* a report it will not learn (refused for good, refused by the gate,
+or rolled back): the report leaves the inbox for a retired area named by the reason,
+``<directory>/retired/<reason>/`` or ``<parent of the prefix>retired/<reason>/`` on S3,
+so later runs do not examine it again. Moving it back into the inbox requeues it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,18 @@ MAX_REPORTER_CHARS = 2048  # an IAM ARN is at most 2,048 characters
 MAX_REPORT_BYTES = 512 * 1024
 MAX_PAGE = 1000  # ids per listing page; S3's own ListObjectsV2 maximum
 SUFFIX = ".json"
+RETIRED = "retired"
+# Why the learner retired a report (docs/learning.md, "Retired reports").
+RETIRE_REASONS = frozenset(
+    {
+        "unknown_label",
+        "reporter_cap",
+        "already_confident",
+        "invalid_report",
+        "gate_refused",
+        "rolled_back",
+    }
+)
 _FIELDS = ("schema", "report_id", "text", "label", "received_at", "model_sha256", "reporter")
 _HEX = frozenset("0123456789abcdef")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -185,6 +202,15 @@ class ReportStore(Protocol):
     def read(self, report_id: str) -> Report:
         """The stored report; ``ReportError`` if it is not a valid one."""
 
+    def retire(self, report_id: str, reason: str) -> bool:
+        """Move the report out of the inbox into the retired area under ``reason``.
+
+        True if it was in the inbox, False if not; returns only once the move is durable.
+        """
+
+    def retire_many(self, report_ids: list[str], reason: str) -> int:
+        """``retire`` for each id, durable once this returns; how many were in the inbox."""
+
 
 def all_ids(store: ReportStore, *, page: int = MAX_PAGE) -> Iterator[str]:
     """Every stored id, ascending, one bounded page at a time."""
@@ -282,15 +308,53 @@ class DirectoryReportStore:
         report = _parse_named(data, report_id, path)
         return report
 
+    def retire(self, report_id: str, reason: str) -> bool:
+        return self.retire_many([report_id], reason) == 1
+
+    def retire_many(self, report_ids: list[str], reason: str) -> int:
+        """Renames into ``<directory>/retired/<reason>/``, then one fsync of each directory
+        they touched, so the moves survive a power cut before this returns."""
+        for report_id in report_ids:
+            _check_retire(report_id, reason)
+        retired = os.path.join(self.directory, RETIRED)
+        target = os.path.join(retired, reason)
+        moved = 0
+        try:
+            os.makedirs(target, exist_ok=True)
+            for report_id in report_ids:
+                try:
+                    os.rename(self._path(report_id), os.path.join(target, report_id + SUFFIX))
+                    moved += 1
+                except FileNotFoundError:
+                    pass
+            for directory in (target, retired, self.directory):
+                _sync(directory)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot retire reports in {self.directory}: {exc.strerror or exc}"
+            ) from None
+        return moved
+
     def _path(self, report_id: str) -> str:
         return os.path.join(self.directory, report_id + SUFFIX)
 
     def _sync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _sync(self.directory)
+
+
+def _sync(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _check_retire(report_id: str, reason: str) -> None:
+    if not is_report_id(report_id):
+        raise ReportError(f"{report_id[:80]!r} is not a report id")
+    if reason not in RETIRE_REASONS:
+        raise ReportError(f"{reason[:80]!r} is not a reason to retire a report")
 
 
 def _remove_quietly(path: str) -> None:
@@ -322,6 +386,7 @@ S3_CONNECT_TIMEOUT = 1.0
 S3_READ_TIMEOUT = 2.0
 S3_MAX_ATTEMPTS = 2  # botocore's standard retry mode, first attempt included
 CONFLICT_RETRY_WITHIN = 2.0  # seconds into a put after which a 409 is not retried
+RETIRE_THREADS = 16  # a retire is two requests; the learner retires thousands at a time
 
 
 class S3ReportStore:
@@ -438,6 +503,49 @@ class S3ReportStore:
         except (BotoCoreError, OSError) as exc:
             raise StorageError(f"cannot read {where}: {_s3_reason(exc)}") from None
         return _parse_named(data, report_id, where)
+
+    @property
+    def retired_prefix(self) -> str:
+        """``retired/`` beside the reports prefix: ``a/reports/`` -> ``a/retired/``."""
+        parent = self.prefix.rstrip("/").rpartition("/")[0]
+        retired = f"{parent}/{RETIRED}/" if parent else f"{RETIRED}/"
+        if retired == self.prefix:
+            raise ReportError(f"the reports prefix {self.prefix!r} is the retired area's name")
+        return retired
+
+    def retire(self, report_id: str, reason: str) -> bool:
+        """CopyObject to ``<retired prefix><reason>/<id>.json``, then DeleteObject: the
+        report is never absent from both places (the learner's IAM allows just that)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        _check_retire(report_id, reason)
+        key = self._key(report_id)
+        target = f"{self.retired_prefix}{reason}/{report_id}{SUFFIX}"
+        where = f"s3://{self.bucket}/{key}"
+        try:
+            self._s3().copy_object(
+                Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key}
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return False
+            raise StorageError(f"cannot retire {where}: {_s3_reason(exc)}") from None
+        except (BotoCoreError, OSError) as exc:
+            raise StorageError(f"cannot retire {where}: {_s3_reason(exc)}") from None
+        try:
+            self._s3().delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError, OSError) as exc:
+            raise StorageError(f"cannot retire {where}: {_s3_reason(exc)}") from None
+        return True
+
+    def retire_many(self, report_ids: list[str], reason: str) -> int:
+        """``retire`` of each id, RETIRE_THREADS requests at a time."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if not report_ids:
+            return 0
+        with ThreadPoolExecutor(RETIRE_THREADS) as pool:
+            return sum(pool.map(lambda i: self.retire(i, reason), report_ids))
 
     def _key(self, report_id: str) -> str:
         return f"{self.prefix}{report_id}{SUFFIX}"

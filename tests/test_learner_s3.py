@@ -79,12 +79,16 @@ def test_reports_in_s3_become_a_new_model_and_pointer(s3, deployment, capsys) ->
     assert again["reason"] == "nothing_to_learn"
     assert read_pointer(s3, bucket) == pointer
 
-    # Roll back, then forget two reports through the command line.
+    # Roll back through the command line: the rolled-back reports are retired (copied to
+    # retired/rolled_back/, deleted from reports/), so the next scheduled run does not
+    # learn them again.
     assert (
         main(
             [
                 "--pointer",
                 env["MODEL_POINTER_S3_URI"],
+                "--reports",
+                env["REPORTS_S3_URI"],
                 "--rollback",
                 "--endpoint-url",
                 s3.endpoint_url,
@@ -93,12 +97,29 @@ def test_reports_in_s3_become_a_new_model_and_pointer(s3, deployment, capsys) ->
         == 0
     )
     assert read_pointer(s3, bucket).sha256 == sha256_hex(data)
+    rolled = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rolled["retired"] == {"rolled_back": 8}
+    assert _keys(s3, bucket, "reports/") == set()
+    retired = {f"retired/rolled_back/{r.report_id}.json" for r in reports}
+    assert _keys(s3, bucket, "retired/") == retired
+    after_rollback = handler({}, None, environ=env)
+    assert after_rollback["reason"] == "nothing_to_learn", after_rollback
+    assert read_pointer(s3, bucket).sha256 == sha256_hex(data)
+
+    # An operator requeues them (a move back into reports/); the next run learns them.
+    for key in retired:
+        name = key.rsplit("/", 1)[1]
+        s3.client.copy_object(
+            Bucket=bucket, Key=f"reports/{name}", CopySource={"Bucket": bucket, "Key": key}
+        )
+        s3.client.delete_object(Bucket=bucket, Key=key)
+    assert handler({}, None, environ=env)["model_sha256"] == pointer.sha256
+
+    # Forget two reports through the command line: ungated, promoted, deleted.
     capsys.readouterr()
     forget = [reports[0].report_id, reports[3].report_id]
     code = main(
         [
-            "--model",
-            pointer.model_uri,
             "--reports",
             env["REPORTS_S3_URI"],
             "--models",
@@ -117,8 +138,19 @@ def test_reports_in_s3_become_a_new_model_and_pointer(s3, deployment, capsys) ->
     assert result["model_sha256"] == sha256_hex(LearnableModel(data).relearn(kept).data)
     assert result["forgotten"] == 2
     assert read_pointer(s3, bucket).sha256 == result["model_sha256"]
-    listed = s3.client.list_objects_v2(Bucket=bucket, Prefix="reports/")["Contents"]
-    assert {o["Key"] for o in listed} == {f"reports/{r.report_id}.json" for r in kept}
+    assert _keys(s3, bucket, "reports/") == {f"reports/{r.report_id}.json" for r in kept}
+
+    # Rolling back now would serve the forgotten reports again: refused, pointer kept.
+    rollback = ["--pointer", env["MODEL_POINTER_S3_URI"], "--reports", env["REPORTS_S3_URI"]]
+    assert main([*rollback, "--rollback", "--endpoint-url", s3.endpoint_url]) == 2
+    refusal = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "forgotten since" in refusal["error"]
+    assert read_pointer(s3, bucket).sha256 == result["model_sha256"]
+
+
+def _keys(s3, bucket: str, prefix: str) -> set[str]:
+    listed = s3.client.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return {o["Key"] for o in listed}
 
 
 def test_a_missing_setting_is_named(s3, deployment) -> None:

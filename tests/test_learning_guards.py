@@ -70,13 +70,16 @@ def test_a_reporter_gets_at_most_the_cap_per_window(
     # 3 in each of the two days; the other 39 are refused, by name.
     assert outcome.summary["learned"] == 6
     assert outcome.summary["skipped"] == {"reporter_cap": 39}
+    # Over the cap for good (received_at does not change): retired, not examined again.
+    assert outcome.summary["retired"] == {"reporter_cap": 39}
+    assert len(list(Path(store.directory, "retired", "reporter_cap").iterdir())) == 39
     # The learned ones count against the cap on the next run, too.
     learned = LearnableModel(outcome.data or b"")
     assert len(learned.report_ids) == 6
     put(store, [report(campaign_text(99), "spam", "mallory", NOON + 100)])
     again = learn(outcome.data or b"", store, guards=settings)
     assert again.data is None
-    assert again.summary["skipped"] == {"reporter_cap": 40}
+    assert again.summary["skipped"] == {"reporter_cap": 1}
 
 
 def test_reports_the_model_already_believes_are_skipped(

@@ -177,7 +177,7 @@ def test_learn_py_seeds_moves_and_rolls_back_a_pointer_file(
     learned = parse(Path(pointer).read_bytes())
     assert learned.previous == (seeded.current,)
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["learned"] == 6
-    assert learn_main(["--pointer", pointer, "--rollback"]) == 0
+    assert learn_main(["--pointer", pointer, "--reports", reports, "--rollback"]) == 0
     assert parse(Path(pointer).read_bytes()) == seeded
 
 

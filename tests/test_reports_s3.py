@@ -183,3 +183,29 @@ def test_through_s3_faults_every_acknowledged_report_is_stored(s3: Any) -> None:
         stored = direct.read(report_id)
         assert (stored.text, stored.reporter, stored.label) == (text, "key-1", "spam")
     assert set(direct.list_ids()) >= {report_id for report_id, _ in acknowledged}
+
+
+def test_a_retired_report_moves_beside_the_prefix_and_can_be_requeued(s3):
+    bucket = s3.bucket()
+    store = store_at(s3.endpoint_url, bucket, "feedback/reports/")
+    assert store.retired_prefix == "feedback/retired/"
+    assert S3ReportStore(bucket, "reports/").retired_prefix == "retired/"  # the template's
+    reports_ = [make(i) for i in range(3)]
+    for r in reports_:
+        store.put(r)
+    assert store.retire_many([r.report_id for r in reports_[:2]], "gate_refused") == 2
+    assert store.retire(reports_[0].report_id, "gate_refused") is False  # moved already
+    assert store.list_ids() == [reports_[2].report_id]
+    listed = s3.client.list_objects_v2(Bucket=bucket, Prefix="feedback/retired/")["Contents"]
+    assert {o["Key"] for o in listed} == {
+        f"feedback/retired/gate_refused/{r.report_id}.json" for r in reports_[:2]
+    }
+    key = f"feedback/retired/gate_refused/{reports_[0].report_id}.json"
+    s3.client.copy_object(
+        Bucket=bucket,
+        Key=f"feedback/reports/{reports_[0].report_id}.json",
+        CopySource={"Bucket": bucket, "Key": key},
+    )
+    assert store.read(reports_[0].report_id) == reports_[0]  # requeued, intact
+    with pytest.raises(ReportError, match="retired area"):
+        S3ReportStore(bucket, "retired/").retire(reports_[1].report_id, "rolled_back")

@@ -320,6 +320,7 @@ def test_the_example_alarm_watches_the_metrics_the_function_logs() -> None:
 LEARNING = "LearningBucket"
 LEARNER = "LearnerFunction"
 REPORTS, MODELS, POINTER = "/reports/*", "/models/*", "/serving/pointer.json"
+RETIRED = "/retired/*"
 
 
 def _statements(policies: list[Any]) -> list[dict[str, Any]]:
@@ -369,6 +370,8 @@ def test_iam_statements_name_only_the_learning_prefixes(template: dict[str, Any]
     assert _grants(statements) == {
         ("s3:ListBucket", ""),
         ("s3:GetObject", REPORTS),
+        ("s3:DeleteObject", REPORTS),  # a retire: CopyObject to retired/, then delete
+        ("s3:PutObject", RETIRED),
         ("s3:GetObject", MODELS),
         ("s3:PutObject", MODELS),
         ("s3:GetObject", POINTER),
@@ -388,7 +391,7 @@ def test_iam_statements_name_only_the_learning_prefixes(template: dict[str, Any]
             }
         ]
     )
-    assert broader == {("s3:GetObject", "/*")}
+    assert broader == {("s3:GetObject", "/*"), ("s3:DeleteObject", "/*")}
 
 
 def test_the_learner_is_the_same_package_run_on_a_schedule(template: dict[str, Any]) -> None:

@@ -50,10 +50,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         nargs="+",
         default=[],
         metavar="REPORT_ID",
-        help="unlearn these reports and delete them from the store",
+        help="unlearn these reports (ungated; nothing new is learned) and delete them",
     )
     parser.add_argument(
-        "--rollback", action="store_true", help="point --pointer back at the previous model"
+        "--rollback",
+        action="store_true",
+        help="point --pointer back at the previous model; retire the reports it unlearns",
     )
     defaults = GuardSettings()
     parser.add_argument("--min-reports", type=int, default=defaults.min_new_reports)
@@ -76,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     objects = Objects(args.endpoint_url)
     if args.rollback:
-        if not args.pointer:
-            raise ValueError("--rollback needs --pointer")
-        return 0, rollback(args.pointer, objects)
+        if not args.pointer or not args.reports:
+            raise ValueError("--rollback needs --pointer, and --reports to retire what it unlearns")
+        return 0, rollback(args.pointer, objects, args.reports)
     if args.promote:
         if not args.pointer or not args.models:
             raise ValueError("--promote needs --pointer and --models")

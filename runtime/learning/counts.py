@@ -37,3 +37,17 @@ def batch_counts(rows: Rows, labels: np.ndarray, n_classes: int) -> tuple[np.nda
     feature = np.bincount(keys, weights=rows.data, minlength=n_classes * n_features)
     classes = np.bincount(labels, minlength=n_classes).astype(np.float64)
     return feature.reshape(n_classes, n_features), classes
+
+
+def add_batch_counts(
+    feature: np.ndarray, classes: np.ndarray, rows: Rows, labels: np.ndarray
+) -> None:
+    """Add one chunk of a batch to ``batch_counts``'s running totals, in place.
+
+    ``feature`` is flat (class-major), ``classes`` integer. ``np.add.at`` adds each value
+    to its total in element order, as ``bincount`` does from 0.0, so a batch fed chunk by
+    chunk in order gives ``batch_counts``'s bits while only one chunk is featurized.
+    """
+    keys = labels[rows.row_of()] * rows.n_features + rows.indices
+    np.add.at(feature, keys, rows.data)
+    classes += np.bincount(labels, minlength=len(classes))

@@ -10,12 +10,12 @@ reached: in any order, repeated, or by forgetting reports from a larger set.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
 from runtime.families.counts import classifier_arrays
-from runtime.learning.counts import batch_counts, binarized
+from runtime.learning.counts import add_batch_counts, binarized
 from runtime.model import Model
 from runtime.modelfile import (
     CHECKSUM_KEY,
@@ -31,6 +31,10 @@ from runtime.modelfile import (
 )
 from runtime.npz import MAX_FILE_BYTES
 
+# Report text featurized at a time: the learned set is counted chunk by chunk, so the
+# feature rows in memory stay bounded whatever the set's size.
+CHUNK_TEXT_CHARS = 1 << 18
+
 
 class Learnable(Protocol):
     """What learning reads of a report (runtime/reports.py's ``Report`` has these)."""
@@ -43,6 +47,9 @@ class Learnable(Protocol):
 
     @property
     def label(self) -> str: ...
+
+
+R = TypeVar("R", bound=Learnable)
 
 
 class Learned(NamedTuple):
@@ -95,15 +102,19 @@ class LearnableModel:
         ordered = _canonical(reports)
         if not ordered:
             return self.base_feature_count.copy(), self.base_class_count.copy()
-        labels = np.array([self._index(r.label) for r in ordered], dtype=np.int64)
-        rows = binarized(
-            self.model.transform([r.text for r in ordered]), self.section.settings["binarize"]
-        )
-        batch_feature, batch_class = batch_counts(rows, labels, len(self.model.classes))
+        n_classes, n_features = self.base_feature_count.shape
+        batch_feature = np.zeros(n_classes * n_features)
+        batch_class = np.zeros(n_classes, dtype=np.int64)
+        for chunk in chunks(ordered):
+            labels = np.array([self._index(r.label) for r in chunk], dtype=np.int64)
+            rows = binarized(
+                self.model.transform([r.text for r in chunk]), self.section.settings["binarize"]
+            )
+            add_batch_counts(batch_feature, batch_class, rows, labels)
         feature_count = self.base_feature_count.copy()
-        feature_count += batch_feature
+        feature_count += batch_feature.reshape(n_classes, n_features)
         class_count = self.base_class_count.copy()
-        class_count += batch_class
+        class_count += batch_class.astype(np.float64)
         return feature_count, class_count
 
     def relearn(self, reports: Sequence[Learnable]) -> Learned:
@@ -142,6 +153,22 @@ class LearnableModel:
         if index is None:
             raise ValueError(f"label {label!r:.40} is not one of the model's classes")
         return index
+
+
+def chunks(reports: Sequence[R]) -> Iterable[list[R]]:
+    """Consecutive runs of ``reports`` with at most CHUNK_TEXT_CHARS of text (or one report):
+    featurizing a run at a time bounds the rows in memory (dense text costs ~100 bytes
+    of rows and token lists per character)."""
+    chunk: list[R] = []
+    size = 0
+    for report in reports:
+        if chunk and size + len(report.text) > CHUNK_TEXT_CHARS:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(report)
+        size += len(report.text)
+    if chunk:
+        yield chunk
 
 
 def _canonical(reports: Iterable[Learnable]) -> list[Learnable]:

@@ -2,7 +2,8 @@
 
 Both front ends call ``run``: ``exporter/learn.py`` with its options and the learner
 Lambda (runtime/learner_handler.py) with its environment. The model object is written
-(and answered) before the pointer names it; ``rollback`` moves the pointer back one step.
+(and answered) before the pointer names it; ``rollback`` moves the pointer back one step
+and retires the reports it unlearns.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from runtime.learning.gate import GateSettings
 from runtime.learning.guards import GuardSettings
 from runtime.learning.learner import EXIT_WROTE, learn
 from runtime.learning.objects import ObjectError, Objects, is_s3
+from runtime.learning.relearn import LearnableModel
 from runtime.model import Model
 from runtime.modelfile import sha256_hex
-from runtime.reports import DirectoryReportStore, ReportStore, S3ReportStore
+from runtime.reports import DirectoryReportStore, ReportError, ReportStore, S3ReportStore
 
 
 @dataclass
@@ -58,6 +60,7 @@ def run(options: RunOptions, objects: Objects | None = None) -> tuple[int, dict[
     store = open_store(options.reports, objects)
     for report_id in options.forget:  # deleted first: a learner never relearns them
         objects.delete_report(store, report_id)
+    # With --forget the run only forgets (ungated); new reports wait for the next run.
     outcome = learn(serving, store, forget=options.forget, guards=options.guards, gate=options.gate)
     summary = outcome.summary
     if outcome.data is None or outcome.sha256 is None:
@@ -111,17 +114,43 @@ def promote(
     }
 
 
-def rollback(pointer_uri: str, objects: Objects) -> dict[str, Any]:
-    """Point back at the previous model (checked to exist with its SHA-256 first)."""
+def rollback(pointer_uri: str, objects: Objects, reports: str) -> dict[str, Any]:
+    """Point back at the previous model (checked to exist with its SHA-256 first).
+
+    The reports the current model learned and the previous one did not are retired
+    (``rolled_back``) before the pointer moves, so the next scheduled run does not
+    learn them again. A rollback that would serve again a report forgotten since (no
+    longer in the store) is refused: a forget must stay in effect.
+    """
     current, etag = objects.read_pointer(pointer_uri)
     if current is None:
         raise ObjectError(f"no pointer at {pointer_uri}")
     back = pointers.rolled_back(current)
-    objects.read_model(back.model_uri, back.sha256)
+    back_ids = LearnableModel(objects.read_model(back.model_uri, back.sha256)).report_ids
+    from_ids = LearnableModel(objects.read_model(current.model_uri, current.sha256)).report_ids
+    store = open_store(reports, objects)
+    dropped = set(from_ids) - set(back_ids)
+    restored = [i for i in back_ids if i not in set(from_ids)]
+    gone = [i for i in restored if not _stored(store, i)]
+    if gone:
+        raise ObjectError(
+            f"the previous model learned {len(gone)} report(s) forgotten since "
+            f"(first {gone[0]}); rolling back would serve them again"
+        )
+    retired = store.retire_many(sorted(dropped), "rolled_back")
     objects.write_pointer(pointer_uri, back, etag)
     return {
         "rolled_back": True,
         "from_sha256": current.sha256,
         "model_sha256": back.sha256,
         "model_uri": back.model_uri,
+        "retired": {"rolled_back": retired} if retired else {},
     }
+
+
+def _stored(store: ReportStore, report_id: str) -> bool:
+    try:
+        store.read(report_id)
+    except ReportError as exc:
+        return not str(exc).startswith("no report")  # invalid, but there
+    return True
