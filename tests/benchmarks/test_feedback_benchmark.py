@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_benchmarks_smoke import run_smoke
+from tests.benchmarks.test_benchmarks_smoke import run_smoke
 
 pytestmark = pytest.mark.slow
 

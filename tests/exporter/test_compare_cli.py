@@ -8,7 +8,7 @@ import pytest
 
 from runtime.model import Model
 from tests.datafiles import kaggle_csv
-from tests.test_export_cli import run_export
+from tests.exporter.test_export_cli import run_export
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow

@@ -18,12 +18,13 @@ from runtime.config import Settings
 from tests import events
 from tests.corpus import SPAM_EXAMPLE
 from tests.events import check_response
+from tests.paths import ROOT
 from tests.s3server import moto_server
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = ROOT
 KEY = "releases/model.npz"
 
 

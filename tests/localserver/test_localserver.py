@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,11 +25,12 @@ from localserver.server import LocalServer, response_parts
 from runtime import events as event_formats
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 from tests.fakes import FakeModel, fake_app
+from tests.paths import ROOT
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = ROOT
 JSON = {"Content-Type": "application/json"}
 
 
@@ -38,7 +38,7 @@ def start(payload_version: str = "1.0", **options) -> LocalServer:
     """A server around a stand-in model, serving from a thread until ``stop``.
 
     Every client here is 127.0.0.1: the cap per address is raised unless a test sets it
-    (tests/test_localserver_bounds.py tests the cap itself, from several addresses)."""
+    (tests/localserver/test_localserver_bounds.py tests the cap itself, from several addresses)."""
     options.setdefault("max_per_client", 64)
     local = LocalServer(("127.0.0.1", 0), fake_app()[0], payload_version, **options)
     threading.Thread(target=local.serve_forever, args=(0.05,), daemon=True).start()

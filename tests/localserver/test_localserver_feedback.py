@@ -18,7 +18,7 @@ from runtime.config import Settings
 from runtime.model_source import ModelHolder
 from runtime.reports import DirectoryReportStore
 from tests.fakes import FAKE_SOURCE, FakeModel
-from tests.test_localserver import at, fetch, spawn
+from tests.localserver.test_localserver import at, fetch, spawn
 
 JSON = {"Content-Type": "application/json"}
 TEXT = "Your USPS parcel is on hold, confirm at https://x.example/p"

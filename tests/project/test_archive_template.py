@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_template import expand, load_template, resources_of_type, run_cfn_lint
+from tests.project.test_template import expand, load_template, resources_of_type, run_cfn_lint
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow

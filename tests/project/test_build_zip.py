@@ -26,12 +26,12 @@ from runtime.model import Model, training_differences
 from tests import events as event_builders
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE, tutorial_model_bytes
 from tests.crafted import reseal, unpack
-from tests.test_template import handler_name
+from tests.paths import ROOT
+from tests.project.test_template import handler_name
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET = Target(build_zip.DEFAULT_PYTHON, "x86_64")
 NAMES = build_zip.Outputs.for_target(TARGET)
 RESULT_MARK = "RESULT "

@@ -25,12 +25,12 @@ import pytest
 import build_zip
 import interpreters
 from tests.corpus import tutorial_model_bytes
+from tests.paths import ROOT
 from tests.s3server import MotoS3, closed_port_endpoint, moto_server
 
 # Left out of the fast loop (`-m "not slow"`): S3 servers, the AWS CLI and builds.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SCRIPTS = ROOT / "scripts"
 BIN = Path(sys.executable).parent  # the venv's, where pip put `aws`
@@ -52,7 +52,7 @@ SAM_STANDIN = """
 import json, os, sys
 import boto3, yaml
 sys.path.insert(0, {root!r})
-from tests.test_template import load_template
+from tests.project.test_template import load_template
 
 args = sys.argv[1:]
 assert args[0] == "deploy", args

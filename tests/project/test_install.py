@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
+
 # Left out of the fast loop (`-m "not slow"`): venvs, pip and interpreters in subprocesses.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 COMMANDS = PYPROJECT["project"]["scripts"]
 

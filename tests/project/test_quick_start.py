@@ -13,11 +13,11 @@ import pytest
 
 import build_zip
 import interpreters
+from tests.paths import ROOT
 
 # Left out of the fast loop (`-m "not slow"`): interpreters started in subprocesses.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 # The part of both quick-start commands that picks the venv's interpreter.
 PICK = re.compile(r"^(PY=\$\(.*?\)) && ")
 

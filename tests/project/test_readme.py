@@ -5,7 +5,7 @@
   a venv made the way the quick start makes it (offline: the packages come from this test's
   environment): export, serve, the curl lines (a greeting is ham), and the builds.
 - Every command in the README and docs/ parses, names files that exist, and passes only
-  options its own --help lists. The deploy blocks need AWS: tests/test_deploy_commands.py
+  options its own --help lists. The deploy blocks need AWS: tests/project/test_deploy_commands.py
   runs the first against a local moto server.
 """
 
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_install import make_venv, pip_install
+from tests.paths import ROOT
+from tests.project.test_install import make_venv, pip_install
 
-ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 # Pages other work adds to docs/; the README links them already.

@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 import build_zip
+from tests.paths import ROOT
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 FUNCTION = "SpamFunction"
 API = "SpamApi"

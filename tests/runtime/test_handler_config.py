@@ -6,14 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from runtime.config import BUNDLED_MODEL_PATH, ConfigError, ModelSource, Settings
 from runtime.npz import MAX_FILE_BYTES
+from tests.paths import ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = ROOT
 SHA = "ab" * 32
 S3 = {"MODEL_S3_URI": "s3://bucket/model.npz"}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from runtime.config import ModelSource, Settings
 from tests import events
 from tests.corpus import HAM_EXAMPLE, SPAM_EXAMPLE
 from tests.fakes import unavailable_app
+from tests.paths import ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = ROOT
 SPEC = yaml.safe_load((PROJECT_ROOT / "openapi.yaml").read_text(encoding="utf-8"))
 JSON = {"Content-Type": "application/json"}
 

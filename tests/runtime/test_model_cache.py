@@ -16,13 +16,14 @@ import pytest
 
 from runtime.config import Settings
 from runtime.model_source import ModelHolder
+from tests.paths import ROOT
 from tests.s3proxy import s3_proxy
 from tests.s3server import moto_server
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = ROOT
 KEY = "cache/model.npz"
 
 

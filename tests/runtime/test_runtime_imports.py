@@ -14,8 +14,9 @@ from pathlib import Path
 
 from runtime.families import FAMILIES, family_class
 from runtime.families.family import Family
+from tests.paths import ROOT
 
-RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+RUNTIME = ROOT / "runtime"
 # localserver/ is not shipped: nothing in runtime/ may need it.
 FORBIDDEN = ("sklearn", "scipy", "joblib", "pandas", "exporter", "localserver")
 

@@ -7,7 +7,7 @@ carries the old address space's peak across exec, and subprocess vforks from pyt
 trap; from a small parent the two agree). The bounds are loose ceilings, not benchmarks:
 they catch a load that holds the object several times over, reads an object it is about
 to refuse, or imports boto3 when the pinned /tmp copy makes S3 unnecessary. For the
-figures themselves: ``python tests/test_s3_memory.py MODEL.npz [RUNS]``.
+figures themselves: ``python -m tests.runtime.test_s3_memory MODEL.npz [RUNS]``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,9 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if __name__ == "__main__":
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from tests.s3proxy import s3_proxy  # noqa: E402
-from tests.s3server import moto_server  # noqa: E402
+from tests.paths import ROOT as PROJECT_ROOT
+from tests.s3proxy import s3_proxy
+from tests.s3server import moto_server
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow

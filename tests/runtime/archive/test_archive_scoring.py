@@ -13,8 +13,8 @@ import pytest
 
 from runtime.model import Model
 from tests.corpus import make_corpus
+from tests.exporter.test_threshold import decision_scores, with_threshold
 from tests.families import BUILDERS, fitted
-from tests.test_threshold import decision_scores, with_threshold
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow

@@ -23,9 +23,9 @@ import boto3
 import pytest
 
 from runtime.model import Model
+from tests.project.test_template import load_template
+from tests.runtime.archive.test_archive_s3 import TEXTS, shards
 from tests.s3server import MotoS3, moto_server
-from tests.test_archive_s3 import TEXTS, shards
-from tests.test_template import load_template
 
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow

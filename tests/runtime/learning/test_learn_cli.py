@@ -16,7 +16,7 @@ from runtime.reports import DirectoryReportStore
 from tests.conftest import PROJECT_ROOT
 from tests.corpus import make_corpus
 from tests.learning import fitted, report
-from tests.test_learning_guards import OPEN, campaign_text
+from tests.runtime.learning.test_learning_guards import OPEN, campaign_text
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from runtime.learning.relearn import LearnableModel
 from runtime.modelfile import sha256_hex
 from runtime.reports import S3ReportStore, make_s3_client
 from tests.learning import fitted, report
+from tests.runtime.learning.test_learning_guards import campaign_text
 from tests.s3server import moto_server
-from tests.test_learning_guards import campaign_text
 
 pytestmark = pytest.mark.slow
 
