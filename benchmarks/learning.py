@@ -15,7 +15,7 @@
    and how many golden-set predictions changed.
 
 Run: ``python benchmarks/learning.py [--data spam.csv] [--out DIR]``; committed as
-benchmarks/learning.md. ``--smoke`` runs tiny sizes (tests/test_learning_benchmark.py).
+benchmarks/learning.md. ``--smoke`` runs tiny sizes (tests/benchmarks/test_learning_benchmark.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Every recipe is trained on the tutorial's split and exported like ``exporter/export.py``
 does. Its cold start runs from a folder holding ``runtime/`` and the model (a single
 message never imports NumPy, so this is the default package's cold start minus unused
-files); its warm and batch figures are measured in this process.
+files); its warm and batch figures are measured in this process. The model file's size
+and the warm ``classify([text])`` times come from exporter/footprint.py, the measurement
+``export.py --compare`` shows users.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from benchmarks import coldstart, packages, warm
 from benchmarks.contenders import export_recipe, rest_event
 from exporter.dataset import Dataset
+from exporter.footprint import Footprint, measure_footprint
 
 BASELINE = "tutorial"  # GaussianNB: every other family should be at least as fast
 # Differences below this are within run-to-run noise on a shared machine: not reported.
@@ -29,14 +32,14 @@ class RecipeModel:
     family: str
     features: str  # e.g. "word 1-1 (8,211 terms)": what the family is compared on
     package: packages.Package  # runtime/ + artifacts/model.npz, compiled for the target
-    model_bytes: int
     expected: str  # the label the cold start must print
 
 
 @dataclass(frozen=True)
 class RecipeRow:
     model: RecipeModel
-    classify: warm.Latency
+    footprint: Footprint  # the model file's size and its warm classify([text]) calls
+    classify: warm.Latency  # the footprint's calls, for the percentiles the tables show
     handler: warm.Latency
     batch: warm.Batch  # NumPy path
     plain_batch: warm.Batch  # plain-Python path, as in the NumPy-free build
@@ -53,7 +56,7 @@ def prepare(
         expected = str(exported.model.predict([text])[0])
         family = exported.model.family_name
         features = describe_features(exported.model.metadata["features"])
-        models.append(RecipeModel(name, family, features, package, len(exported.data), expected))
+        models.append(RecipeModel(name, family, features, package, expected))
     return models
 
 
@@ -111,12 +114,11 @@ def measure_one(
     from runtime.model import Model
 
     path = m.package.root / "artifacts" / "model.npz"
+    footprint = measure_footprint(path.read_bytes(), texts, calls=calls, warmup=warmup)
+    classify = warm.Latency("classify", "", footprint.call_seconds)
     model = Model.from_path(path)
     with warm.quiet_stdout():
         app = create_adapter(Settings(source=ModelSource("path", str(path))))
-        classify = warm.measure_latency(
-            "classify", "", lambda t: model.classify([t]), texts, calls, warmup
-        )
         handler = warm.measure_latency("handler", "", lambda e: app(e, None), events, calls, warmup)
         answer = json.loads(app(events[0], None)["body"]).get("label")
     if str(answer) != str(model.predict(texts[:1])[0]):
@@ -129,7 +131,7 @@ def measure_one(
     )
     if warm.disagreements(plain_labels, labels):
         raise RuntimeError(f"{m.name}: plain and NumPy paths disagree")
-    return RecipeRow(m, classify, handler, batch, plain)
+    return RecipeRow(m, footprint, classify, handler, batch, plain)
 
 
 def slower_than_baseline(rows: Sequence[RecipeRow], cold_wall: dict[str, float]) -> list[str]:

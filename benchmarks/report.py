@@ -284,7 +284,7 @@ def recipes_table(rows: Sequence[Any], cold: ColdResult | None) -> str:
             [
                 r.model.name,
                 r.model.family,
-                fmt_bytes(r.model.model_bytes),
+                fmt_bytes(r.footprint.model_bytes),
                 f"{fmt_time(wall)} ({fmt_ratio(wall / base)})" if wall and base else "n/a",
                 fmt_kib(_median(stats, "rss_kib") or 0) if stats else "n/a",
                 fmt_time(r.classify.percentile(50)),

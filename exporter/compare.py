@@ -5,18 +5,16 @@ against scikit-learn on the test split, as a real export), and measured on the t
 split: accuracy; spam precision, recall and F1; the share of ham flagged; ROC AUC of
 its decision score (runtime/decision.py: every family has one); the Brier score of its
 probabilities, where it has them (how far they are from calibrated); the file's size;
-and the single-message latency of ``Model.classify`` on the plain-Python path a
-one-message request takes (median over ``latency_messages`` test messages, each
-timed alone). Writes the table as CSV and Markdown and the precision-recall curves as
-a PNG.
+and the single-message latency of ``Model.classify`` (median over ``latency_messages``
+test messages, each timed alone), both measured by exporter/footprint.py, which the
+benchmarks use too. Writes the table as CSV and Markdown and the precision-recall curves
+as a PNG.
 """
 
 from __future__ import annotations
 
 import csv
-import statistics
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -26,6 +24,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 from exporter.dataset import Dataset
+from exporter.footprint import measure_footprint
 from exporter.pipeline import export_pipeline, sklearn_outputs
 from exporter.report import POSITIVE, evaluate
 from exporter.threshold import decision_scores
@@ -70,17 +69,6 @@ def resolve_recipes(names: str | None) -> list[str]:
     return chosen
 
 
-def single_message_latency_us(model: Model, texts: Sequence[str]) -> float:
-    """Median time of ``classify([text])``, one message at a time, after one warm-up."""
-    model.classify([texts[0]])
-    times = []
-    for text in texts:
-        start = time.perf_counter_ns()
-        model.classify([text])
-        times.append(time.perf_counter_ns() - start)
-    return statistics.median(times) / 1000.0
-
-
 def _brier(model: Model, outputs: dict[str, np.ndarray], truth: np.ndarray) -> float | None:
     """Brier score of P(spam): low only if probabilities are both sharp and calibrated."""
     if not model.family.has_proba or "predict_proba" not in outputs:
@@ -112,6 +100,7 @@ def compare_recipes(
         scores = decision_scores(trained.model, trained.test_texts)
         both = 0 < truth.sum() < len(truth)
         precision, recall, _ = precision_recall_curve(truth, scores)
+        footprint = measure_footprint(exported.data, trained.test_texts[:latency_messages])
         rows.append(
             Row(
                 recipe=name,
@@ -124,10 +113,8 @@ def compare_recipes(
                 roc_auc=float(roc_auc_score(truth, scores)) if both else None,
                 average_precision=float(average_precision_score(truth, scores)) if both else None,
                 brier=_brier(exported.model, outputs, truth),
-                model_bytes=len(exported.data),
-                latency_us=single_message_latency_us(
-                    exported.model, trained.test_texts[:latency_messages]
-                ),
+                model_bytes=footprint.model_bytes,
+                latency_us=footprint.median_latency_us,
                 score=exported.model.family.score_name,
             )
         )

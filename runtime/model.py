@@ -56,7 +56,7 @@ NOTE_KEY = "note"
 # Python, as the analyzer streams any text past the same budget (one home: the analyzer's).
 # 16 Ki characters: the calibrated_svc recipe's char_wb n-grams for a 64 Ki chunk took
 # +23 MiB on the largest default request, +8 MiB at 16 Ki, at no measurable cost in time
-# (tests/test_request_memory.py; the README's memory table).
+# (tests/runtime/test_request_memory.py; the README's memory table).
 CHUNK_CHARS = STREAM_PIECE_CHARS
 CHUNK_TEXTS = 1024
 

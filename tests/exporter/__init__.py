@@ -1,0 +1,1 @@
+"""Tests of exporter/ (see tests/__init__.py for the layout)."""

@@ -1,0 +1,1 @@
+"""Tests of localserver/ (see tests/__init__.py for the layout)."""
