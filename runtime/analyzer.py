@@ -56,7 +56,7 @@ SAFE_TOKEN_PATTERNS = (
 # ahead, one that begins with \b tries every position. Every maximal run of two or more
 # word characters is matched whole either way (a match starts where a run does, and the
 # greedy \w+ ends where it ends), so findall's tokens are the same (3.8 us -> 3.0 us a
-# message); tests/test_analyzer.py checks it on arbitrary text.
+# message); tests/runtime/test_analyzer.py checks it on arbitrary text.
 _SAME_TOKENS = {r"(?u)\b\w\w+\b": r"\w\w+", r"\b\w\w+\b": r"\w\w+"}
 
 

@@ -26,8 +26,8 @@ import build_zip
 import interpreters
 from tests.corpus import tutorial_model_bytes
 from tests.paths import ROOT
+from tests.project.test_template import load_template
 from tests.s3server import MotoS3, closed_port_endpoint, moto_server
-from tests.test_template import load_template
 
 # Left out of the fast loop (`-m "not slow"`): S3 servers, the AWS CLI and builds.
 pytestmark = pytest.mark.slow

@@ -23,7 +23,7 @@ from runtime.pointer_loader import PointerLoader
 from runtime.reports import DirectoryReportStore
 from tests.fakes import FakeClock
 from tests.learning import fitted, report
-from tests.test_learning_guards import campaign_text
+from tests.runtime.learning.test_learning_guards import campaign_text
 
 REFRESH_S = 30
 

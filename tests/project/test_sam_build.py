@@ -20,9 +20,9 @@ import pytest
 
 import build_zip
 import interpreters
-from tests.test_template import load_template, serverless_functions
+from tests.paths import ROOT
+from tests.project.test_template import load_template, serverless_functions
 
-ROOT = Path(__file__).resolve().parent.parent
 MAKEFILE = ROOT / "Makefile"
 
 

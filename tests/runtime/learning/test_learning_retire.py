@@ -17,7 +17,7 @@ from runtime.learning.run import RunOptions, run
 from runtime.reports import DirectoryReportStore, ReportError
 from tests.corpus import make_corpus
 from tests.learning import fitted, report
-from tests.test_learning_guards import OPEN
+from tests.runtime.learning.test_learning_guards import OPEN
 
 NEVER = GateSettings(-1.0, -1.0)  # a gate no model passes: any rise or fall is too much
 

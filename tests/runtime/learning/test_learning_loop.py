@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_readme import clone, decode_all, free_port, sh_blocks  # noqa: F401 (fixture)
+from tests.paths import ROOT
+from tests.project.test_readme import clone, decode_all, free_port, sh_blocks  # noqa: F401 (fixture)
 
-LEARNING = Path(__file__).resolve().parent.parent / "docs" / "learning.md"
+LEARNING = ROOT / "docs" / "learning.md"
 SECTION = "The whole loop on your machine"
 
 
