@@ -1,8 +1,8 @@
 """The archive shard scorer: messages per second and peak memory per recipe, and what 1
 billion messages cost with it, one invoke per message, or the tutorial's scikit-learn code.
 
-    python benchmarks/archive.py --data ../shared/data/spam.csv --update-committed
-    python benchmarks/archive.py --smoke --data SMALL.csv        # seconds, to check it works
+    python -m benchmarks.archive --data ../shared/data/spam.csv --update-committed
+    python -m benchmarks.archive --smoke --data SMALL.csv        # seconds, to check it works
 
 Shards are JSON Lines (``{"id": i, "text": ...}``, the dataset's messages repeated) of
 each --lines count, plain and gzip, in a moto S3 server on loopback. Each (recipe, shard)
@@ -32,9 +32,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-if not __package__:  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.output import add_data_option, add_output_options, log, output_dir, publish
 from exporter.dataset import Dataset, load_dataset

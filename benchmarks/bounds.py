@@ -1,7 +1,7 @@
 """Issue 20's figures: what explanations and many classes cost one request.
 
-    python benchmarks/bounds.py            # median of 3 fresh interpreters per row
-    python benchmarks/bounds.py --smoke    # one run of each row, to check it works
+    python -m benchmarks.bounds            # median of 3 fresh interpreters per row
+    python -m benchmarks.bounds --smoke    # one run of each row, to check it works
 
 Each row is one request through ``runtime.handler.lambda_handler`` in a fresh
 interpreter (``tests/request_probe.py``): the status, the request's wall time, the
@@ -20,9 +20,6 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-
-if not __package__:  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.bounded_models import write_sgd_hashing_model, write_thousand_class_model
 from tests.request_probe import measure

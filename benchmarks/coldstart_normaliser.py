@@ -8,7 +8,7 @@ the whole process (wall, interpreter start included) and the median and minimum 
 in-process part (import + load + first answer), for an ASCII and a non-ASCII message, and
 the ratios. On a shared machine the minimum is the steadier of the two.
 
-    python benchmarks/coldstart_normaliser.py --data ../shared/data/spam.csv --rounds 40
+    python -m benchmarks.coldstart_normaliser --data ../shared/data/spam.csv --rounds 40
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 SCRIPT = """\
 import time

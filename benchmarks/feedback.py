@@ -1,7 +1,7 @@
 """What reports and the model pointer cost a warm function, next to a prediction.
 
-    python benchmarks/feedback.py --data ../shared/data/spam.csv
-    python benchmarks/feedback.py --smoke --data SMALL.csv      # seconds, to check it works
+    python -m benchmarks.feedback --data ../shared/data/spam.csv
+    python -m benchmarks.feedback --smoke --data SMALL.csv      # seconds, to check it works
 
 Exports the tutorial model, builds the Lambda adapter in this process and times warm
 REST events (medians of --runs): ``POST /predict`` of one message against ``POST
@@ -23,9 +23,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-if not __package__:  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.output import add_data_option, add_output_options, log, output_dir, publish
 from exporter.dataset import DatasetError, load_dataset

@@ -10,7 +10,7 @@ alpha) is fitted on the tutorial's training split and measured twice:
 
 Rule: among candidates flagging at most 0.5% of test ham before and after learning,
 the highest campaign recall after learning; ties go to test accuracy, then to fewer
-features (a smaller file). Run: ``python benchmarks/learnable_settings.py [--data spam.csv]``;
+features (a smaller file). Run: ``python -m benchmarks.learnable_settings [--data spam.csv]``;
 the output is committed as benchmarks/learnable_settings.md.
 """
 
@@ -22,9 +22,6 @@ import itertools
 import sys
 from pathlib import Path
 from typing import Any
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer

@@ -14,7 +14,7 @@
    ham labelled spam and spam labelled ham; the table shows what the rails let through
    and how many golden-set predictions changed.
 
-Run: ``python benchmarks/learning.py [--data spam.csv] [--out DIR]``; committed as
+Run: ``python -m benchmarks.learning [--data spam.csv] [--out DIR]``; committed as
 benchmarks/learning.md. ``--smoke`` runs tiny sizes (tests/benchmarks/test_learning_benchmark.py).
 """
 
@@ -31,9 +31,6 @@ import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.campaign import campaign
 from localserver import events as build_event
@@ -250,7 +247,15 @@ def cost(data_path: Path, model_path: Path, smoke: list[str]) -> list[str]:
     results: dict[str, dict[str, float]] = {kind: {} for kind in rows}
     for kind in rows:
         for traced in ([], ["--traced"]):
-            command = [sys.executable, __file__, "--measure", kind, "--data", str(data_path)]
+            command = [
+                sys.executable,
+                "-m",
+                "benchmarks.learning",
+                "--measure",
+                kind,
+                "--data",
+                str(data_path),
+            ]
             out = subprocess.run(
                 [*command, "--model", str(model_path), *traced, *smoke],
                 capture_output=True,

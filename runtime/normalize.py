@@ -48,7 +48,8 @@ _THREE_SINGLES = re.compile(r"(?<![^ ])[a-z0-9] [a-z0-9] [a-z0-9](?![^ ])")
 _LEET_WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]*[013457][a-z0-9]*")
 # Cheap searches that let most messages skip the passes above: each begins with a literal or
 # one class, which the scanner skips ahead to, and each finds something in every text the
-# pass would change (5.6 us -> 2 us a message). tests/runtime/test_normalize.py checks both ways agree.
+# pass would change (5.6 us -> 2 us a message); tests/runtime/test_normalize.py checks that
+# both ways agree.
 _DOT_SINGLE_DOT = re.compile(r"\.[a-z0-9]\.")  # inside every _DOTTED match
 _LAST_TWO_SINGLES = re.compile(r" [a-z0-9] [a-z0-9](?![^ ])")  # ends every _THREE_SINGLES
 _LEET_BESIDE_LETTER = re.compile(r"[013457](?:(?<=[a-z].)|(?=[a-z]))")

@@ -120,7 +120,7 @@ def test_normaliser_cold_start_benchmark_runs(tmp_path: Path) -> None:
     data = tmp_path / "spam.csv"
     data.write_bytes(kaggle_csv(300))
     result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "coldstart_normaliser.py"),
+        [sys.executable, "-m", "benchmarks.coldstart_normaliser",
          "--data", str(data), "--rounds", "1"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

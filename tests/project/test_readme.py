@@ -84,6 +84,10 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if source.is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / name)
+    # A newcomer's copy is a git clone: build_zip ships only the files git tracks.
+    git = ["git", "-c", "user.name=newcomer", "-c", "user.email=newcomer@example.invalid"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
     python = make_venv(repo / ".venv")
     pip_install(python, repo, "-e")
     (ROOT / ".cache").mkdir(exist_ok=True)
@@ -105,6 +109,8 @@ def test_the_quick_start_and_the_tour_run_as_written(clone: Path, full_dataset_p
     script = "\n".join(
         [
             "set -euo pipefail",
+            # A failing step must not leave the server holding this test's output pipe.
+            "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
             ".venv/bin/spam-export" + main,
             export,
             serve,
