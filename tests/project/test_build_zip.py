@@ -254,17 +254,6 @@ class Built:
         return self.out / NAMES.full
 
 
-@pytest.fixture(scope="module")
-def interpreter() -> Path:
-    """A Python of the default target version; CI must have one, elsewhere it may skip."""
-    try:
-        return interpreters.find_interpreter(build_zip.DEFAULT_PYTHON)
-    except interpreters.InterpreterNotFound as exc:
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
-
-
 def run_build(out: Path, model: Path, interpreter: Path, *extra: str) -> Built:
     """`python build_zip.py` as a user runs it; the wheel cache is shared between runs."""
     command = [sys.executable, str(ROOT / "build_zip.py"), "--model", str(model)]

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 import build_zip
-import interpreters
 from tests.corpus import tutorial_model_bytes
 from tests.paths import ROOT
 from tests.project.test_template import load_template
@@ -269,17 +268,6 @@ def test_publish_model_refuses_a_file_the_runtime_would_refuse(
 
 
 # --- the README's deploy block, end to end ----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def interpreter() -> Path:
-    """deploy.sh builds the package, which needs a Python of the target version."""
-    try:
-        return interpreters.find_interpreter(build_zip.DEFAULT_PYTHON)
-    except interpreters.InterpreterNotFound as exc:
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
 
 
 def run_readme_deploy(workplace: Workplace, model: Path) -> dict[str, str]:

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-import build_zip
-import interpreters
 from tests.paths import ROOT
 from tests.project.test_template import load_template, serverless_functions
 
@@ -53,17 +51,6 @@ def files_of_zip(path: Path) -> dict[str, bytes]:
 
 def files_of_directory(path: Path) -> dict[str, bytes]:
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def interpreter() -> Path:
-    """build_zip.py compiles the package's bytecode with a Python of the target version."""
-    try:
-        return interpreters.find_interpreter(build_zip.DEFAULT_PYTHON)
-    except interpreters.InterpreterNotFound as exc:
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")
