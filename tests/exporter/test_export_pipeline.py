@@ -73,6 +73,7 @@ def fit_user_model(name: str) -> Any:
     return USER_MODELS[name]().fit(TEXTS, LABELS)
 
 
+@pytest.mark.slow  # ~1.5 s in all: the fast loop keeps one export per family elsewhere
 @pytest.mark.parametrize("name", list(USER_MODELS))
 @pytest.mark.parametrize("texts", ["given", "probe"])
 def test_user_pipelines_export_and_match(name: str, texts: str) -> None:
@@ -112,6 +113,7 @@ def test_an_existing_file_is_replaced_whole_and_kept_on_refusal(tmp_path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
 
 
+@pytest.mark.slow  # two full exports
 def test_export_is_deterministic() -> None:
     assert export_pipeline(make_pair()).data == export_pipeline(make_pair()).data
     model = fit_user_model("feature_union_in_pipeline")

@@ -183,6 +183,7 @@ def check_logs(log: str) -> None:
     assert MARKER not in log
 
 
+@pytest.mark.slow  # hypothesis over whole events, ~0.5 s
 @FUZZ
 @given(event=http_events(routing=False))
 def test_predict_requests_never_fail(app, event):
@@ -198,6 +199,7 @@ def test_predict_requests_never_fail(app, event):
             assert abs(sum(prediction["probabilities"].values()) - 1.0) < 1e-9
 
 
+@pytest.mark.slow  # hypothesis over whole events, ~0.5 s
 @FUZZ
 @given(event=http_events())
 def test_http_events_never_fail(app, event):

@@ -53,6 +53,7 @@ def view(values: list[float]) -> memoryview:
     return memoryview(array("d", values)).toreadonly()
 
 
+@pytest.mark.slow  # 500 examples, ~0.5 s
 @settings(max_examples=500, deadline=None)
 @given(st.lists(floats64, max_size=40))
 def test_agrees_with_math_isfinite(values: list[float]) -> None:
