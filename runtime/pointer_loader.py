@@ -14,6 +14,7 @@ from runtime.config import ModelSource, Settings, parse_s3_uri
 from runtime.errors import ModelUnavailable
 from runtime.model import Model, ModelError
 from runtime.pointer import MAX_POINTER_BYTES, Pointer, PointerError, parse
+from runtime.s3_body import BodyTooLarge, read_body
 from runtime.s3_loader import S3Loader, make_client
 
 TYPE_CHECKING = False
@@ -70,16 +71,12 @@ class PointerLoader:
             request["IfNoneMatch"] = etag
         try:
             answer = self._s3().get_object(**request)
-            body = answer["Body"]
             try:
-                length = answer.get("ContentLength")
-                if isinstance(length, int) and length > MAX_POINTER_BYTES:
-                    raise ModelError(
-                        f"the pointer {self._where} has {length} bytes; at most {MAX_POINTER_BYTES}"
-                    )
-                data = body.read(MAX_POINTER_BYTES + 1)
-            finally:
-                body.close()
+                data = read_body(answer, MAX_POINTER_BYTES)
+            except BodyTooLarge as exc:
+                raise ModelError(
+                    f"the pointer {self._where} {exc}; at most {MAX_POINTER_BYTES}"
+                ) from None
         except ClientError as exc:
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 
 from runtime.modelfile import sha256_hex
 from runtime.records import NamedTuple
+from runtime.s3_body import BodyTooLarge, read_body
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -486,16 +487,12 @@ class S3ReportStore:
         where = f"s3://{self.bucket}/{key}"
         try:
             answer = self._s3().get_object(Bucket=self.bucket, Key=key)
-            body = answer["Body"]
             try:
-                length = answer.get("ContentLength")
-                if isinstance(length, int) and length > MAX_REPORT_BYTES:
-                    raise ReportError(
-                        f"{where} has {length} bytes; a report has at most {MAX_REPORT_BYTES}"
-                    )
-                data = body.read(MAX_REPORT_BYTES + 1)
-            finally:
-                body.close()
+                data = read_body(answer, MAX_REPORT_BYTES)
+            except BodyTooLarge as exc:
+                raise ReportError(
+                    f"{where} {exc}; a report has at most {MAX_REPORT_BYTES}"
+                ) from None
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise ReportError(f"no report {report_id} in {self.describe()}") from None

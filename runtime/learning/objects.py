@@ -24,6 +24,7 @@ from runtime import pointer as pointers
 from runtime.config import parse_s3_prefix, parse_s3_uri
 from runtime.modelfile import ModelError, sha256_hex
 from runtime.npz import MAX_FILE_BYTES
+from runtime.s3_body import BodyTooLarge, read_body
 
 
 class ObjectError(Exception):
@@ -140,16 +141,10 @@ class Objects:
             raise ObjectError(f"cannot read {where}: {_reason(exc)}") from None
         except (BotoCoreError, OSError) as exc:
             raise ObjectError(f"cannot read {where}: {type(exc).__name__}") from None
-        length = answer.get("ContentLength")
-        if isinstance(length, int) and length > limit:
-            answer["Body"].close()
-            raise ObjectError(f"{where} has {length} bytes; at most {limit} are read")
         try:
-            data = answer["Body"].read(limit + 1)
-        finally:
-            answer["Body"].close()
-        if len(data) > limit:
-            raise ObjectError(f"{where} has more than {limit} bytes")
+            data = read_body(answer, limit)
+        except BodyTooLarge as exc:
+            raise ObjectError(f"{where} {exc}; at most {limit} are read") from None
         return data, answer.get("ETag")
 
     def _put(
