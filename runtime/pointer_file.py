@@ -12,6 +12,7 @@ decides when to call ``check`` (at most once per MODEL_REFRESH_S).
 from __future__ import annotations
 
 import os
+import stat
 
 from runtime.config import Settings
 from runtime.model import Model, ModelError
@@ -65,8 +66,13 @@ class FilePointerLoader:
     def _read_pointer(self) -> tuple[Pointer, Stamp]:
         """The pointer and the stamp of the very file it was read from (fstat, not stat)."""
         try:
-            with open(self._path, "rb") as file:
-                stamp = _stamp(os.fstat(file.fileno()))
+            # Non-blocking, and a regular file only: a FIFO at the path would hold the
+            # refresh forever (requests keep the old model, but no new one would come).
+            with open(os.open(self._path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+                info = os.fstat(file.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise ModelError(f"the pointer {self._path} is not a regular file")
+                stamp = _stamp(info)
                 data = file.read(MAX_POINTER_BYTES + 1)
         except OSError as exc:
             raise ModelError(f"cannot read the pointer {self._path}: {exc.strerror}") from None

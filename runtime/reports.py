@@ -28,10 +28,11 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 
-from runtime.modelfile import sha256_hex
+from runtime.modelfile import FileTooLarge, read_bounded, sha256_hex
 from runtime.records import NamedTuple
 from runtime.s3_body import BodyTooLarge, read_body
 
@@ -298,10 +299,14 @@ class DirectoryReportStore:
         if not is_report_id(report_id):
             raise ReportError(f"{report_id[:80]!r} is not a report id")
         path = self._path(report_id)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with open(fd, "rb") as file:
-                data = file.read(MAX_REPORT_BYTES + 1)
+        try:  # a FIFO, device or link put in the inbox is refused, never waited on
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                raise ReportError(f"{path} is not a regular file")
+            data = read_bounded(path, MAX_REPORT_BYTES, regular=True)
+        except FileTooLarge as exc:
+            raise ReportError(
+                f"{path} has {exc.size or 'more'} bytes; a report has at most {MAX_REPORT_BYTES}"
+            ) from None
         except FileNotFoundError:
             raise ReportError(f"no report {report_id} in {self.directory}") from None
         except OSError as exc:

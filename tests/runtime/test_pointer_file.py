@@ -112,7 +112,7 @@ def test_an_unchanged_pointer_costs_a_stat_not_a_read(
 
 @pytest.mark.parametrize(
     "breakage",
-    ["wrong_sha256", "garbled", "deleted", "missing_model", "s3_model"],
+    ["wrong_sha256", "garbled", "deleted", "missing_model", "s3_model", "fifo"],
 )
 def test_a_broken_pointer_file_keeps_the_old_model_serving(
     files: Files, breakage: str, capsys: pytest.CaptureFixture[str]
@@ -127,6 +127,9 @@ def test_a_broken_pointer_file_keeps_the_old_model_serving(
         files.point(b'{"schema": 1, "model_uri": ')
     elif breakage == "deleted":
         files.pointer.unlink()
+    elif breakage == "fifo":  # a refresh that waited on it would never end
+        files.pointer.unlink()
+        os.mkfifo(files.pointer)
     elif breakage == "missing_model":
         files.point(ModelRef(file_uri(str(files.directory / "gone.npz")), good.sha256))
     else:
@@ -136,6 +139,8 @@ def test_a_broken_pointer_file_keeps_the_old_model_serving(
     (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert line["msg"] == "model_refresh_failed"
     assert str(files.pointer) in line["error"]
+    if breakage == "fifo":
+        files.pointer.unlink()
     files.point(good)  # repaired: taken at the next look
     clock.advance(REFRESH_S)
     assert holder.get().model_id == good.sha256

@@ -206,7 +206,16 @@ def test_reading_is_bounded(tmp_path: Path) -> None:
     store = DirectoryReportStore(str(tmp_path))
     report_id = "11" * 32
     (tmp_path / f"{report_id}.json").write_bytes(b" " * (reports.MAX_REPORT_BYTES + 10))
-    with pytest.raises(ReportError, match="at most 524288 bytes, this has 524289"):
+    # refused from its size, before a byte is read
+    with pytest.raises(ReportError, match="has 524298 bytes; a report has at most 524288"):
+        store.read(report_id)
+
+
+def test_a_fifo_in_the_inbox_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    store = DirectoryReportStore(str(tmp_path))
+    report_id = "22" * 32
+    os.mkfifo(tmp_path / f"{report_id}.json")  # nobody will ever write to it
+    with pytest.raises(ReportError, match="is not a regular file"):
         store.read(report_id)
 
 
