@@ -264,7 +264,8 @@ class Api:
             raise HttpError(
                 503,
                 "misconfigured",
-                f"POST {FEEDBACK} needs a report store: set REPORTS_S3_URI",
+                f"POST {FEEDBACK} needs a report store: set REPORTS_S3_URI "
+                "(the local server: --reports-dir DIR)",
             )
         model = self._model()
         labels = [str(value) for value in model.classes]
