@@ -10,7 +10,7 @@ changes the prediction. As in ``build_preprocessor``, a named preprocessor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from runtime.records import NamedTuple
 
@@ -330,13 +330,21 @@ def build_stream_analyzer(
 
 
 def build_batch_analyzer(
-    settings: AnalyzerSettings, *, preprocess: Preprocess | None = None
-) -> Callable[[Iterable[str]], list[list[str]]]:
-    """``texts -> [terms, ...]``, running each step over every text in C where possible."""
+    settings: AnalyzerSettings,
+    *,
+    preprocess: Preprocess | None = None,
+    preprocess_all: Callable[[Sequence[str]], list[str]] | None = None,
+) -> Callable[[Sequence[str]], list[list[str]]]:
+    """``texts -> [terms, ...]``, running each step over every text in C where possible;
+    ``preprocess_all``, the named preprocessor's batch form, replaces its per-text step."""
     steps = analysis_steps(settings, preprocess=preprocess)
+    if settings.preprocessor is not None and preprocess_all is not None:
+        steps = steps[1:]  # _preprocessing: the named preprocessor is the only first step
+    else:
+        preprocess_all = None
 
-    def analyze_all(texts: Iterable[str]) -> list[list[str]]:
-        results: Iterable[Any] = texts
+    def analyze_all(texts: Sequence[str]) -> list[list[str]]:
+        results: Iterable[Any] = texts if preprocess_all is None else preprocess_all(texts)
         for step in steps:
             results = map(step, results)
         return list(results)

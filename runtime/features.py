@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from runtime.normalize import Folder
+
 TERM_SOURCES = ("vocabulary", "hashing")
 STEPS = ("l1", "l2", "sublinear_tf", "idf")  # applied to a block's values in this order
 MAX_STEPS = 5  # HashingVectorizer's norm, then TfidfTransformer's sublinear_tf, idf, norm
@@ -209,14 +211,18 @@ class BlockRuntime:
         vocabulary: list[str] | None,
         idf: memoryview[Any] | None,
         log_table: memoryview[Any] | None,
-        preprocess: Callable[[str], str] | None = None,
+        preprocess: Folder | None = None,
     ) -> None:
         self.block = block
         self.offset = offset
         settings = block.analyzer
         self._analyze_whole = build_analyzer(settings, lazy=True, preprocess=preprocess)
         self._analyze_stream = build_stream_analyzer(settings, preprocess=preprocess)
-        self.analyze_all = build_batch_analyzer(settings, preprocess=preprocess)
+        self.analyze_all = build_batch_analyzer(
+            settings,
+            preprocess=preprocess,
+            preprocess_all=None if preprocess is None else preprocess.fold_all,
+        )
         self.idf = idf
         self.log_table = log_table
         # log(n) + 1 at index n (index 0 unused), so a count indexes it directly.
@@ -396,7 +402,7 @@ def _log_like_numpy(value: float) -> float:
 
 def _folders(
     blocks: list[FeatureBlock], take: Callable[[str, str, tuple[int, ...]], memoryview[Any]]
-) -> dict[str, Callable[[str], str]]:
+) -> dict[str, Folder]:
     """The named preprocessors the blocks use, sharing the file's one fold table."""
     names = {b.analyzer.preprocessor for b in blocks} - {None}
     if not names:

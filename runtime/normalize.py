@@ -23,6 +23,7 @@ without nested quantifiers. Standard library only.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from runtime.memo import Memo
 
@@ -42,19 +43,16 @@ MIN_JOINED = 3
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # Starts only where no letter, digit or dot precedes: one attempt per run, so linear.
 _DOTTED = re.compile(r"(?<![a-z0-9.])(?:[a-z0-9]\.){2,}[a-z0-9](?![a-z0-9])")
-_THREE_SINGLES = re.compile(r"(?<![^ ])[a-z0-9] [a-z0-9] [a-z0-9](?![^ ])")
-# A run of letters and digits holding a leet digit, whole (it starts where no letter or digit
-# precedes); a run without one is left as it is, so only these need looking at.
-_LEET_WORD = re.compile(r"(?<![a-z0-9])[a-z0-9]*[013457][a-z0-9]*")
-# Cheap searches that let most messages skip the passes above: each begins with a literal or
-# one class, which the scanner skips ahead to, and each finds something in every text the
-# pass would change (5.6 us -> 2 us a message); tests/runtime/test_normalize.py checks that
-# both ways agree.
+# Cheap searches that let most messages skip the rules: each begins with a literal or one
+# class, which the scanner skips ahead to (a pattern that begins with a lookbehind is tried
+# at every position, ~20x slower), and each finds something in every text a rule would
+# change; tests/runtime/test_normalize.py checks both ways agree.
 _DOT_SINGLE_DOT = re.compile(r"\.[a-z0-9]\.")  # inside every _DOTTED match
-_LAST_TWO_SINGLES = re.compile(r" [a-z0-9] [a-z0-9](?![^ ])")  # ends every _THREE_SINGLES
-_LEET_BESIDE_LETTER = re.compile(r"[013457](?:(?<=[a-z].)|(?=[a-z]))")
+_LAST_TWO_SINGLES = re.compile(r" [a-z0-9] [a-z0-9](?![^ ])")  # ends three single letters
+_LEET_BESIDE_LETTER = re.compile(r"[013457](?:(?<=[a-z].)|(?=[a-z]))")  # in every leet word
+_ALNUM_RUN = re.compile(r"[a-z0-9]*")
 LEET = str.maketrans("013457", "oieast")
-_LEET_DIGITS = frozenset("013457")
+_WITHOUT_LEET_DIGITS = str.maketrans("", "", "013457")
 
 
 def encode_fold_table(table: dict[str, str]) -> bytes:
@@ -117,7 +115,7 @@ def join_singles(text: str) -> str:
     """ "f r e e" -> "free", "f.r.e.e" -> "free": runs of single letters or digits."""
     if _DOT_SINGLE_DOT.search(text) is not None:
         text = _DOTTED.sub(_undot, text)
-    if _LAST_TWO_SINGLES.search(text) is None or _THREE_SINGLES.search(text) is None:
+    if not _has_three_singles(text):
         return text
     words = text.split(" ")
     out: list[str] = []
@@ -132,6 +130,18 @@ def join_singles(text: str) -> str:
     return " ".join(out)
 
 
+def _has_three_singles(text: str) -> bool:
+    """Whether three single letters or digits stand between spaces (or the text's ends):
+    each " x y" the cheap search finds, with one more single before it."""
+    search, at = _LAST_TWO_SINGLES.search, 0
+    while (match := search(text, at)) is not None:
+        space = match.start()
+        if space and text[space - 1] in _ALNUM and (space == 1 or text[space - 2] == " "):
+            return True
+        at = space + 1
+    return False
+
+
 def _undot(match: re.Match[str]) -> str:
     return match.group().replace(".", "")
 
@@ -144,19 +154,25 @@ def _flush(run: list[str], out: list[str]) -> None:
     run.clear()
 
 
-def _unleet(match: re.Match[str]) -> str:
-    word = match.group()
-    digits = [c for c in word if c.isdigit()]
-    if not digits or len(word) - len(digits) < 2 or not _LEET_DIGITS.issuperset(digits):
-        return word
-    return word.translate(LEET)
-
-
 def unleet(text: str) -> str:
-    """ "fr33" -> "free": leet digits inside a word of at least two letters."""
-    if _LEET_BESIDE_LETTER.search(text) is None:
-        return text
-    return _LEET_WORD.sub(_unleet, text)
+    """ "fr33" -> "free": a whole run of letters and digits with at least two letters and
+    only the digits 0 1 3 4 5 7 has them read as letters. Every such run holds a digit
+    beside a letter, so only the runs around those are looked at."""
+    search, done = _LEET_BESIDE_LETTER.search, 0
+    pieces: list[str] = []
+    match = search(text)
+    while match is not None:
+        start = match.start()
+        while start > done and text[start - 1] in _ALNUM:
+            start -= 1
+        run = _ALNUM_RUN.match(text, match.end())
+        end = match.end() if run is None else run.end()  # [a-z0-9]* always matches
+        letters = text[start:end].translate(_WITHOUT_LEET_DIGITS)
+        if len(letters) >= 2 and letters.isalpha():  # isalpha: no other digit in the run
+            pieces += (text[done:start], text[start:end].translate(LEET))
+            done = end
+        match = search(text, end)
+    return "".join((*pieces, text[done:])) if pieces else text
 
 
 class FoldTable:
@@ -190,11 +206,33 @@ class Folder:
         self._table = table
         self.leet = leet
 
+    def _lookup(self) -> FoldLookup:
+        table = self._table
+        return table if isinstance(table, FoldLookup) else table.get()
+
     def __call__(self, text: str) -> str:
-        if text.isascii():
-            folded = text.lower()
-        else:
-            table = self._table
-            folded = text.translate(table if isinstance(table, FoldLookup) else table.get())
+        return self._rules(text.lower() if text.isascii() else text.translate(self._lookup()))
+
+    def fold_all(self, texts: Sequence[str]) -> list[str]:
+        """``[self(text) for text in texts]`` without a Python call per text: the ASCII
+        rules' cheap searches run inline, and the rules only on the texts they flag."""
+        lookup = self._lookup()
+        dotted, spaced, leet = (
+            _DOT_SINGLE_DOT.search,
+            _LAST_TWO_SINGLES.search,
+            _LEET_BESIDE_LETTER.search if self.leet else _never,
+        )
+        return [
+            folded
+            if dotted(folded) is None and spaced(folded) is None and leet(folded) is None
+            else self._rules(folded)
+            for folded in [t.lower() if t.isascii() else t.translate(lookup) for t in texts]
+        ]
+
+    def _rules(self, folded: str) -> str:
         folded = join_singles(folded)
         return unleet(folded) if self.leet else folded
+
+
+def _never(text: str) -> None:
+    return None

@@ -98,11 +98,10 @@ class Renderer:
         if not np.isfinite(values).all():  # JSON has no inf/nan: those are null
             rows: list[Any] = [[v if np.isfinite(v) else None for v in r] for r in values.tolist()]
             scores = [json.dumps(r, separators=(",", ":")) for r in rows]
-        else:
-            scores = [
-                "[" + ",".join(map(repr, r)) + "]"  # repr: the shortest exact decimal
-                for r in values.tolist()
-            ]
+        else:  # repr: the shortest exact decimal; one map over all values, then rows
+            decimals = iter(list(map(float.__repr__, values.ravel().tolist())))
+            per_row = zip(*[decimals] * values.shape[1], strict=True)
+            scores = ["[" + ",".join(r) + "]" for r in per_row]
         scored = [
             f'{{"line":{n}{i},"label":{names[k]},"scores":{s}}}'
             for n, i, k, s in zip(batch.numbers, batch.ids, labels.tolist(), scores, strict=True)

@@ -105,7 +105,7 @@ def _unleet_unfiltered(text: str) -> str:
     return re.sub(r"[a-z0-9]{3,}", word, text)
 
 
-@given(st.text(alphabet="ab1 .3x0z5 7\t", max_size=40))
+@given(st.text(alphabet="ab1 .3x0z5 7\t29A\n\u00e9", max_size=40))
 def test_the_cheap_searches_never_skip_a_change(text: str) -> None:
     """join_singles and unleet skip most texts after a cheap search; they must give what
     the rules give on every text."""
@@ -141,6 +141,18 @@ def test_runtime_equals_exporter_on_arbitrary_strings(text: str) -> None:
 def test_runtime_equals_exporter_on_obfuscation_alphabets(chars: list[str]) -> None:
     text = "".join(chars)
     assert folder_for(text, leet=True)(text) == fold_leet(text)
+
+
+BATCH_ALPHABET = "aB1 .3x0z5 7\t29\n\u00e9ｆ\u200b\u0435"
+
+
+@given(st.lists(st.text(alphabet=BATCH_ALPHABET, max_size=12), max_size=8))
+def test_a_batch_folds_as_each_text_alone(texts: list[str]) -> None:
+    """The batch path runs the cheap searches inline and the rules only where they find
+    something: text by text, the same output as the one-message path."""
+    for leet in (False, True):
+        folder = folder_for("".join(texts), leet=leet)
+        assert folder.fold_all(texts) == [folder(text) for text in texts]
 
 
 @given(st.text(alphabet="ab 1.\u0300\u200bＡ", max_size=60))
