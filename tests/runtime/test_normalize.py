@@ -198,6 +198,8 @@ def test_the_exporter_accepts_the_normaliser_and_names_any_other_callable() -> N
         (b"\xff", "not valid UTF-8"),
         (b"ab", "no separator"),
         (("a\x00" + "b" * (MAX_REPLACEMENT_CHARS + 1)).encode(), "replacement longer"),
+        (("ab\x00c\x00" + "\ufdfa" * (MAX_REPLACEMENT_CHARS + 1)).encode(), "replacement longer"),
+        (b"\x00\x00", "0 characters and 2 replacements"),
         (b"ab\x00c", "2 characters and 1 replacements"),
         (b"a\x00b\x00c", "1 characters and 2 replacements"),
     ],
@@ -248,6 +250,13 @@ def test_runtime_equals_exporter_on_every_code_point() -> None:
     for code in range(0, sys.maxunicode + 1, 7):
         text = f"A{chr(code)} f r e e fr3{chr(code)}3"
         assert leet(text) == fold_leet(text), hex(code)
+
+
+def test_the_length_bound_counts_characters_not_bytes() -> None:
+    """U+FDFA's NFKD is 18 three-byte characters: at the bound, so it loads."""
+    longest = "\u0635\u0644\u0649" * (MAX_REPLACEMENT_CHARS // 3)
+    lookup = decode_fold_table(encode_fold_table({"\ufdfa": longest, "\U0001d41f": "f"}))
+    assert "\ufdfa \U0001d41f".translate(lookup) == longest + " f"
 
 
 def test_loading_checks_the_whole_table() -> None:
