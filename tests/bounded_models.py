@@ -1,6 +1,6 @@
 """The models issue 20's bounds are measured on, built from synthetic text (no dataset).
 
-- ``sgd_hashing``: the recipe of that name (HashingVectorizer 2**18, word 1-2 grams),
+- ``sgd_hashing``: the recipe of that name (hashed char_wb 1-4 grams, no vocabulary),
   whose explanations once kept every distinct term of a message;
 - ``thousand_classes``: TF-IDF over 3,000 terms and MultinomialNB with 1,000 classes,
   a legitimate model whose answers are 1,000 numbers per text.

@@ -51,6 +51,17 @@ FEATURES: dict[str, Callable[[], list[Any]]] = {
         HashingVectorizer(n_features=HASHED_COLUMNS, alternate_sign=False, norm=None),
         TfidfTransformer(sublinear_tf=True),
     ],
+    "hashing_char_wb_fold_leet+tfidf_transformer": lambda: [  # the sgd_hashing recipe's chain
+        HashingVectorizer(
+            n_features=HASHED_COLUMNS,
+            analyzer="char_wb",
+            ngram_range=(1, 4),
+            alternate_sign=False,
+            norm=None,
+            preprocessor=fold_leet,
+        ),
+        TfidfTransformer(sublinear_tf=True),
+    ],
     "union_fold_leet+char_wb_fold": lambda: [
         FeatureUnion(
             [

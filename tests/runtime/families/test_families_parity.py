@@ -122,7 +122,7 @@ def _atol(model) -> float:
     return max(PROBA_ATOL, 4e-12 * float(np.abs(jll).max()))
 
 
-@pytest.mark.slow  # 136 combinations x hypothesis; the fast loop keeps the fixed texts above
+@pytest.mark.slow  # 340 combinations x hypothesis; the fast loop keeps the fixed texts above
 @combination
 @few_examples
 @given(texts=texts_lists)
