@@ -43,13 +43,24 @@ def _folded_tfidf(params: dict[str, Any]) -> TfidfVectorizer:
     return _tfidf({"preprocessor": NORMALISER, **params})
 
 
-def _words_and_chars(*, char_min_df: int = 2, char_range: tuple[int, int] = (2, 5)) -> FeatureUnion:
-    """Word 1-2 grams beside char_wb n-grams: misspellings still share most n-grams."""
+def _words_and_chars(
+    *, word_min_df: int = 1, char_min_df: int = 2, char_range: tuple[int, int] = (2, 5)
+) -> FeatureUnion:
+    """Word 1-2 grams beside char_wb n-grams: misspellings still share most n-grams.
+
+    ``min_df`` above 1 drops the n-grams seen in fewer training messages: most of a
+    vocabulary, and terms that can only memorise the message they came from.
+    """
     return FeatureUnion(
         [
             (
                 "words",
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, preprocessor=NORMALISER),
+                TfidfVectorizer(
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    min_df=word_min_df,
+                    preprocessor=NORMALISER,
+                ),
             ),
             (
                 "chars",
@@ -120,11 +131,11 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             "compact_svc",
-            "word 1-2 + char_wb 2-5 (min_df=3) TF-IDF + CalibratedClassifierCV(LinearSVC, "
-            "sigmoid, ensemble=False): calibrated_svc's F1 in a third of its file",
+            "word 1-2 (min_df=2) + char_wb 2-3 (min_df=3) TF-IDF + CalibratedClassifierCV("
+            "LinearSVC, sigmoid): calibrated_svc's model on a pruned vocabulary, under 1 MiB",
             lambda p: make_pipeline(
-                _words_and_chars(char_min_df=3),
-                CalibratedClassifierCV(LinearSVC(), method="sigmoid", cv=5, ensemble=False),
+                _words_and_chars(word_min_df=2, char_min_df=3, char_range=(2, 3)),
+                CalibratedClassifierCV(LinearSVC(), method="sigmoid", cv=5),
             ),
         ),
         Recipe(
