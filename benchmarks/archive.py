@@ -47,9 +47,13 @@ DEFAULT_RECIPES = (
 )
 SKLEARN_CHUNK = 1000
 
-# Published prices as last known (us-east-1, unchanged from 2023 through at least 2024;
-# check https://aws.amazon.com/lambda/pricing/ and /step-functions/pricing/ before use).
-PRICES_DATE = "2024 (us-east-1 list prices as last known; not checked online)"
+# Published us-east-1 list prices (first tier). aws.amazon.com is out of reach here: these
+# match public copies of its Lambda and Step Functions price pages read on 2026-12-07;
+# check https://aws.amazon.com/lambda/pricing/ and /step-functions/pricing/ before use.
+PRICES_DATE = (
+    "us-east-1 list prices, first tier, as in public copies of AWS's Lambda and Step "
+    "Functions price pages read on 2026-12-07 (aws.amazon.com itself not reached)"
+)
 LAMBDA_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}  # first pricing tier
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
 SFN_PER_TRANSITION = 0.025 / 1000  # Standard workflows
@@ -60,6 +64,9 @@ SHARD_MEMORY_MB = 1769  # one full vCPU: the per-core rate applies
 PER_MESSAGE_MEMORY_MB = 512  # the API function's default
 PER_MESSAGE_BILLED_SECONDS = 0.001  # Lambda's minimum billed duration per invoke
 BILLION = 1_000_000_000
+# A recipe named with this suffix is exported with --vectorizer-param preprocessor=null: what
+# the normaliser costs, measured (the recipe must take vectorizer parameters).
+UNNORMALISED = "+raw"
 
 CHILD = r"""
 import json, os, sys, time
@@ -196,7 +203,8 @@ def report(runs: list[Run], sk: tuple[float, float], load: str, note: str) -> st
             "",
             f"Prices: {PRICES_DATE}. Lambda ${LAMBDA_GB_SECOND['x86_64']} per GB-s (x86_64), "
             f"${LAMBDA_GB_SECOND['arm64']} (arm64), $0.20 per million requests; Step "
-            f"Functions Standard $0.025 per 1,000 state transitions. They must be checked.",
+            "Functions Standard $0.025 per 1,000 state transitions. Check them before relying "
+            "on this.",
             f"Assumptions: {SHARD_MEMORY_MB} MB functions (one vCPU; below that Lambda gives "
             "CPU in proportion, so the cost per message stays about the same); "
             f"{largest:,} lines per child; {TRANSITIONS_PER_CHILD} transitions per child "
@@ -209,6 +217,18 @@ def report(runs: list[Run], sk: tuple[float, float], load: str, note: str) -> st
         ]
         for name, arch, dollars in cost_rows(rate, largest, sk[1]):
             out.append(f"| {name} | {arch} | {dollars:,.2f} |")
+        out += [
+            "",
+            "The shard scorer's cost per recipe, from each recipe's own CPU rate on the "
+            f"{largest:,}-line plain shard (same prices and assumptions):",
+            "",
+            "| recipe | msg/s per core | USD per 1e9 messages, x86_64 | arm64 |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in largest_runs:
+            if not r.gzip:
+                x86, arm = (cost_rows(r.cpu_rate, largest, sk[1])[i][2] for i in (0, 3))
+                out.append(f"| {r.recipe} | {r.cpu_rate:,.0f} | {x86:,.2f} | {arm:,.2f} |")
     return "\n".join(out) + "\n"
 
 
@@ -216,7 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_data_option(parser)
     add_output_options(parser, "archive.md")
-    parser.add_argument("--recipes", default=",".join(DEFAULT_RECIPES))
+    parser.add_argument(
+        "--recipes",
+        default=",".join(DEFAULT_RECIPES),
+        help=f"comma-separated; NAME{UNNORMALISED} is the recipe without the normaliser",
+    )
     parser.add_argument("--lines", default="100000,1000000", help="shard sizes, comma-separated")
     parser.add_argument("--smoke", action="store_true", help="300 lines, one recipe")
     args = parser.parse_args(argv)
@@ -231,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     models = {}
     for recipe in recipes:
         log(f"exporting {recipe}")
-        exported = export_recipe(dataset, recipe, work / f"{recipe}.npz")
+        params = {"preprocessor": None} if recipe.endswith(UNNORMALISED) else {}
+        name = recipe.removesuffix(UNNORMALISED)
+        exported = export_recipe(dataset, name, work / f"{recipe}.npz", params)
         models[recipe] = (work / f"{recipe}.npz", exported.model.model_id)
     runs: list[Run] = []
     with moto_server() as s3:

@@ -119,8 +119,11 @@ def rest_event(text: str) -> dict[str, Any]:
     )
 
 
-def export_recipe(dataset: Dataset, recipe: str, path: Path) -> Any:
+def export_recipe(
+    dataset: Dataset, recipe: str, path: Path, vectorizer_params: dict[str, Any] | None = None
+) -> Any:
     """Train a built-in recipe on the tutorial's split and export it (parity checked)."""
-    trained = train(dataset, TrainingConfig(recipe=recipe))
+    config = TrainingConfig(recipe=recipe, vectorizer_params=dict(vectorizer_params or {}))
+    trained = train(dataset, config)
     metadata = {"training": {"data_sha256": dataset.sha256, "n_train": trained.n_train}}
     return export_pipeline(trained.model, path, texts=trained.test_texts, metadata=metadata)
