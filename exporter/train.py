@@ -162,7 +162,9 @@ RECIPES: dict[str, Recipe] = {
             "HashingVectorizer(2**18) + TfidfTransformer(sublinear_tf) + MultinomialNB(alpha=0.01):"
             " learns reports, even words it never saw (benchmarks/learnable_settings.md)",
             lambda p: make_pipeline(
-                HashingVectorizer(n_features=2**18, alternate_sign=False, norm=None),
+                HashingVectorizer(
+                    n_features=2**18, alternate_sign=False, norm=None, preprocessor=NORMALISER
+                ),
                 TfidfTransformer(sublinear_tf=True),
                 MultinomialNB(alpha=0.01),
             ),

@@ -20,6 +20,7 @@ from exporter.protocol import (
     groups_of,
     summarise,
 )
+from exporter.train import BEST_RECIPE
 from tests.datafiles import kaggle_csv
 
 
@@ -113,9 +114,9 @@ def test_recipe_form_with_perturbation_and_table(small_csv: Path, capsys) -> Non
     assert main(["--recipe", "best", "--data", str(small_csv), "--perturb", "--folds", "2",
                  "--repeats", "1", "--no-size"]) == 0  # fmt: skip
     out = capsys.readouterr()
-    assert "| calibrated_svc |" in out.out
+    assert f"| {BEST_RECIPE} |" in out.out
     for kind in CLASSES:
-        assert f"| calibrated_svc | {kind} |" in out.out
+        assert f"| {BEST_RECIPE} | {kind} |" in out.out
     assert "2/2" in out.err  # the progress bar
 
 
