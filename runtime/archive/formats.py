@@ -98,7 +98,9 @@ class JsonLinesParser(Parser):
                 record, end = scan(line, 0)
                 if end != len(line) and not line[end:].isspace():
                     raise ValueError("extra data after the JSON value")
-            except (StopIteration, ValueError):  # StopIteration: no value at the start
+            # StopIteration: no value at the start; RecursionError: a line of brackets, which
+            # would otherwise fail the whole shard.
+            except (StopIteration, ValueError, RecursionError):
                 if not line or line.isspace():
                     batch.blank += 1
                     continue
@@ -106,6 +108,9 @@ class JsonLinesParser(Parser):
                     record = json.loads(line)
                 except ValueError as problem:  # its message quotes no input
                     errors.append((number, f"invalid JSON: {json_problem(problem)}"))
+                    continue
+                except RecursionError:
+                    errors.append((number, "invalid JSON: nested too deeply"))
                     continue
             if type(record) is not dict:
                 errors.append((number, "not a JSON object"))

@@ -120,6 +120,18 @@ def test_json_lines_take_the_configured_fields_and_record_each_malformed_line() 
     assert not any("free" in r or "wrong" in r for r in reasons)  # no message text
 
 
+@pytest.mark.parametrize("indent", ["", " "])  # the scanner's path and json.loads's
+def test_a_json_line_nested_too_deeply_is_a_malformed_line_not_a_failed_shard(
+    indent: str,
+) -> None:
+    """100 KB of brackets, well inside a line's bound, exhausts the JSON decoder's
+    recursion: the line is malformed with its reason, and the lines around it are scored."""
+    deep = indent + "[" * 100_000 + "]" * 100_000
+    batch = parse("jsonl", ['{"text": "a"}', deep, '{"text": "b"}'])
+    assert batch.texts == ["a", "b"]
+    assert batch.errors == [(2, "invalid JSON: nested too deeply")]
+
+
 def test_csv_with_a_header_finds_the_text_column_by_name() -> None:
     batch = parse(
         "csv", ["v1,v2,,,", 'ham,"hello, you",,,', "spam,win", "a,b,c,d,e"], text_field="v2"
