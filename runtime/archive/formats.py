@@ -151,6 +151,11 @@ class CsvParser(Parser):
         self.first = True
         self.text_column = -1  # from the header; -1: by position
         self.width = 0
+        # The csv module refuses a field over 131,072 characters; a line is already bounded
+        # by MAX_LINE_BYTES, so a quoted message may be as long as an unquoted one. The limit
+        # is the process's: it is only ever raised here, never lowered.
+        if csv.field_size_limit() < MAX_LINE_BYTES:
+            csv.field_size_limit(MAX_LINE_BYTES)
 
     def feed(self, first_number: int, lines: list[str | None], batch: Batch) -> None:
         number = first_number - 1

@@ -132,6 +132,15 @@ def test_a_json_line_nested_too_deeply_is_a_malformed_line_not_a_failed_shard(
     assert batch.errors == [(2, "invalid JSON: nested too deeply")]
 
 
+def test_a_quoted_csv_message_may_be_as_long_as_an_unquoted_one() -> None:
+    """The csv module's own field limit (131,072 characters) would refuse a quoted message
+    that the line bound allows."""
+    long = "x" * 200_000
+    batch = parse("csv", [f'spam,"{long}, quoted"', f"ham,{long}"])
+    assert batch.errors == []
+    assert batch.texts == [long + ", quoted", long]
+
+
 def test_csv_with_a_header_finds_the_text_column_by_name() -> None:
     batch = parse(
         "csv", ["v1,v2,,,", 'ham,"hello, you",,,', "spam,win", "a,b,c,d,e"], text_field="v2"
