@@ -45,6 +45,7 @@ _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # Compiled on first use, through re's cache: few texts need it, and compiling it took a
 # quarter of a millisecond of every cold start.
 _DOTTED = r"(?<![a-z0-9.])(?:[a-z0-9]\.){2,}[a-z0-9](?![a-z0-9])"
+_ALNUM_RUN = r"[a-z0-9]*"  # the rest of a run, at C speed (1 MB of "a1": 87 -> 30 ms)
 # Cheap searches that let most messages skip the rules: each begins with a literal or one
 # class, which the scanner skips ahead to (a pattern that begins with a lookbehind is tried
 # at every position, ~20x slower), and each finds something in every text a rule would
@@ -180,9 +181,8 @@ def unleet(text: str) -> str:
         start = match.start()
         while start > done and text[start - 1] in _ALNUM:
             start -= 1
-        end = match.end()
-        while end < len(text) and text[end] in _ALNUM:
-            end += 1
+        run = re.compile(_ALNUM_RUN).match(text, match.end())  # re's cache: compiled once
+        end = match.end() if run is None else run.end()  # [a-z0-9]* always matches
         letters = text[start:end].translate(_WITHOUT_LEET_DIGITS)
         if len(letters) >= 2 and letters.isalpha():  # isalpha: no other digit in the run
             pieces += (text[done:start], text[start:end].translate(LEET))
