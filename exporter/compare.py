@@ -26,7 +26,8 @@ from sklearn.metrics import average_precision_score, precision_recall_curve, roc
 from exporter.dataset import Dataset
 from exporter.footprint import measure_footprint
 from exporter.pipeline import export_pipeline, sklearn_outputs
-from exporter.report import POSITIVE, evaluate
+from exporter.protocol import METRIC_HEADINGS
+from exporter.report import POSITIVE, evaluate, size_text
 from exporter.threshold import decision_scores
 from exporter.train import RECIPES, TrainingConfig, train
 from runtime.model import Model
@@ -125,12 +126,7 @@ def compare_recipes(
 HEADERS = {
     "recipe": "recipe",
     "family": "family",
-    "accuracy": "accuracy",
-    "spam_precision": "spam precision",
-    "spam_recall": "spam recall",
-    "spam_f1": "spam F1",
-    "ham_flagged": "ham flagged",
-    "roc_auc": "ROC AUC",
+    **METRIC_HEADINGS,
     "average_precision": "avg precision",
     "brier": "Brier (P(spam))",
     "model_bytes": "model file",
@@ -145,7 +141,7 @@ def _cell(field: str, value: Any) -> str:
     if field == "ham_flagged":
         return f"{value:.2%}"
     if field == "model_bytes":
-        return f"{value / 1024:.0f} KiB" if value < 1024 * 1024 else f"{value / 2**20:.2f} MiB"
+        return size_text(value)
     if field == "latency_us":
         return f"{value:.1f} µs"
     if isinstance(value, float):

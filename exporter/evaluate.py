@@ -36,6 +36,7 @@ from exporter.obfuscate import CLASSES, obfuscate
 from exporter.protocol import (
     DEFAULT_FOLDS,
     DEFAULT_REPEATS,
+    METRIC_HEADINGS,
     METRICS,
     Spread,
     duplicates_grouped,
@@ -44,6 +45,7 @@ from exporter.protocol import (
     groups_of,
     summarise,
 )
+from exporter.report import size_text
 
 PERTURBED_METRICS = ("spam_recall", "ham_flagged")
 
@@ -229,16 +231,6 @@ def evaluate_model(
     return result
 
 
-HEADERS = {
-    "accuracy": "accuracy",
-    "spam_precision": "spam precision",
-    "spam_recall": "spam recall",
-    "spam_f1": "spam F1",
-    "ham_flagged": "ham flagged",
-    "roc_auc": "ROC AUC",
-}
-
-
 def spread_cell(name: str, spread: Spread | None) -> str:
     if spread is None:
         return "n/a"
@@ -250,17 +242,17 @@ def spread_cell(name: str, spread: Spread | None) -> str:
 def size_cell(size: int | None) -> str:
     if size is None:
         return "n/a"
-    return f"{size / 1024:.0f} KiB" if size < 2**20 else f"{size / 2**20:.2f} MiB"
+    return size_text(size)
 
 
 def markdown_table(results: Sequence[Result]) -> str:
     lines = [
-        "| model | " + " | ".join(HEADERS.values()) + " | model file |",
-        "|---|" + "---:|" * (len(HEADERS) + 1),
+        "| model | " + " | ".join(METRIC_HEADINGS.values()) + " | model file |",
+        "|---|" + "---:|" * (len(METRIC_HEADINGS) + 1),
     ]
     for result in results:
         summary = result.summary()
-        cells = [spread_cell(name, summary[name]) for name in HEADERS]
+        cells = [spread_cell(name, summary[name]) for name in METRICS]
         lines.append(
             f"| {result.name} | " + " | ".join(cells) + f" | {size_cell(result.model_bytes)} |"
         )

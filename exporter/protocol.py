@@ -21,7 +21,16 @@ from exporter.report import POSITIVE
 
 DEFAULT_FOLDS = 5
 DEFAULT_REPEATS = 2
-METRICS = ("accuracy", "spam_precision", "spam_recall", "spam_f1", "ham_flagged", "roc_auc")
+# Each figure a fold reports, with the heading evaluate's and compare's tables give it.
+METRIC_HEADINGS = {
+    "accuracy": "accuracy",
+    "spam_precision": "spam precision",
+    "spam_recall": "spam recall",
+    "spam_f1": "spam F1",
+    "ham_flagged": "ham flagged",
+    "roc_auc": "ROC AUC",
+}
+METRICS = tuple(METRIC_HEADINGS)
 
 
 def group_key(text: str) -> str:

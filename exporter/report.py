@@ -108,6 +108,11 @@ def format_report(
     return "\n".join(lines)
 
 
+def size_text(size: int) -> str:
+    """A model file's size as the tables print it."""
+    return f"{size / 1024:.0f} KiB" if size < 2**20 else f"{size / 2**20:.2f} MiB"
+
+
 def format_deduplicated(split: Metrics, deduplicated: Metrics) -> list[str]:
     """The split's metrics beside those on the test texts that have no copy in training."""
     rows = [
