@@ -7,6 +7,7 @@ import json
 import re
 import sys
 from importlib.resources import files
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given
@@ -19,6 +20,7 @@ from exporter.features import check_vectorizer
 from exporter.normalize import PREPROCESSORS as EXPORTED
 from exporter.normalize import fold, fold_char, fold_leet, fold_table
 from exporter.obfuscate import CLASSES, obfuscate
+from runtime import normalize
 from runtime.analyzer import PREPROCESSORS as NAMED
 from runtime.analyzer import AnalyzerSettings, build_analyzer, build_stream_analyzer
 from runtime.memo import Memo
@@ -113,6 +115,20 @@ def test_the_cheap_searches_never_skip_a_change(text: str) -> None:
     assert unleet(text) == _unleet_unfiltered(text)
     joined = join_singles(text)
     assert unleet(joined) == _unleet_unfiltered(joined)
+
+
+@given(st.text(alphabet="ab1 .3x0z5 7\t29A\n\u00e9", max_size=40))
+def test_a_long_text_reads_leet_as_a_message_does(text: str) -> None:
+    """Past LONG_TEXT the leet rule scans run by run in C; both ways give the rule."""
+    with patch.object(normalize, "LONG_TEXT", 0):
+        assert unleet(text) == _unleet_unfiltered(text)
+
+
+def test_the_long_text_path_is_taken_and_agrees() -> None:
+    text = "fr33 2a1 c4sh 150p b4 " * 400
+    assert len(text) > normalize.LONG_TEXT
+    assert unleet(text) == _unleet_unfiltered(text)
+    assert unleet(text).startswith("free 2a1 cash 150p b4 ")
 
 
 def test_the_cheap_searches_on_the_edges() -> None:
