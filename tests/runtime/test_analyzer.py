@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from runtime.analyzer import (
+    _ASCII_TOKENS,
     _SAME_TOKENS,
     MAX_NGRAM,
     SAFE_TOKEN_PATTERNS,
@@ -18,6 +19,7 @@ from runtime.analyzer import (
     build_analyzer,
     build_batch_analyzer,
     token_finder,
+    token_finder_all,
 )
 from tests.texts import TRICKY, any_texts, word_texts
 
@@ -79,6 +81,17 @@ def test_arbitrary_texts(case: dict[str, Any], text: str) -> None:
 def test_a_faster_token_pattern_finds_the_same_tokens(pattern: str, text: str) -> None:
     assert token_finder(pattern)(text) == re.findall(pattern, text)
     assert _SAME_TOKENS[pattern] != pattern
+
+
+@pytest.mark.parametrize("pattern", sorted(_SAME_TOKENS))
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.one_of(st.text(), st.text(st.characters(max_codepoint=127)))))
+def test_a_batch_finds_the_same_tokens_in_ascii_and_other_texts(
+    pattern: str, texts: list[str]
+) -> None:
+    """ASCII texts are scanned by the ASCII form of the faster pattern."""
+    assert list(token_finder_all(pattern)(texts)) == [re.findall(pattern, t) for t in texts]
+    assert set(_ASCII_TOKENS) == set(_SAME_TOKENS.values())
 
 
 @pytest.mark.parametrize(
