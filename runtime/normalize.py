@@ -253,25 +253,17 @@ class Folder:
         return self._rules(text.lower() if text.isascii() else text.translate(self._lookup()))
 
     def fold_all(self, texts: Sequence[str]) -> list[str]:
-        """``[self(text) for text in texts]`` without a Python call per text: the ASCII
-        rules' cheap searches run inline, and the rules only on the texts they flag."""
+        """``[self(text) for text in texts]``, with the rules' cheap searches run over the
+        whole batch at once (runtime/normalize_batch.py, NumPy) and the rules only on the
+        texts they flag."""
+        from runtime.normalize_batch import flagged  # a batch has NumPy; one text does not
+
         lookup = self._lookup()
-        dotted, spaced, leet = (
-            _DOT_SINGLE_DOT.search,
-            _LAST_TWO_SINGLES.search,
-            _LEET_BESIDE_LETTER.search if self.leet else _never,
-        )
-        return [
-            folded
-            if dotted(folded) is None and spaced(folded) is None and leet(folded) is None
-            else self._rules(folded)
-            for folded in [t.lower() if t.isascii() else t.translate(lookup) for t in texts]
-        ]
+        folded = [t.lower() if t.isascii() else t.translate(lookup) for t in texts]
+        for i in flagged(folded, leet=self.leet):
+            folded[i] = self._rules(folded[i])
+        return folded
 
     def _rules(self, folded: str) -> str:
         folded = join_singles(folded)
         return unleet(folded) if self.leet else folded
-
-
-def _never(text: str) -> None:
-    return None

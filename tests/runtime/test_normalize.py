@@ -159,7 +159,7 @@ def test_runtime_equals_exporter_on_obfuscation_alphabets(chars: list[str]) -> N
     assert folder_for(text, leet=True)(text) == fold_leet(text)
 
 
-BATCH_ALPHABET = "aB1 .3x0z5 7\t29\n\u00e9ｆ\u200b\u0435"
+BATCH_ALPHABET = "aB1 .3x0z5 7\t29\n\u00e9ｆ\u200b\u0435\x00"
 
 
 @given(st.lists(st.text(alphabet=BATCH_ALPHABET, max_size=12), max_size=8))
