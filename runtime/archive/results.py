@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 
 from runtime.archive.formats import Batch
@@ -94,19 +95,8 @@ class Renderer:
     def render(self, batch: Batch, labels: np.ndarray, values: np.ndarray) -> bytes:
         import numpy as np
 
-        names = self._labels
-        if not np.isfinite(values).all():  # JSON has no inf/nan: those are null
-            rows: list[Any] = [[v if np.isfinite(v) else None for v in r] for r in values.tolist()]
-            scores = [json.dumps(r, separators=(",", ":")) for r in rows]
-        else:  # repr: the shortest exact decimal; one map over all values, then rows
-            decimals = iter(list(map(float.__repr__, values.ravel().tolist())))
-            per_row = zip(*[decimals] * values.shape[1], strict=True)
-            scores = ["[" + ",".join(r) + "]" for r in per_row]
-        scored = [
-            f'{{"line":{n}{i},"label":{names[k]},"scores":{s}}}'
-            for n, i, k, s in zip(batch.numbers, batch.ids, labels.tolist(), scores, strict=True)
-        ]
-        for k, count in enumerate(np.bincount(labels, minlength=len(names)).tolist()):
+        scored = _result_lines(self._labels, batch, labels.tolist(), values)
+        for k, count in enumerate(np.bincount(labels, minlength=len(self._labels)).tolist()):
             self.label_counts[k] += count
         self.scored += len(scored)
         self.blank += batch.blank
@@ -119,6 +109,44 @@ class Renderer:
         labels = {str(c): n for c, n in zip(self.classes, self.label_counts, strict=True)}
         lines = self.scored + self.blank + self.malformed
         return Counts(lines, self.scored, self.blank, self.malformed, labels)
+
+
+def _result_lines(
+    names: list[str], batch: Batch, labels: list[int], values: np.ndarray
+) -> list[str]:
+    """One line per scored text; scores in repr, the shortest exact decimal."""
+    import numpy as np
+
+    finite = bool(np.isfinite(values).all())
+    if finite and values.shape[1] == 2:
+        return _binary_lines(names, batch, labels, values)
+    return _lines(names, batch, labels, values, finite)
+
+
+def _binary_lines(
+    names: list[str], batch: Batch, labels: list[int], values: np.ndarray
+) -> list[str]:
+    """``_lines`` for two finite scores a line, written out: 0.1 us a line less (of ~9)."""
+    return [
+        f'{{"line":{n}{i},"label":{names[k]},"scores":[{p!r},{q!r}]}}'
+        for n, i, k, (p, q) in zip(batch.numbers, batch.ids, labels, values.tolist(), strict=True)
+    ]
+
+
+def _lines(
+    names: list[str], batch: Batch, labels: list[int], values: np.ndarray, finite: bool
+) -> list[str]:
+    if finite:  # one map over all values, then rows
+        decimals = iter(list(map(repr, values.ravel().tolist())))
+        per_row = zip(*[decimals] * values.shape[1], strict=True)
+        scores = ["[" + ",".join(r) + "]" for r in per_row]
+    else:  # JSON has no inf/nan: those are null
+        rows: list[Any] = [[v if math.isfinite(v) else None for v in r] for r in values.tolist()]
+        scores = [json.dumps(r, separators=(",", ":")) for r in rows]
+    return [
+        f'{{"line":{n}{i},"label":{names[k]},"scores":{s}}}'
+        for n, i, k, s in zip(batch.numbers, batch.ids, labels, scores, strict=True)
+    ]
 
 
 def _merged(numbers: list[int], scored: list[str], errors: list[tuple[int, str]]) -> list[str]:
