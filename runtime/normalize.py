@@ -194,7 +194,7 @@ def unleet(text: str) -> str:
         run = run_end(text, match.end())
         end = match.end() if run is None else run.end()  # [a-z0-9]* always matches
         word = text[start:end]
-        folded = _read_leet(word)
+        folded = read_leet(word)
         if folded is not word:
             pieces += (text[done:start], folded)
             done = end
@@ -202,7 +202,7 @@ def unleet(text: str) -> str:
     return "".join((*pieces, text[done:])) if pieces else text
 
 
-def _read_leet(word: str) -> str:
+def read_leet(word: str) -> str:
     """The run with its leet digits read as letters, or the run itself (the same object)."""
     letters = word.translate(_WITHOUT_LEET_DIGITS)
     if len(letters) >= 2 and letters.isalpha():  # isalpha: no other digit in the run
@@ -211,7 +211,7 @@ def _read_leet(word: str) -> str:
 
 
 def _leet_run(match: re.Match[str]) -> str:
-    return _read_leet(match.group())
+    return read_leet(match.group())
 
 
 class FoldTable:
@@ -253,15 +253,14 @@ class Folder:
         return self._rules(text.lower() if text.isascii() else text.translate(self._lookup()))
 
     def fold_all(self, texts: Sequence[str]) -> list[str]:
-        """``[self(text) for text in texts]``, with the rules' cheap searches run over the
-        whole batch at once (runtime/normalize_batch.py, NumPy) and the rules only on the
-        texts they flag."""
-        from runtime.normalize_batch import flagged  # a batch has NumPy; one text does not
+        """``[self(text) for text in texts]``, with the ASCII rules decided over the whole
+        batch at once (runtime/normalize_batch.py, NumPy) and run in Python only on the
+        texts that need it."""
+        from runtime.normalize_batch import apply_rules  # a batch has NumPy; one text not
 
         lookup = self._lookup()
         folded = [t.lower() if t.isascii() else t.translate(lookup) for t in texts]
-        for i in flagged(folded, leet=self.leet):
-            folded[i] = self._rules(folded[i])
+        apply_rules(folded, rules=self._rules, read_leet=read_leet if self.leet else None)
         return folded
 
     def _rules(self, folded: str) -> str:
