@@ -6,7 +6,7 @@ NumPy-free build), after the handler has set BLAS's thread limit.
 """
 
 # The one place the version is written: pyproject.toml reads it, /health reports it.
-__version__ = "3.1.0"
+__version__ = "3.1.1"
 # The sentinel exporter/ and localserver/ check at import: a package merely named
 # ``runtime`` (a generic name) that shadows this one lacks it.
 DISTRIBUTION = "sms-spam-lambda"
