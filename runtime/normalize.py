@@ -98,7 +98,22 @@ def check_fold_table(blob: bytes | memoryview[Any]) -> str:
     marks = raw.translate(_CHARACTER_MARKS, _CONTINUATION_BYTES)
     if marks.find(_TOO_LONG, entries + 1) >= 0:
         raise ValueError(f"fold table replacement longer than {MAX_REPLACEMENT_CHARS}")
+    _check_ascii_entries(text, entries)
     return text
+
+
+def _check_ascii_entries(text: str, entries: int) -> None:
+    """ASCII text is folded by ``str.lower`` without the table, so the table may map an
+    ASCII character only as lower() does: A-Z to a-z (the sorted characters start with
+    the ASCII ones, and there are at most 128 of those)."""
+    head = text[: min(entries, 128)]
+    count = next((i for i, char in enumerate(head) if char > "\x7f"), len(head))
+    replacements = text[entries + 1 :].split(SEPARATOR, count)[:count]
+    for char, replacement in zip(head[:count], replacements, strict=True):
+        if not ("A" <= char <= "Z" and replacement == char.lower()):
+            raise ValueError(
+                f"fold table maps ASCII {char!r} to {replacement!r}; ASCII folds as lower() does"
+            )
 
 
 class FoldLookup(Memo[int, str]):
@@ -118,6 +133,8 @@ class FoldLookup(Memo[int, str]):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
+        if code < 128:  # as the ASCII path, whether or not the table lists A-Z
+            return self.keep(code, char.lower())
         index = self._sources.find(char)
         if index < 0:
             return self.keep(code, char)

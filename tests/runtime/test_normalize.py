@@ -219,11 +219,21 @@ def test_the_exporter_accepts_the_normaliser_and_names_any_other_callable() -> N
         (b"\x00\x00", "0 characters and 2 replacements"),
         (b"ab\x00c", "2 characters and 1 replacements"),
         (b"a\x00b\x00c", "1 characters and 2 replacements"),
+        (b"0\x00o", "maps ASCII '0' to 'o'"),
+        (b"A\x00b", "maps ASCII 'A' to 'b'"),
+        ("AB\u00e9\x00a\x00B\x00e".encode(), "maps ASCII 'B' to 'B'"),
     ],
 )
 def test_a_bad_table_is_refused_naming_why(blob: bytes, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         decode_fold_table(blob)
+
+
+def test_ascii_folds_alike_in_ascii_and_other_texts_whatever_the_table_lists() -> None:
+    """ASCII text skips the table (str.lower); inside other text the table's lookup gives
+    the same, even for a table that lists no ASCII letter."""
+    folder = Folder(decode_fold_table(encode_fold_table({"\u00e9": "e"})), leet=False)
+    assert folder("FREE 0 \u00e9") == folder("FREE 0") + " e" == "free 0 e"
 
 
 def test_the_preprocessor_names_are_one_list() -> None:
