@@ -233,14 +233,17 @@ class Model:
         explainer = self._explaining()
         return [explainer.explain(text, count) for text in _checked(texts)]
 
-    def classify_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def classify_arrays(
+        self, texts: Sequence[str], *, chunk_chars: int = CHUNK_CHARS
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``classify`` for large batches, as NumPy arrays: (label indices, values).
 
         The labels are ``classify``'s (threshold applied); the values are the family's
         probabilities when its link has them, else its scores, one row per text (also for
         no texts: (0, columns)). Everything past the scores is derived by the family from
         its declarations. The archive scorer writes millions of rows from these without
-        building a dict per message.
+        building a dict per message, in chunks of ``chunk_chars`` characters (a text longer
+        than that is analysed as a stream).
         """
         import numpy as np
 
@@ -248,8 +251,8 @@ class Model:
 
         family, featurizer, threshold = self.family, self.featurizer, self._threshold
         parts = [family.empty_scores()]
-        for chunk in _chunks(texts):
-            if len(chunk) == 1 and len(chunk[0]) > CHUNK_CHARS:  # counted as a stream
+        for chunk in _chunks(texts, chunk_chars):
+            if len(chunk) == 1 and len(chunk[0]) > chunk_chars:  # counted as a stream
                 row = family.scores(*featurizer.row(chunk[0]))
                 parts.append(np.array([row], dtype=np.float64))
             else:
@@ -443,13 +446,13 @@ def _row_scorer(family: Family, n_features: int) -> Callable[[list[int], list[fl
     return score
 
 
-def _chunks(texts: Sequence[str]) -> list[Sequence[str]]:
-    """Consecutive slices of at most CHUNK_TEXTS texts and about CHUNK_CHARS characters."""
+def _chunks(texts: Sequence[str], chunk_chars: int = CHUNK_CHARS) -> list[Sequence[str]]:
+    """Consecutive slices of at most CHUNK_TEXTS texts and about chunk_chars characters."""
     chunks: list[Sequence[str]] = []
     start, size = 0, 0
     for i, text in enumerate(_checked(texts)):
         size += len(text)
-        if i > start and (size > CHUNK_CHARS or i - start >= CHUNK_TEXTS):
+        if i > start and (size > chunk_chars or i - start >= CHUNK_TEXTS):
             chunks.append(texts[start:i])
             start, size = i, len(text)
     if start < len(texts):

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from runtime.archive.shard import CHUNK_CHARS as ARCHIVE_CHUNK_CHARS
 from runtime.model import Model
 from tests.corpus import make_corpus
 from tests.exporter.test_threshold import decision_scores, with_threshold
@@ -19,7 +20,8 @@ from tests.families import BUILDERS, fitted
 # Its tests take seconds each: outside the fast loop (-m "not slow").
 pytestmark = pytest.mark.slow
 
-TEXTS = [*make_corpus(90, seed=3)[0], "", "free", "x" * 20_000]  # empty, short, a stream
+# Empty, short, a stream (past the API's chunk, not the archive's), and a stream for both.
+TEXTS = [*make_corpus(90, seed=3)[0], "", "free", "x" * 20_000, "free " * 14_000]
 
 
 def classify_values(prediction: dict[str, Any], classes: tuple[Any, ...]) -> list[float]:
@@ -36,6 +38,10 @@ def check(model: Model) -> None:
     assert [model.classes[i] for i in labels.tolist()] == [p["label"] for p in expected]
     want = np.array([classify_values(p, model.classes) for p in expected])
     np.testing.assert_allclose(values, want, rtol=1e-12, atol=1e-12)
+    for chunk_chars in (100, ARCHIVE_CHUNK_CHARS):  # many chunks and streams; the archive's
+        other_labels, other_values = model.classify_arrays(TEXTS, chunk_chars=chunk_chars)
+        assert other_labels.tolist() == labels.tolist()
+        np.testing.assert_allclose(other_values, values, rtol=1e-12, atol=1e-12)
     empty_labels, empty_values = model.classify_arrays([])
     assert empty_labels.shape == (0,)
     assert empty_values.shape == (0, values.shape[1])
