@@ -172,6 +172,30 @@ def test_a_batch_folds_as_each_text_alone(texts: list[str]) -> None:
         assert folder.fold_all(texts) == [folder(text) for text in texts]
 
 
+# Pieces whose repeats make texts past LONG_TEXT (where the one-text leet rule scans in C),
+# NULs at the joined string's text ends, and characters encoded as one "?" (astral, lone
+# surrogates) or folded to ASCII digits and letters by the table.
+BATCH_PIECES = ["a", "1", "4", "2", " ", ".", "\x00", "a1", " a", ". ", "fr33", "é", "１", "ｆ"]
+BATCH_PIECES += ["\U0001d41f", "\ud800", "²", "\u200b", "B"]
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(BATCH_PIECES), min_size=1, max_size=12), st.integers(1, 900)
+        ).map(lambda drawn: "".join(drawn[0]) * drawn[1])
+        | st.text(alphabet="a1 .\x004é", max_size=8),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_a_batch_of_long_and_unusual_texts_folds_as_each_alone(texts: list[str]) -> None:
+    for leet in (False, True):
+        folder = folder_for("".join(texts), leet=leet)
+        assert folder.fold_all(texts) == [folder(text) for text in texts]
+
+
 @given(st.text(alphabet="ab 1.\u0300\u200bＡ", max_size=60))
 def test_analyzer_is_sklearns_with_the_preprocessor(text: str) -> None:
     for analyzer, ngrams in (("word", (1, 2)), ("char_wb", (2, 4)), ("char", (1, 3))):
