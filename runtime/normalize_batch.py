@@ -15,6 +15,7 @@ batch folds as each text alone.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
 
@@ -24,6 +25,7 @@ import numpy as np
 # crosses it, so a text holding a NUL may go to the Python rules needlessly, never wrongly.
 SEPARATOR = "\x00"
 _PADDING = 4  # NULs after the last text: a search looks at most 4 characters ahead
+SLICE_CHARS = 64 * 1024  # the archive's chunk (runtime/archive/shard.py) is one slice
 
 
 def apply_rules(
@@ -35,7 +37,27 @@ def apply_rules(
     """Replace each text of ``folded`` (the table's stage done) by ``rules(text)``,
     calling ``rules`` only on the texts a spaced or dotted run may change. ``read_leet``
     (``normalize.read_leet``, or None when the rules read no leet) rewrites a leet word,
-    returning the word itself when it is none."""
+    returning the word itself when it is none.
+
+    The arrays take about 20 bytes a character, so a batch longer than SLICE_CHARS is
+    done a slice of texts at a time (a text longer than that is a slice of its own)."""
+    ends = list(accumulate(map(len, folded)))
+    if not ends or ends[-1] <= SLICE_CHARS:
+        _apply(folded, rules, read_leet)
+        return
+    start = 0
+    while start < len(folded):
+        done = ends[start - 1] if start else 0
+        end = max(bisect_right(ends, done + SLICE_CHARS), start + 1)
+        part = folded[start:end]
+        _apply(part, rules, read_leet)
+        folded[start:end] = part
+        start = end
+
+
+def _apply(
+    folded: list[str], rules: Callable[[str], str], read_leet: Callable[[str], str] | None
+) -> None:
     if not folded:
         return
     # One byte a character: "replace" makes each non-ASCII character (which no rule

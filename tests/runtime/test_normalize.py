@@ -20,7 +20,7 @@ from exporter.features import check_vectorizer
 from exporter.normalize import PREPROCESSORS as EXPORTED
 from exporter.normalize import fold, fold_char, fold_leet, fold_table
 from exporter.obfuscate import CLASSES, obfuscate
-from runtime import normalize
+from runtime import normalize, normalize_batch
 from runtime.analyzer import PREPROCESSORS as NAMED
 from runtime.analyzer import AnalyzerSettings, build_analyzer, build_stream_analyzer
 from runtime.memo import Memo
@@ -193,6 +193,14 @@ BATCH_PIECES += ["\U0001d41f", "\ud800", "²", "\u200b", "B"]
 def test_a_batch_of_long_and_unusual_texts_folds_as_each_alone(texts: list[str]) -> None:
     for leet in (False, True):
         folder = folder_for("".join(texts), leet=leet)
+        assert folder.fold_all(texts) == [folder(text) for text in texts]
+
+
+@given(st.lists(st.text(alphabet=BATCH_ALPHABET, max_size=12), max_size=8))
+def test_a_batch_in_slices_folds_as_each_text_alone(texts: list[str]) -> None:
+    """A batch past SLICE_CHARS is done a slice of texts at a time."""
+    folder = folder_for("".join(texts), leet=True)
+    with patch.object(normalize_batch, "SLICE_CHARS", 7):
         assert folder.fold_all(texts) == [folder(text) for text in texts]
 
 
