@@ -43,6 +43,19 @@ def _folded_tfidf(params: dict[str, Any]) -> TfidfVectorizer:
     return _tfidf({"preprocessor": NORMALISER, **params})
 
 
+def hashed_char_grams(n_features: int) -> HashingVectorizer:
+    """The sgd_hashing recipe's features: normalised char_wb 1-4 grams, hashed, unsigned
+    counts (its TfidfTransformer weighs them). The parity matrix builds it small."""
+    return HashingVectorizer(
+        n_features=n_features,
+        analyzer="char_wb",
+        ngram_range=(1, 4),
+        alternate_sign=False,
+        norm=None,
+        preprocessor=NORMALISER,
+    )
+
+
 def _words_and_chars(
     *, word_min_df: int = 1, char_min_df: int = 2, char_range: tuple[int, int] = (2, 5)
 ) -> FeatureUnion:
@@ -145,14 +158,7 @@ RECIPES: dict[str, Recipe] = {
             # Character n-grams, not words: words spaced out letter by letter and joined
             # back by the normaliser ("freeentry") still share most of their n-grams.
             lambda p: make_pipeline(
-                HashingVectorizer(
-                    n_features=2**16,
-                    analyzer="char_wb",
-                    ngram_range=(1, 4),
-                    alternate_sign=False,
-                    norm=None,
-                    preprocessor=NORMALISER,
-                ),
+                hashed_char_grams(2**16),
                 TfidfTransformer(sublinear_tf=True),
                 SGDClassifier(loss="modified_huber", alpha=1e-4, random_state=42),
             ),

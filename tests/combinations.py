@@ -28,7 +28,7 @@ from sklearn.svm import LinearSVC
 from exporter import export_pipeline
 from exporter.errors import UnsupportedModelError
 from exporter.normalize import fold, fold_leet
-from exporter.train import fit
+from exporter.train import fit, hashed_char_grams
 from runtime.model import Model
 from tests.corpus import make_corpus
 
@@ -52,14 +52,7 @@ FEATURES: dict[str, Callable[[], list[Any]]] = {
         TfidfTransformer(sublinear_tf=True),
     ],
     "hashing_char_wb_fold_leet+tfidf_transformer": lambda: [  # the sgd_hashing recipe's chain
-        HashingVectorizer(
-            n_features=HASHED_COLUMNS,
-            analyzer="char_wb",
-            ngram_range=(1, 4),
-            alternate_sign=False,
-            norm=None,
-            preprocessor=fold_leet,
-        ),
+        hashed_char_grams(HASHED_COLUMNS),
         TfidfTransformer(sublinear_tf=True),
     ],
     "union_fold_leet+char_wb_fold": lambda: [
